@@ -1,0 +1,297 @@
+// Package config reads every twinme setting from environment variables with
+// the TWINME_ prefix and validates them once, at start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment is development or production.
+type Environment string
+
+const (
+	Development Environment = "development"
+	Production  Environment = "production"
+)
+
+// Config is the whole configuration of a twinme process.
+type Config struct {
+	Environment Environment
+	// DatabaseURL is a postgres:// URL, a sqlite:// URL or empty for the
+	// embedded SQLite database under DataDir.
+	DatabaseURL string
+	DataDir     string
+	Listen      string
+	// PublicURL is where browsers and OAuth providers reach this server.
+	PublicURL string
+	// AppURL is where sign-in and connect flows send the browser back.
+	AppURL      string
+	CORSOrigins []string
+	AdminEmails []string
+	LogLevel    string
+	LogFormat   string
+
+	SessionTTL    time.Duration
+	MaxBodyBytes  int64
+	MaxComplexity int
+
+	RateLimit   Rate
+	AIRateLimit Rate
+
+	GoogleClientID     string
+	GoogleClientSecret string
+	GoogleIssuerURL    string
+}
+
+// Rate is a number of requests per period; zero Limit means unlimited.
+type Rate struct {
+	Limit  int64
+	Period time.Duration
+}
+
+func (r Rate) String() string { return fmt.Sprintf("%d-%s", r.Limit, r.Period) }
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+}
+
+// Vars lists every environment variable that Load reads, for --help and the README.
+var Vars = []Var{
+	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires https public URL and encryption keys"},
+	{"TWINME_DATABASE_URL", "(embedded SQLite in TWINME_DATA_DIR)", "postgres://user:pass@host:5432/db switches to PostgreSQL; sqlite:///path/file.db picks a SQLite file"},
+	{"TWINME_DATA_DIR", "./data", "directory for the embedded SQLite database and generated development keys"},
+	{"TWINME_LISTEN", "127.0.0.1:8080", "host:port the HTTP server listens on"},
+	{"TWINME_PUBLIC_URL", "http://<listen address>", "external base URL of this server (OAuth redirect URIs are built from it)"},
+	{"TWINME_APP_URL", "TWINME_PUBLIC_URL", "dashboard URL the browser is sent back to after sign-in"},
+	{"TWINME_CORS_ORIGINS", "(none)", "comma-separated origins allowed for CORS and websockets, e.g. https://app.twin.me,chrome-extension://<id>; * allows any"},
+	{"TWINME_ADMIN_EMAILS", "(none)", "comma-separated emails that get the admin role when they sign in"},
+	{"TWINME_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"TWINME_LOG_FORMAT", "text in development, json in production", "text or json"},
+	{"TWINME_SESSION_TTL", "720h", "how long an unused session lives; each use slides it forward"},
+	{"TWINME_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes (uploads excepted)"},
+	{"TWINME_MAX_QUERY_COMPLEXITY", "500", "largest accepted GraphQL query complexity"},
+	{"TWINME_RATE_LIMIT", "100-15m (1000-15m in development)", "requests per period per user (per IP when anonymous), as N-DURATION; 0 disables"},
+	{"TWINME_AI_RATE_LIMIT", "50-15m", "AI operations per period per user, as N-DURATION; 0 disables"},
+	{"TWINME_GOOGLE_CLIENT_ID", "(none)", "Google OAuth client id for Google sign-in"},
+	{"TWINME_GOOGLE_CLIENT_SECRET", "(none)", "Google OAuth client secret for Google sign-in"},
+	{"TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in (override for tests or proxies)"},
+}
+
+// Load reads the configuration from getenv (os.Getenv when nil) and validates it.
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	p := parser{getenv: getenv}
+	c := &Config{}
+	c.Environment = Environment(strings.ToLower(p.str("TWINME_ENV", string(Development))))
+	if c.Environment != Development && c.Environment != Production {
+		p.fail("TWINME_ENV", "must be development or production, got %q", c.Environment)
+	}
+	c.DatabaseURL = p.str("TWINME_DATABASE_URL", "")
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql" && u.Scheme != "sqlite" && u.Scheme != "file") {
+			p.fail("TWINME_DATABASE_URL", "must be a postgres://, postgresql:// or sqlite:// URL")
+		}
+	}
+	c.DataDir = p.str("TWINME_DATA_DIR", "./data")
+	c.Listen = p.str("TWINME_LISTEN", "127.0.0.1:8080")
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		p.fail("TWINME_LISTEN", "must be host:port, e.g. 127.0.0.1:8080 or :8080, got %q", c.Listen)
+	}
+	c.PublicURL = strings.TrimRight(p.str("TWINME_PUBLIC_URL", defaultPublicURL(c.Listen)), "/")
+	p.absURL("TWINME_PUBLIC_URL", c.PublicURL)
+	c.AppURL = strings.TrimRight(p.str("TWINME_APP_URL", c.PublicURL), "/")
+	p.absURL("TWINME_APP_URL", c.AppURL)
+	c.CORSOrigins = p.list("TWINME_CORS_ORIGINS")
+	for _, o := range c.CORSOrigins {
+		if o == "*" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			p.fail("TWINME_CORS_ORIGINS", "each origin must be scheme://host[:port], got %q", o)
+		}
+	}
+	c.AdminEmails = p.list("TWINME_ADMIN_EMAILS")
+	for i, e := range c.AdminEmails {
+		c.AdminEmails[i] = strings.ToLower(e)
+	}
+	c.LogLevel = strings.ToLower(p.str("TWINME_LOG_LEVEL", "info"))
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.fail("TWINME_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	defFormat := "text"
+	if c.Environment == Production {
+		defFormat = "json"
+	}
+	c.LogFormat = strings.ToLower(p.str("TWINME_LOG_FORMAT", defFormat))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		p.fail("TWINME_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	}
+	c.SessionTTL = p.duration("TWINME_SESSION_TTL", 30*24*time.Hour, time.Minute)
+	c.MaxBodyBytes = p.int64("TWINME_MAX_BODY_BYTES", 1<<20, 1024)
+	c.MaxComplexity = int(p.int64("TWINME_MAX_QUERY_COMPLEXITY", 500, 10))
+	defRate := "100-15m"
+	if c.Environment == Development {
+		defRate = "1000-15m"
+	}
+	c.RateLimit = p.rate("TWINME_RATE_LIMIT", defRate)
+	c.AIRateLimit = p.rate("TWINME_AI_RATE_LIMIT", "50-15m")
+	c.GoogleClientID = p.str("TWINME_GOOGLE_CLIENT_ID", "")
+	c.GoogleClientSecret = p.str("TWINME_GOOGLE_CLIENT_SECRET", "")
+	if (c.GoogleClientID == "") != (c.GoogleClientSecret == "") {
+		p.fail("TWINME_GOOGLE_CLIENT_SECRET", "TWINME_GOOGLE_CLIENT_ID and TWINME_GOOGLE_CLIENT_SECRET must be set together")
+	}
+	c.GoogleIssuerURL = strings.TrimRight(p.str("TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com"), "/")
+	p.absURL("TWINME_GOOGLE_ISSUER_URL", c.GoogleIssuerURL)
+
+	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
+		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)
+	}
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// GoogleSignInEnabled reports whether Google sign-in is configured.
+func (c *Config) GoogleSignInEnabled() bool { return c.GoogleClientID != "" }
+
+// IsAdminEmail reports whether email is in TWINME_ADMIN_EMAILS.
+func (c *Config) IsAdminEmail(email string) bool {
+	email = strings.ToLower(email)
+	for _, e := range c.AdminEmails {
+		if e == email {
+			return true
+		}
+	}
+	return false
+}
+
+// Help renders Vars as an aligned list for --help.
+func Help(names ...string) string {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var b strings.Builder
+	for _, v := range Vars {
+		if len(want) > 0 && !want[v.Name] {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-30s %s (default %s)\n", v.Name, v.Help, v.Default)
+	}
+	return b.String()
+}
+
+func defaultPublicURL(listen string) string {
+	host, port, _ := net.SplitHostPort(listen)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func isLoopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("config: %s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(p.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) absURL(name, v string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail(name, "must be an absolute http(s) URL, got %q", v)
+	}
+}
+
+func (p *parser) duration(name string, def, min time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min {
+		p.fail(name, "must be a duration of at least %s such as 24h or 90m, got %q", min, v)
+		return def
+	}
+	return d
+}
+
+func (p *parser) int64(name string, def, min int64) int64 {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min {
+		p.fail(name, "must be a whole number of at least %d, got %q", min, v)
+		return def
+	}
+	return n
+}
+
+// rate parses "N-DURATION" (100-15m); "0" disables.
+func (p *parser) rate(name, def string) Rate {
+	v := p.str(name, def)
+	if v == "0" {
+		return Rate{}
+	}
+	n, d, ok := strings.Cut(v, "-")
+	limit, err1 := strconv.ParseInt(n, 10, 64)
+	period, err2 := time.ParseDuration(d)
+	if !ok || err1 != nil || err2 != nil || limit < 1 || period < time.Second {
+		p.fail(name, "must be N-DURATION such as 100-15m (or 0 to disable), got %q", v)
+		return Rate{}
+	}
+	return Rate{Limit: limit, Period: period}
+}
