@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/twinme/twinme/graph/generated"
+	"github.com/twinme/twinme/internal/auth"
+)
+
+// HandlerOptions configure the GraphQL handler.
+type HandlerOptions struct {
+	// MaxComplexity rejects operations above this complexity.
+	MaxComplexity int
+	// OpenIntrospection allows introspection to everyone (development);
+	// otherwise only admins may introspect.
+	OpenIntrospection bool
+	// Websocket is the websocket transport (gorilla implementation, origin
+	// check, init authentication); nil disables websockets.
+	Websocket *transport.Websocket
+	// MaxUploadBytes bounds multipart uploads.
+	MaxUploadBytes int64
+	// Observe, when set, is told about every finished operation (metrics).
+	Observe func(ctx context.Context, operation string, errs gqlerror.List, d time.Duration)
+}
+
+// NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
+// multipart uploads, websocket) for r.
+func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: r})
+	srv := handler.New(es)
+	if o.Websocket != nil {
+		srv.AddTransport(*o.Websocket)
+	}
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	if o.MaxUploadBytes > 0 {
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.MaxUploadBytes, MaxMemory: 8 << 20})
+	}
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(introspection{open: o.OpenIntrospection})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if o.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	}
+	srv.AroundRootFields(authorizeRootField)
+	if o.Observe != nil {
+		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+			start := time.Now()
+			resp := next(ctx)
+			name := ""
+			if oc := graphql.GetOperationContext(ctx); oc != nil {
+				name = oc.OperationName
+			}
+			if resp != nil {
+				o.Observe(ctx, name, resp.Errors, time.Since(start))
+			}
+			return resp
+		})
+	}
+	srv.SetErrorPresenter(errorPresenter(r.Log))
+	srv.SetRecoverFunc(recoverFunc(r.Log))
+	return srv
+}
+
+// introspection allows introspection to everyone in development and to
+// admins only in production.
+type introspection struct{ open bool }
+
+var _ interface {
+	graphql.OperationContextMutator
+	graphql.HandlerExtension
+} = introspection{}
+
+func (introspection) ExtensionName() string                          { return "TwinmeIntrospection" }
+func (introspection) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (i introspection) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	v := auth.ViewerFrom(ctx)
+	oc.DisableIntrospection = !(i.open || (v != nil && v.Has(auth.ScopeFull) && v.User.IsAdmin()))
+	return nil
+}

@@ -1,0 +1,322 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// TokenPrefix starts every API token, so leaked tokens are easy to spot.
+const TokenPrefix = "tm_"
+
+// Options tune the service.
+type Options struct {
+	SessionTTL  time.Duration
+	AdminEmails []string
+	// CacheTTL bounds how long a verified credential is trusted without a
+	// database read. A token revoked on another instance stops working
+	// within this window; on the revoking instance it stops at once.
+	CacheTTL time.Duration
+}
+
+// Service authenticates requests and manages users, sessions and tokens.
+type Service struct {
+	db    *store.DB
+	clock clockwork.Clock
+	opts  Options
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]cacheEntry // credential hash -> verified viewer
+}
+
+type cacheEntry struct {
+	viewer    *Viewer
+	expiresAt time.Time // credential expiry (session or token), zero = never
+	checkedAt time.Time // when the database last confirmed it
+	touchedAt time.Time // when last_used_at was last written
+}
+
+// touchEvery limits last_used_at writes to one per credential per minute,
+// so a busy client does not turn every read into a write.
+const touchEvery = time.Minute
+
+// maxCacheEntries bounds the credential cache; when full it is cleared.
+const maxCacheEntries = 100_000
+
+// NewService returns an auth service over db.
+func NewService(db *store.DB, clock clockwork.Clock, log *slog.Logger, opts Options) *Service {
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 30 * 24 * time.Hour
+	}
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = 15 * time.Second
+	}
+	for i, e := range opts.AdminEmails {
+		opts.AdminEmails[i] = strings.ToLower(e)
+	}
+	return &Service{db: db, clock: clock, opts: opts, log: log, cache: map[string]cacheEntry{}}
+}
+
+// HashToken returns the stored form of a secret token value.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func newSecret(prefix string) string {
+	var b [32]byte // 256 bits
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("auth: crypto/rand failed: %v", err))
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// CreateUser creates a user with a valid email; admin grants the admin role.
+func (s *Service) CreateUser(ctx context.Context, email, name string, admin bool) (*store.User, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || addr.Address != strings.TrimSpace(email) {
+		return nil, apperr.Invalid("email", "%q is not a valid email address", email)
+	}
+	now := s.clock.Now()
+	u := &store.User{Email: addr.Address, Name: strings.TrimSpace(name), Role: store.RoleUser, CreatedAt: now, UpdatedAt: now}
+	if admin || s.isListedAdmin(addr.Address) {
+		u.Role = store.RoleAdmin
+	}
+	if err := s.db.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateProfile changes the viewer's name and avatar.
+func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL *string) (*store.User, error) {
+	u := *v.User
+	var cols []string
+	if name != nil {
+		n := strings.TrimSpace(*name)
+		if n == "" || len(n) > 200 {
+			return nil, apperr.Invalid("name", "name must be 1 to 200 characters")
+		}
+		u.Name = n
+		cols = append(cols, "name")
+	}
+	if avatarURL != nil {
+		a := strings.TrimSpace(*avatarURL)
+		if a != "" && !strings.HasPrefix(a, "https://") || len(a) > 2000 {
+			return nil, apperr.Invalid("avatarUrl", "avatar URL must be an https URL of at most 2000 characters, or empty")
+		}
+		u.AvatarURL = a
+		cols = append(cols, "avatar_url")
+	}
+	if len(cols) == 0 {
+		return v.User, nil
+	}
+	u.UpdatedAt = s.clock.Now()
+	if err := s.db.UpdateUser(ctx, &u, cols...); err != nil {
+		return nil, err
+	}
+	s.forgetUser(u.ID)
+	return &u, nil
+}
+
+// CreateAPIToken issues a token for userID and returns its value, which is
+// never shown again.
+func (s *Service) CreateAPIToken(ctx context.Context, userID, name string, scopes []string, expiresAt *time.Time) (string, *store.APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", nil, apperr.Invalid("name", "name must be 1 to 100 characters")
+	}
+	if len(scopes) == 0 {
+		return "", nil, apperr.Invalid("scopes", "give at least one scope: %s", strings.Join(KnownScopes, ", "))
+	}
+	var clean []string
+	for _, sc := range scopes {
+		if !slices.Contains(KnownScopes, sc) {
+			return "", nil, apperr.Invalid("scopes", "unknown scope %q; known scopes: %s", sc, strings.Join(KnownScopes, ", "))
+		}
+		if !slices.Contains(clean, sc) {
+			clean = append(clean, sc)
+		}
+	}
+	if expiresAt != nil && !expiresAt.After(s.clock.Now()) {
+		return "", nil, apperr.Invalid("expiresAt", "expiry must be in the future")
+	}
+	value := newSecret(TokenPrefix)
+	t := &store.APIToken{UserID: userID, Name: name, TokenHash: HashToken(value), Scopes: strings.Join(clean, " "), CreatedAt: s.clock.Now(), ExpiresAt: expiresAt}
+	if err := s.db.CreateAPIToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return value, t, nil
+}
+
+// RevokeAPIToken revokes the viewer's token id; it stops working at once on
+// this instance and within CacheTTL on others.
+func (s *Service) RevokeAPIToken(ctx context.Context, userID, id string) (*store.APIToken, error) {
+	t, err := s.db.RevokeAPIToken(ctx, userID, id, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	delete(s.cache, t.TokenHash)
+	s.mu.Unlock()
+	return t, nil
+}
+
+// CreateSession starts a browser session for userID and returns the cookie value.
+func (s *Service) CreateSession(ctx context.Context, userID, userAgent string) (string, time.Time, error) {
+	value := newSecret("")
+	now := s.clock.Now()
+	if len(userAgent) > 300 {
+		userAgent = userAgent[:300]
+	}
+	sess := &store.Session{UserID: userID, TokenHash: HashToken(value), UserAgent: userAgent, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.opts.SessionTTL)}
+	if err := s.db.CreateSession(ctx, sess); err != nil {
+		return "", time.Time{}, err
+	}
+	return value, sess.ExpiresAt, nil
+}
+
+// Logout ends the viewer's session (a no-op for API tokens).
+func (s *Service) Logout(ctx context.Context, v *Viewer) error {
+	if v.SessionHash == "" {
+		return nil
+	}
+	s.mu.Lock()
+	delete(s.cache, v.SessionHash)
+	s.mu.Unlock()
+	return s.db.DeleteSessionByHash(ctx, v.SessionHash)
+}
+
+// AuthenticateToken resolves an API token value to a viewer, or UNAUTHENTICATED.
+func (s *Service) AuthenticateToken(ctx context.Context, value string) (*Viewer, error) {
+	if !strings.HasPrefix(value, TokenPrefix) {
+		return nil, errUnknownCredential
+	}
+	return s.authenticate(ctx, HashToken(value), s.loadToken)
+}
+
+// AuthenticateSession resolves a session cookie value to a viewer and slides
+// the session forward, or UNAUTHENTICATED.
+func (s *Service) AuthenticateSession(ctx context.Context, value string) (*Viewer, error) {
+	if value == "" {
+		return nil, errUnknownCredential
+	}
+	return s.authenticate(ctx, HashToken(value), s.loadSession)
+}
+
+var errUnknownCredential = apperr.New(apperr.Unauthenticated, "unknown, expired or revoked credential")
+
+type loader func(ctx context.Context, hash string, now time.Time) (cacheEntry, error)
+
+func (s *Service) authenticate(ctx context.Context, hash string, load loader) (*Viewer, error) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	e, ok := s.cache[hash]
+	s.mu.Unlock()
+	if ok && now.Sub(e.checkedAt) < s.opts.CacheTTL && (e.expiresAt.IsZero() || now.Before(e.expiresAt)) {
+		if now.Sub(e.touchedAt) < touchEvery {
+			return e.viewer, nil
+		}
+	}
+	e, err := load(ctx, hash, now)
+	if err != nil {
+		s.mu.Lock()
+		delete(s.cache, hash)
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.cache) >= maxCacheEntries {
+		clear(s.cache)
+	}
+	s.cache[hash] = e
+	s.mu.Unlock()
+	return e.viewer, nil
+}
+
+func (s *Service) loadToken(ctx context.Context, hash string, now time.Time) (cacheEntry, error) {
+	t, u, err := s.db.APITokenByHash(ctx, hash)
+	if apperr.Is(err, apperr.NotFound) {
+		return cacheEntry{}, errUnknownCredential
+	}
+	if err != nil {
+		return cacheEntry{}, err
+	}
+	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
+		return cacheEntry{}, errUnknownCredential
+	}
+	e := cacheEntry{viewer: &Viewer{User: u, Scopes: t.ScopeList(), TokenID: t.ID}, checkedAt: now, touchedAt: now}
+	if t.ExpiresAt != nil {
+		e.expiresAt = *t.ExpiresAt
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		if err := s.db.TouchAPIToken(ctx, t.ID, now); err != nil {
+			s.log.WarnContext(ctx, "auth: record token use", slog.String("token_id", t.ID), slog.Any("error", err))
+		}
+	}
+	return e, nil
+}
+
+func (s *Service) loadSession(ctx context.Context, hash string, now time.Time) (cacheEntry, error) {
+	sess, u, err := s.db.SessionByHash(ctx, hash)
+	if apperr.Is(err, apperr.NotFound) {
+		return cacheEntry{}, errUnknownCredential
+	}
+	if err != nil {
+		return cacheEntry{}, err
+	}
+	if !now.Before(sess.ExpiresAt) {
+		return cacheEntry{}, errUnknownCredential
+	}
+	expires := sess.ExpiresAt
+	if now.Sub(sess.LastUsedAt) >= touchEvery {
+		expires = now.Add(s.opts.SessionTTL)
+		if err := s.db.TouchSession(ctx, sess.ID, now, expires); err != nil {
+			s.log.WarnContext(ctx, "auth: slide session", slog.String("session_id", sess.ID), slog.Any("error", err))
+			expires = sess.ExpiresAt
+		}
+	}
+	v := &Viewer{User: u, Scopes: []string{ScopeFull}, SessionID: sess.ID, SessionHash: hash}
+	return cacheEntry{viewer: v, expiresAt: expires, checkedAt: now, touchedAt: now}, nil
+}
+
+// forgetUser drops cached viewers of userID so profile and role changes show at once.
+func (s *Service) forgetUser(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.cache {
+		if e.viewer.User.ID == userID {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// ListUsers pages through every user (admins only; the caller checks).
+func (s *Service) ListUsers(ctx context.Context, search string, after *store.Cursor, limit int) ([]store.User, error) {
+	return s.db.ListUsers(ctx, search, after, limit)
+}
+
+// ListAPITokens returns userID's tokens.
+func (s *Service) ListAPITokens(ctx context.Context, userID string) ([]store.APIToken, error) {
+	return s.db.ListAPITokens(ctx, userID)
+}
+
+// DeleteExpiredSessions removes expired sessions (maintenance).
+func (s *Service) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	return s.db.DeleteExpiredSessions(ctx, s.clock.Now())
+}

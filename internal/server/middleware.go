@@ -1,0 +1,285 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/logx"
+	"github.com/twinme/twinme/internal/ratelimit"
+)
+
+// writeJSONError answers with {"errors":[{"message","extensions":{"code"}}]},
+// the GraphQL error shape, so clients parse one shape everywhere.
+func writeJSONError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+	})
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// withRequestID takes a sane X-Request-ID from the client or makes one.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !requestIDPattern.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(logx.WithRequestID(r.Context(), id)))
+	})
+}
+
+// statusWriter records the status and size of a response. It passes
+// Hijack and Flush through for websockets and streaming.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// withAccessLog logs one line per request: never headers, cookies, tokens
+// or query strings.
+func withAccessLog(log *slog.Logger, observe func(r *http.Request, status int, d time.Duration)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			var viewerID string
+			r = r.WithContext(withViewerSlot(r.Context(), &viewerID))
+			next.ServeHTTP(sw, r)
+			d := time.Since(start)
+			if sw.status == 0 {
+				sw.status = http.StatusSwitchingProtocols
+			}
+			attrs := []slog.Attr{
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", d), slog.String("remote", clientIP(r)),
+			}
+			if viewerID != "" {
+				attrs = append(attrs, slog.String("user_id", viewerID))
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
+			if observe != nil {
+				observe(r, sw.status, d)
+			}
+		})
+	}
+}
+
+// withRecover turns a handler panic into a 500 with a JSON body.
+func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.ErrorContext(r.Context(), "http: panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+					writeJSONError(w, http.StatusInternalServerError, apperr.Internal, "internal error (request "+logx.RequestID(r.Context())+")")
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withCORS answers preflights and sets CORS headers for allowed origins.
+func withCORS(allowed []string) func(http.Handler) http.Handler {
+	any := slices.Contains(allowed, "*")
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			if origin != "" && (any || slices.Contains(allowed, origin)) {
+				h := w.Header()
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+				h.Add("Vary", "Origin")
+				h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
+				if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+					h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, Apollo-Require-Preflight")
+					h.Set("Access-Control-Max-Age", "600")
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withBodyLimit answers 413 with a JSON body when a request body is larger
+// than limit (uploadLimit for multipart uploads).
+func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
+			max := limit
+			if uploadLimit > limit && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				max = uploadLimit
+			}
+			tooLarge := func() {
+				writeJSONError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+			}
+			if r.ContentLength > max {
+				tooLarge()
+				return
+			}
+			if max == limit {
+				// Small bodies are read whole here so an oversized chunked
+				// body gets a 413 rather than a parse error further in.
+				buf, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+				if err != nil {
+					writeJSONError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read request body")
+					return
+				}
+				if int64(len(buf)) > max {
+					tooLarge()
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(buf))
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, max)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withAuth makes a request a viewer from `Authorization: Bearer` or the
+// session cookie. A bearer token that is unknown, expired or revoked is
+// refused with 401; a stale cookie is ignored (the request is anonymous).
+func withAuth(svc *auth.Service, log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			if h := r.Header.Get("Authorization"); h != "" {
+				scheme, token, ok := strings.Cut(h, " ")
+				if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+					writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, "Authorization must be \"Bearer <token>\"")
+					return
+				}
+				v, err := svc.AuthenticateToken(ctx, strings.TrimSpace(token))
+				if err != nil {
+					if apperr.CodeOf(err) == apperr.Unauthenticated {
+						w.Header().Set("WWW-Authenticate", `Bearer realm="twinme", error="invalid_token"`)
+						writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, apperr.MessageOf(err))
+						return
+					}
+					log.ErrorContext(ctx, "auth: authenticate token", slog.Any("error", err))
+					writeJSONError(w, http.StatusServiceUnavailable, apperr.Internal, "authentication is unavailable right now")
+					return
+				}
+				next.ServeHTTP(w, r.WithContext(setViewer(ctx, v)))
+				return
+			}
+			if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+				v, err := svc.AuthenticateSession(ctx, c.Value)
+				if err == nil {
+					ctx = setViewer(ctx, v)
+				} else if apperr.CodeOf(err) != apperr.Unauthenticated {
+					log.ErrorContext(ctx, "auth: authenticate session", slog.Any("error", err))
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// withRateLimit limits requests per user, or per IP when anonymous.
+func withRateLimit(l *ratelimit.Limiter, log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := "ip:" + clientIP(r)
+			if v := auth.ViewerFrom(r.Context()); v != nil {
+				key = "user:" + v.User.ID
+			}
+			res, err := l.Take(r.Context(), key)
+			if err != nil {
+				log.WarnContext(r.Context(), "ratelimit: failed open", slog.Any("error", err))
+				next.ServeHTTP(w, r)
+				return
+			}
+			if res.Limit < 1<<62 {
+				h := w.Header()
+				h.Set("X-RateLimit-Limit", strconv.FormatInt(res.Limit, 10))
+				h.Set("X-RateLimit-Remaining", strconv.FormatInt(res.Remaining, 10))
+				h.Set("X-RateLimit-Reset", strconv.FormatInt(res.Reset.Unix(), 10))
+			}
+			if !res.Allowed {
+				secs := int64(res.RetryAfter / time.Second)
+				w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+				writeJSONError(w, http.StatusTooManyRequests, apperr.RateLimited, "too many requests; retry after "+strconv.FormatInt(secs, 10)+" seconds")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// clientIP is the peer address. X-Forwarded-For is deliberately not trusted:
+// behind a proxy, configure the proxy to rate-limit, or extend this with a
+// trusted-proxy list.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}

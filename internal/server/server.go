@@ -1,0 +1,223 @@
+// Package server owns twinme's HTTP surface: routes, middleware (request id,
+// access log, CORS, body limit, authentication, rate limits), health, the
+// playground, and graceful shutdown.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/ratelimit"
+	"github.com/twinme/twinme/internal/store"
+)
+
+type viewerSlotKey struct{}
+
+func withViewerSlot(ctx context.Context, p *string) context.Context {
+	return context.WithValue(ctx, viewerSlotKey{}, p)
+}
+
+// setViewer puts v in ctx and tells the access log who the request is.
+func setViewer(ctx context.Context, v *auth.Viewer) context.Context {
+	if p, ok := ctx.Value(viewerSlotKey{}).(*string); ok && p != nil {
+		*p = v.User.ID
+	}
+	return auth.WithViewer(ctx, v)
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *store.DB
+	Auth    *auth.Service
+	GraphQL http.Handler
+	Google  *auth.GoogleSignIn // nil when Google sign-in is not configured
+	// MaxUploadBytes bounds multipart uploads on /graphql.
+	MaxUploadBytes int64
+	// Health adds sections (e.g. "scheduler") to /api/health.
+	Health map[string]func(ctx context.Context) any
+	// Routes adds handlers (pattern → handler) beside the built-in ones;
+	// they get request ids, logs, CORS, body limits and authentication.
+	Routes map[string]http.Handler
+	// Observe, when set, is told about every finished HTTP request (metrics).
+	Observe func(r *http.Request, status int, d time.Duration)
+}
+
+// Server is twinme's HTTP server.
+type Server struct {
+	opts    Options
+	handler http.Handler
+	limiter *ratelimit.Limiter
+
+	// closeSockets ends every websocket: http.Server.Shutdown does not
+	// track hijacked connections.
+	socketsCtx   context.Context
+	closeSockets context.CancelFunc
+}
+
+// New builds the routes.
+func New(o Options) *Server {
+	s := &Server{opts: o}
+	s.socketsCtx, s.closeSockets = context.WithCancel(context.Background())
+	c := o.Config
+	s.limiter = ratelimit.New(c.RateLimit.Limit, c.RateLimit.Period)
+
+	api := http.NewServeMux()
+	api.Handle("/graphql", chain(o.GraphQL, withRateLimit(s.limiter, o.Log), s.endWithServer))
+	api.HandleFunc("GET /playground", s.playground)
+	api.HandleFunc("GET /api/health", s.health)
+	api.HandleFunc("POST /auth/logout", s.logout)
+	if o.Google != nil {
+		api.Handle("GET /auth/google/start", chain(http.HandlerFunc(o.Google.Start), withRateLimit(s.limiter, o.Log)))
+		api.Handle("GET /auth/google/callback", chain(http.HandlerFunc(o.Google.Callback), withRateLimit(s.limiter, o.Log)))
+	} else {
+		notConfigured := func(w http.ResponseWriter, r *http.Request) {
+			writeJSONError(w, http.StatusNotFound, apperr.NotConfigured, "Google sign-in is not configured (set TWINME_GOOGLE_CLIENT_ID and TWINME_GOOGLE_CLIENT_SECRET)")
+		}
+		api.HandleFunc("GET /auth/google/start", notConfigured)
+		api.HandleFunc("GET /auth/google/callback", notConfigured)
+	}
+	for pattern, h := range o.Routes {
+		api.Handle(pattern, h)
+	}
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, "/playground", http.StatusFound)
+			return
+		}
+		writeJSONError(w, http.StatusNotFound, apperr.NotFound, "no such endpoint: "+r.URL.Path)
+	})
+
+	s.handler = chain(api,
+		withRequestID,
+		withAccessLog(o.Log, o.Observe),
+		withRecover(o.Log),
+		withCORS(c.CORSOrigins),
+		withBodyLimit(c.MaxBodyBytes, o.MaxUploadBytes),
+		withAuth(o.Auth, o.Log),
+	)
+	return s
+}
+
+// endWithServer cancels a websocket's context when the server shuts down,
+// so gqlgen closes the socket.
+func (s *Server) endWithServer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.socketsCtx, cancel)
+		defer stop()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Limiter is the general request limiter (per user or IP).
+func (s *Server) Limiter() *ratelimit.Limiter { return s.limiter }
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	type dbState struct {
+		Connected bool    `json:"connected"`
+		Dialect   string  `json:"dialect"`
+		Error     *string `json:"error"`
+	}
+	body := map[string]any{"status": "ok", "environment": s.opts.Config.Environment}
+	db := dbState{Connected: true, Dialect: string(s.opts.DB.Dialect)}
+	status := http.StatusOK
+	if err := s.opts.DB.PingContext(ctx); err != nil {
+		msg := "database unreachable"
+		if s.opts.Config.Environment == config.Development {
+			msg = err.Error()
+		}
+		s.opts.Log.ErrorContext(ctx, "health: database ping failed", slog.Any("error", err))
+		db = dbState{Connected: false, Dialect: db.Dialect, Error: &msg}
+		body["status"] = "error"
+		status = http.StatusServiceUnavailable
+	}
+	body["database"] = db
+	for name, f := range s.opts.Health {
+		body[name] = f(ctx)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// playground serves GraphiQL: to everyone in development, to admins in production.
+func (s *Server) playground(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Config.Environment == config.Production {
+		v := auth.ViewerFrom(r.Context())
+		if v == nil || !v.User.IsAdmin() {
+			writeJSONError(w, http.StatusForbidden, apperr.Forbidden, "the playground is for admins in production")
+			return
+		}
+	}
+	playground.Handler("twinme", "/graphql").ServeHTTP(w, r)
+}
+
+// logout ends the cookie session and clears the cookie.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if v := auth.ViewerFrom(r.Context()); v != nil {
+		if err := s.opts.Auth.Logout(r.Context(), v); err != nil {
+			s.opts.Log.ErrorContext(r.Context(), "auth: logout", slog.Any("error", err))
+			writeJSONError(w, http.StatusInternalServerError, apperr.Internal, "logout failed")
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.opts.Config.SecureCookies(), SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Run serves on the configured address until ctx ends, then shuts down:
+// it stops accepting, closes websockets, and lets requests finish within
+// grace. It returns once the server is down.
+func (s *Server) Run(ctx context.Context, ln net.Listener, grace time.Duration, onShutdown ...func()) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	hs.RegisterOnShutdown(s.closeSockets)
+	for _, f := range onShutdown {
+		hs.RegisterOnShutdown(f)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
