@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -11,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/internal/auth"
@@ -34,7 +36,33 @@ type HandlerOptions struct {
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
 // multipart uploads, websocket) for r.
-func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
+func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
+	return queriesOnlyOverGET(newServer(r, o))
+}
+
+// queriesOnlyOverGET answers 405 to a mutation or subscription sent with GET,
+// as the GraphQL-over-HTTP spec requires (gqlgen itself answers 406).
+func queriesOnlyOverGET(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" {
+			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
+				name := r.URL.Query().Get("operationName")
+				for _, op := range doc.Operations {
+					if (name == "" || op.Name == name) && op.Operation != ast.Query {
+						w.Header().Set("Allow", "POST")
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(http.StatusMethodNotAllowed)
+						_, _ = w.Write([]byte(`{"errors":[{"message":"only queries may be sent with GET; send mutations with POST","extensions":{"code":"BAD_USER_INPUT"}}]}`))
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	es := generated.NewExecutableSchema(generated.Config{Resolvers: r})
 	srv := handler.New(es)
 	if o.Websocket != nil {

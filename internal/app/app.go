@@ -1,0 +1,85 @@
+// Package app assembles twinme's services from a configuration: the one
+// place that knows every dependency. main.go calls it for each command and
+// tests use it to drive the real handler.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/server"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// App is a wired twinme instance.
+type App struct {
+	Config *config.Config
+	Log    *slog.Logger
+	Clock  clockwork.Clock
+	DB     *store.DB
+	Auth   *auth.Service
+
+	server *server.Server
+}
+
+// Options tune New.
+type Options struct {
+	// Clock defaults to the real clock.
+	Clock clockwork.Clock
+	// Migrate applies pending migrations after opening the database.
+	Migrate bool
+	// HTTPClient is used for outgoing calls (Google sign-in); tests point it at fakes.
+	HTTPClient *http.Client
+}
+
+// New opens the database and wires every service.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*App, error) {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if o.Migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		for _, m := range applied {
+			log.Info("store: applied migration", slog.String("migration", m))
+		}
+	}
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db}
+	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
+	a.server = a.buildServer(o)
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler is the root HTTP handler.
+func (a *App) Handler() http.Handler { return a.server.Handler() }
+
+// Serve runs the HTTP server on cfg.Listen until ctx ends, then shuts down
+// in order: stop accepting and close websockets, let requests finish.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := listen(a.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s: %w", a.Config.Listen, err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	return a.server.Run(ctx, ln, 20*time.Second)
+}
+

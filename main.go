@@ -1,0 +1,222 @@
+// Command twinme serves the Twin Me GraphQL API and runs its jobs.
+//
+//	twinme serve                       run the server (embedded SQLite by default)
+//	twinme migrate up|down|status      manage the database schema
+//	twinme users create --email E      create a user and print an API token
+//
+// Every setting comes from TWINME_* environment variables; see --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/twinme/twinme/internal/app"
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/logx"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "twinme:", err)
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `twinme — the Twin Me backend
+
+Usage:
+  twinme serve                                   run the HTTP server and scheduled jobs
+  twinme migrate up|down|status                  apply, undo (last group) or list migrations
+  twinme users create --email E [--name N] [--admin]
+                                                 create a user and print an API token once
+
+Run "twinme <command> --help" for the flags and environment variables of a command.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, "\nEnvironment:\n"+config.Help())
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "users":
+		return cmdUsers(ctx, args[1:], stdout, stderr, getenv)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+// newFlags returns a flag set whose --help lists its flags and envVars.
+func newFlags(name, synopsis string, stdout io.Writer, envVars ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, "\nEnvironment:\n"+config.Help(envVars...))
+	}
+	return fs
+}
+
+// loadConfig reads the environment, with flags (name → env var) on top.
+func loadConfig(getenv func(string) string, overrides map[string]string) (*config.Config, error) {
+	return config.Load(func(k string) string {
+		if v, ok := overrides[k]; ok && v != "" {
+			return v
+		}
+		return getenv(k)
+	})
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("serve", "twinme serve [--listen ADDR] [--database-url URL] [--data-dir DIR]", stdout)
+	listen := fs.String("listen", "", "host:port to listen on (TWINME_LISTEN)")
+	dbURL := fs.String("database-url", "", "database URL (TWINME_DATABASE_URL)")
+	dataDir := fs.String("data-dir", "", "data directory (TWINME_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv, map[string]string{"TWINME_LISTEN": *listen, "TWINME_DATABASE_URL": *dbURL, "TWINME_DATA_DIR": *dataDir})
+	if err != nil {
+		return err
+	}
+	log := logx.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, log, app.Options{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log.Info("twinme starting", slog.String("environment", string(cfg.Environment)), slog.String("database", a.DB.Location))
+	return a.Serve(ctx, func(addr string) {
+		base := cfg.PublicURL
+		fmt.Fprintf(stdout, "twinme is listening on %s\n  GraphQL:    %s/graphql\n  Playground: %s/playground\n  Health:     %s/api/health\n", addr, base, base, base)
+	})
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("migrate", "twinme migrate up|down|status [--database-url URL]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	dbURL := fs.String("database-url", "", "database URL (TWINME_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("migrate needs one of up, down, status")
+	}
+	cfg, err := loadConfig(getenv, map[string]string{"TWINME_DATABASE_URL": *dbURL})
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, cfg.LogLevel), app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch fs.Arg(0) {
+	case "up":
+		applied, err := a.DB.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "database is up to date")
+		}
+		for _, m := range applied {
+			fmt.Fprintln(stdout, "applied", m)
+		}
+	case "down":
+		undone, err := a.DB.Rollback(ctx)
+		if err != nil {
+			return err
+		}
+		if len(undone) == 0 {
+			fmt.Fprintln(stdout, "nothing to roll back")
+		}
+		for _, m := range undone {
+			fmt.Fprintln(stdout, "rolled back", m)
+		}
+	case "status":
+		st, err := a.DB.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range st {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%-8s %s\n", state, m.Name)
+		}
+	default:
+		return fmt.Errorf("unknown migrate action %q (want up, down or status)", fs.Arg(0))
+	}
+	return nil
+}
+
+func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stdout, "Usage: twinme users create --email E [--name N] [--admin]\n")
+		return errors.New("users needs the create action")
+	}
+	fs := newFlags("users create", "twinme users create --email E [--name N] [--admin]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR", "TWINME_ADMIN_EMAILS")
+	email := fs.String("email", "", "email address of the new user (required)")
+	name := fs.String("name", "", "display name")
+	admin := fs.Bool("admin", false, "give the user the admin role")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*email) == "" {
+		fs.Usage()
+		return errors.New("--email is required")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Auth.CreateUser(ctx, *email, *name, *admin)
+	if err != nil {
+		if apperr.CodeOf(err) != apperr.Internal {
+			return errors.New(apperr.MessageOf(err))
+		}
+		return err
+	}
+	token, _, err := a.Auth.CreateAPIToken(ctx, u.ID, "created by twinme users create", []string{auth.ScopeFull}, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s, role %s)\nAPI token (shown once, keep it safe):\n%s\n", u.Email, u.ID, u.Role, token)
+	return nil
+}
