@@ -63,7 +63,10 @@ func queriesOnlyOverGET(next http.Handler) http.Handler {
 }
 
 func newServer(r *Resolver, o HandlerOptions) *handler.Server {
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: r})
+	var c generated.ComplexityRoot
+	// A paginated list costs its page size times what each item costs.
+	c.Query.Users = func(child int, first *int, _ *string, _ *string) int { return paged(child, first, 20) }
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: c})
 	srv := handler.New(es)
 	if o.Websocket != nil {
 		srv.AddTransport(*o.Websocket)
@@ -116,4 +119,14 @@ func (i introspection) MutateOperationContext(ctx context.Context, oc *graphql.O
 	v := auth.ViewerFrom(ctx)
 	oc.DisableIntrospection = !(i.open || (v != nil && v.Has(auth.ScopeFull) && v.User.IsAdmin()))
 	return nil
+}
+
+// paged is the complexity of a list field returning up to first items
+// (def when absent), each of cost child.
+func paged(child int, first *int, def int) int {
+	n := def
+	if first != nil && *first > 0 {
+		n = *first
+	}
+	return 1 + n*child
 }

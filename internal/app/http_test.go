@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -175,5 +176,67 @@ func TestHealthAndCORS(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 503 || !strings.Contains(string(raw), `"connected":false`) {
 		t.Fatalf("health with database down: %d %s", res.StatusCode, raw)
+	}
+}
+
+func TestProductionClosesIntrospectionAndPlayground(t *testing.T) {
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me"})
+	_, admin := e.user("root@example.com", true)
+	_, user := e.user("user@example.com", false)
+	if r := e.gql(user, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
+		t.Fatalf("non-admin introspection in production: %s", r.Raw)
+	}
+	if r := e.gql(admin, `{ __schema { queryType { name } } }`, nil); len(r.Errors) != 0 || dig(r.Data, "__schema", "queryType", "name") != "Query" {
+		t.Fatalf("admin introspection in production: %s", r.Raw)
+	}
+	res, err := http.Get(e.srv.URL + "/playground")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("anonymous playground in production: %d", res.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/playground", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("admin playground in production: %d", res.StatusCode)
+	}
+}
+
+func TestQueryComplexityLimit(t *testing.T) {
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_MAX_QUERY_COMPLEXITY": "10"})
+	_, admin := e.user("root@example.com", true)
+	r := e.gql(admin, `{ users(first: 100) { edges { node { id email name role createdAt avatarUrl } cursor } } }`, nil)
+	if len(r.Errors) == 0 || !strings.Contains(r.Raw, "complexity") {
+		t.Fatalf("over-complex query accepted: %s", r.Raw)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for k, v := range map[string]string{
+		"TWINME_ENV": "staging", "TWINME_LISTEN": "8080", "TWINME_RATE_LIMIT": "lots",
+		"TWINME_DATABASE_URL": "mysql://x", "TWINME_SESSION_TTL": "1s", "TWINME_CORS_ORIGINS": "app.twin.me",
+	} {
+		_, err := config.Load(func(name string) string {
+			if name == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: want an error naming %s, got %v", k, v, k, err)
+		}
+	}
+	_, err := config.Load(func(name string) string {
+		return map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "http://api.twin.me"}[name]
+	})
+	if err == nil || !strings.Contains(err.Error(), "https") {
+		t.Errorf("production over http: %v", err)
 	}
 }

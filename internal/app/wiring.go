@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/server"
+	"github.com/twinme/twinme/internal/server/gorillaws"
 )
 
 // maxUploadBytes bounds GraphQL multipart uploads (data exports).
@@ -66,7 +69,22 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
-// websocket is the graphql-transport-ws / graphql-ws transport.
+// websocket is the graphql-transport-ws / graphql-ws transport on
+// gorilla/websocket: origins from the allow-list (and same-origin),
+// authentication in connection_init (refused with 4403), an init timeout and
+// keep-alive pings.
 func (a *App) websocket() *transport.Websocket {
-	return nil
+	limit := int64(64 << 10)
+	return &transport.Websocket{
+		Implementation: gorillaws.Implementation{
+			CheckOrigin:     gorillaws.OriginChecker(a.Config.CORSOrigins),
+			WriteBufferPool: &sync.Pool{},
+			Logger:          a.Log,
+		},
+		InitFunc:              gorillaws.GuardInit(a.websocketInit),
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 25 * time.Second,
+		PingPongInterval:      30 * time.Second,
+		PayloadReadLimit:      &limit,
+	}
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -58,10 +60,22 @@ type statusWriter struct {
 }
 
 func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+	if s.status != 0 {
+		return
 	}
+	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack hands the connection to the websocket upgrader; gorilla looks for
+// http.Hijacker on the writer itself.
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("server: response writer cannot hijack")
+	}
+	s.status = http.StatusSwitchingProtocols
+	return h.Hijack()
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {

@@ -1,0 +1,124 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/twinme/twinme/internal/store"
+)
+
+func (e *testEnv) dialWS(origin, subprotocol string) (*websocket.Conn, *http.Response, error) {
+	d := websocket.Dialer{Subprotocols: []string{subprotocol}, HandshakeTimeout: 5 * time.Second}
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	return d.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql", h)
+}
+
+type wsMsg struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+func readMsg(t *testing.T, c *websocket.Conn) wsMsg {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var m wsMsg
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if m.Type == "ping" || m.Type == "pong" || m.Type == "ka" {
+			continue
+		}
+		return m
+	}
+}
+
+func TestWebsocketQueryWithTokenInInit(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		e := newEnv(t, d, nil)
+		_, tok := e.user("wanda@example.com", false)
+		c, res, err := e.dialWS("", "graphql-transport-ws")
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		defer c.Close()
+		if res.Header.Get("Sec-Websocket-Protocol") != "graphql-transport-ws" {
+			t.Fatalf("negotiated %q", res.Header.Get("Sec-Websocket-Protocol"))
+		}
+		_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + tok}})
+		if m := readMsg(t, c); m.Type != "connection_ack" {
+			t.Fatalf("want connection_ack, got %+v", m)
+		}
+		_ = c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "{ me { email } }"}})
+		m := readMsg(t, c)
+		if m.Type != "next" || !strings.Contains(string(m.Payload), "wanda@example.com") {
+			t.Fatalf("want next with me, got %s %s", m.Type, m.Payload)
+		}
+		if m := readMsg(t, c); m.Type != "complete" {
+			t.Fatalf("want complete, got %+v", m)
+		}
+	})
+}
+
+func TestWebsocketRefusals(t *testing.T) {
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_CORS_ORIGINS": "https://app.twin.me"})
+
+	// Cross-origin upgrade: refused before the handshake.
+	_, res, err := e.dialWS("https://evil.example", "graphql-transport-ws")
+	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin upgrade: want 403, got %v %v", res, err)
+	}
+	// Allow-listed origin: accepted.
+	c, _, err := e.dialWS("https://app.twin.me", "graphql-transport-ws")
+	if err != nil {
+		t.Fatalf("allow-listed origin refused: %v", err)
+	}
+	c.Close()
+
+	// A bad token in connection_init closes with 4403.
+	c, _, err = e.dialWS("", "graphql-transport-ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer tm_forged"}})
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = c.ReadMessage()
+	var ce *websocket.CloseError
+	if !asCloseError(err, &ce) || ce.Code != 4403 {
+		t.Fatalf("bad token: want close 4403, got %v", err)
+	}
+
+	// The legacy graphql-ws subprotocol works too.
+	_, tok := e.user("leg@example.com", false)
+	c2, _, err := e.dialWS("", "graphql-ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_ = c2.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + tok}})
+	if m := readMsg(t, c2); m.Type != "connection_ack" {
+		t.Fatalf("graphql-ws: want connection_ack, got %+v", m)
+	}
+	_ = c2.WriteJSON(map[string]any{"id": "1", "type": "start", "payload": map[string]any{"query": "{ me { email } }"}})
+	if m := readMsg(t, c2); m.Type != "data" || !strings.Contains(string(m.Payload), "leg@example.com") {
+		t.Fatalf("graphql-ws: want data, got %s %s", m.Type, m.Payload)
+	}
+}
+
+func asCloseError(err error, target **websocket.CloseError) bool {
+	ce, ok := err.(*websocket.CloseError)
+	if ok {
+		*target = ce
+	}
+	return ok
+}
