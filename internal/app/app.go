@@ -82,4 +82,3 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	return a.server.Run(ctx, ln, 20*time.Second)
 }
-

@@ -67,7 +67,7 @@ type Var struct {
 
 // Vars lists every environment variable that Load reads, for --help and the README.
 var Vars = []Var{
-	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires https public URL and encryption keys"},
+	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires an https public URL"},
 	{"TWINME_DATABASE_URL", "(embedded SQLite in TWINME_DATA_DIR)", "postgres://user:pass@host:5432/db switches to PostgreSQL; sqlite:///path/file.db picks a SQLite file"},
 	{"TWINME_DATA_DIR", "./data", "directory for the embedded SQLite database and generated development keys"},
 	{"TWINME_LISTEN", "127.0.0.1:8080", "host:port the HTTP server listens on"},
@@ -81,7 +81,7 @@ var Vars = []Var{
 	{"TWINME_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes (uploads excepted)"},
 	{"TWINME_MAX_QUERY_COMPLEXITY", "500", "largest accepted GraphQL query complexity"},
 	{"TWINME_RATE_LIMIT", "100-15m (1000-15m in development)", "requests per period per user (per IP when anonymous), as N-DURATION; 0 disables"},
-	{"TWINME_AI_RATE_LIMIT", "50-15m", "AI operations per period per user, as N-DURATION; 0 disables"},
+	{"TWINME_AI_RATE_LIMIT", "50-15m", "AI operations (analysis, twin chat) per period per user, as N-DURATION; 0 disables"},
 	{"TWINME_GOOGLE_CLIENT_ID", "(none)", "Google OAuth client id for Google sign-in"},
 	{"TWINME_GOOGLE_CLIENT_SECRET", "(none)", "Google OAuth client secret for Google sign-in"},
 	{"TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in (override for tests or proxies)"},
