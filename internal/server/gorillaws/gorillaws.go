@@ -48,15 +48,13 @@ type Implementation struct {
 	CheckOrigin func(r *http.Request) bool
 
 	// ReadBufferSize and WriteBufferSize are gorilla's I/O buffer sizes; zero
-	// reuses the buffers the HTTP server allocated. They do not limit message
-	// size (that is transport.Websocket.PayloadReadLimit).
+	// reuses the 4 KiB buffers the HTTP server allocated. They do not limit
+	// message size (that is transport.Websocket.PayloadReadLimit).
+	//
+	// There is deliberately no write buffer pool: gqlgen serves the whole
+	// connection inside the HTTP handler, so net/http keeps its own write
+	// buffer alive anyway and a pool saved nothing (BenchmarkIdleConnections).
 	ReadBufferSize, WriteBufferSize int
-
-	// WriteBufferPool lends write buffers to connections only while they
-	// write, so idle subscribers hold none. Share one pool (a *sync.Pool will
-	// do) across all connections of one WriteBufferSize. Nil gives each
-	// connection its own buffer for its whole life.
-	WriteBufferPool websocket.BufferPool
 
 	// HandshakeTimeout bounds writing the upgrade response; zero means none.
 	HandshakeTimeout time.Duration
@@ -90,7 +88,6 @@ func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, options 
 		HandshakeTimeout: im.HandshakeTimeout,
 		ReadBufferSize:   im.ReadBufferSize,
 		WriteBufferSize:  im.WriteBufferSize,
-		WriteBufferPool:  im.WriteBufferPool,
 		Subprotocols:     append([]string(nil), options.Subprotocols...),
 		CheckOrigin:      im.CheckOrigin,
 		Error:            im.refuse,

@@ -56,7 +56,7 @@ type gqlServer struct {
 
 // newServer serves testserver's schema (query name, subscription name) over
 // the websocket transport with gorillaws as its implementation.
-func newServer(t *testing.T, ws transport.Websocket) *gqlServer {
+func newServer(t testing.TB, ws transport.Websocket) *gqlServer {
 	t.Helper()
 	if ws.Implementation == nil {
 		ws.Implementation = gorillaws.Implementation{}
@@ -73,11 +73,11 @@ func newServer(t *testing.T, ws transport.Websocket) *gqlServer {
 }
 
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
-func dial(t *testing.T, url string, header http.Header, subprotocols ...string) *client {
+func dial(t testing.TB, url string, header http.Header, subprotocols ...string) *client {
 	t.Helper()
 	d := websocket.Dialer{Subprotocols: subprotocols, HandshakeTimeout: waitFor}
 	conn, resp, err := d.Dial(url, header)
@@ -151,7 +151,7 @@ func (c *client) init(payload string) {
 	c.send(m)
 }
 
-func jsonEqual(t *testing.T, a, b string) bool {
+func jsonEqual(t testing.TB, a, b string) bool {
 	t.Helper()
 	var va, vb any
 	if err := json.Unmarshal([]byte(a), &va); err != nil {
