@@ -83,6 +83,9 @@ var _ transport.WebsocketImplementation = Implementation{}
 // gqlgen then logs the failure with the standard logger and tries to write a
 // 400 of its own, which net/http reports as a superfluous WriteHeader; the
 // client still sees the first status, e.g. 403 for a refused origin.
+//
+// gorilla needs w itself to be an http.Hijacker (it does not unwrap), so every
+// middleware in front of the websocket route must pass Hijack through.
 func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, options transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	upgrader := websocket.Upgrader{
 		HandshakeTimeout: im.HandshakeTimeout,
