@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -78,7 +77,6 @@ func (a *App) websocket() *transport.Websocket {
 	return &transport.Websocket{
 		Implementation: gorillaws.Implementation{
 			CheckOrigin:     gorillaws.OriginChecker(a.Config.CORSOrigins),
-			WriteBufferPool: &sync.Pool{},
 			Logger:          a.Log,
 		},
 		InitFunc:              gorillaws.GuardInit(a.websocketInit),
