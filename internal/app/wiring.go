@@ -76,8 +76,8 @@ func (a *App) websocket() *transport.Websocket {
 	limit := int64(64 << 10)
 	return &transport.Websocket{
 		Implementation: gorillaws.Implementation{
-			CheckOrigin:     gorillaws.OriginChecker(a.Config.CORSOrigins),
-			Logger:          a.Log,
+			CheckOrigin: gorillaws.OriginChecker(a.Config.CORSOrigins),
+			Logger:      a.Log,
 		},
 		InitFunc:              gorillaws.GuardInit(a.websocketInit),
 		InitTimeout:           10 * time.Second,
