@@ -1,0 +1,3 @@
+DROP TABLE oauth_states;
+--bun:split
+DROP TABLE platform_connections;
