@@ -244,6 +244,7 @@ func TestTokenErrorClasses(t *testing.T) {
 	for _, tc := range cases {
 		for _, m := range modes {
 			t.Run(string(tc.id)+"/"+m.mode.String(), func(t *testing.T) {
+				t.Parallel()
 				c, call := failingCall(t, tc)
 				c.f.FailNext(1, m.mode)
 				err := call()
