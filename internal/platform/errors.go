@@ -16,6 +16,11 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 )
 
+var (
+	_ error = (*TokenError)(nil)
+	_ error = (*APIError)(nil)
+)
+
 // ErrorClass says what a failed token request means for a connection.
 type ErrorClass int
 

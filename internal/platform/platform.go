@@ -294,6 +294,8 @@ func (p Provider) tokenContext(ctx context.Context) context.Context {
 
 type acceptJSONTransport struct{ base http.RoundTripper }
 
+var _ http.RoundTripper = acceptJSONTransport{}
+
 func (t acceptJSONTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Accept", "application/json")
