@@ -62,6 +62,9 @@ func Browsing(events []ObserverEvent, loc *time.Location) Detection {
 		if e.Domain != "" {
 			domainEvents[e.Domain]++
 		}
+		if !finiteData(e.Data) {
+			continue // a broken client's NaN or Inf would poison every average
+		}
 		switch e.Type {
 		case EventTyping:
 			k, ms := e.Data["keys"], e.Data["duration_ms"]
@@ -102,6 +105,15 @@ func Browsing(events []ObserverEvent, loc *time.Location) Detection {
 		d.Insights = append(d.Insights, in)
 	}
 	return d
+}
+
+func finiteData(data map[string]float64) bool {
+	for _, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func browseTyping(n int, keys, corrections, ms float64, f Features) Insight {

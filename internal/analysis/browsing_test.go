@@ -58,6 +58,11 @@ func TestBrowsingReading(t *testing.T) {
 	if in := mustInsight(t, d.Insights, "browsing.reading"); in.Title != "Reads pages to the end" {
 		t.Errorf("title %q", in.Title)
 	}
+	// A NaN from a broken client is dropped, not averaged in.
+	withNaN := append(ev[:30:30], ObserverEvent{At: at(0, 0), Type: EventScroll, Data: map[string]float64{"depth_pct": math.NaN(), "speed": math.Inf(1)}})
+	if d := Browsing(withNaN, time.UTC); !near(d.Features[FeatBrowseScrollDepth], 1) || !near(d.Features[FeatBrowseScrollSpeed], 400) {
+		t.Errorf("with a NaN event: depth %v speed %v", d.Features[FeatBrowseScrollDepth], d.Features[FeatBrowseScrollSpeed])
+	}
 	if _, ok := findInsight(t, Browsing(ev[:29], time.UTC).Insights, "browsing.reading"); ok {
 		t.Error("reading insight from 29 scrolls")
 	}
