@@ -1,0 +1,131 @@
+package events_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/logx"
+)
+
+func recv(t *testing.T, ch <-chan events.Event) (events.Event, bool) {
+	t.Helper()
+	select {
+	case e, ok := <-ch:
+		return e, ok
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5s")
+		return events.Event{}, false
+	}
+}
+
+func none(t *testing.T, ch <-chan events.Event) {
+	t.Helper()
+	select {
+	case e := <-ch:
+		t.Fatalf("unexpected event %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestLocalScopesByUserAndKey(t *testing.T) {
+	b := events.NewLocal(logx.Discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	alice := b.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: "alice"})
+	aliceSpotify := b.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: "alice", Key: "spotify"})
+	bob := b.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: "bob"})
+
+	e, _ := events.New(events.SyncProgress, "alice", "github", map[string]int{"items": 3})
+	_ = b.Publish(ctx, e)
+	if got, _ := recv(t, alice); got.Key != "github" {
+		t.Fatalf("alice got %+v", got)
+	}
+	none(t, aliceSpotify)
+	none(t, bob)
+
+	cancel()
+	if _, ok := recv(t, alice); ok {
+		t.Fatal("channel not closed after ctx ended")
+	}
+	if n := b.Subscribers(); n != 0 {
+		t.Fatalf("%d subscribers left after cancel", n)
+	}
+}
+
+func TestLocalDropsSlowSubscriberWithoutBlocking(t *testing.T) {
+	b := events.NewLocal(logx.Discard())
+	slow := b.Subscribe(context.Background(), events.Filter{Topic: events.InsightAdded, UserID: "u"})
+	fast := b.Subscribe(context.Background(), events.Filter{Topic: events.InsightAdded, UserID: "u"})
+	done := make(chan struct{})
+	go func() {
+		for range fast {
+		}
+		close(done)
+	}()
+	for i := 0; i < 1000; i++ { // far beyond the buffer; must not block
+		_ = b.Publish(context.Background(), events.Event{Topic: events.InsightAdded, UserID: "u"})
+	}
+	n := 0
+	for range slow {
+		n++
+	}
+	if n == 0 || n >= 1000 {
+		t.Fatalf("slow subscriber received %d events, want its buffer then a close", n)
+	}
+}
+
+func TestPostgresFansOutAcrossInstances(t *testing.T) {
+	url := os.Getenv("TWINME_TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("TWINME_TEST_DATABASE_URL is not set")
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	channel := "twinme_test_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	one := events.NewPostgres(db, url, channel, logx.Discard())
+	two := events.NewPostgres(db, url, channel, logx.Discard())
+	go one.Run(ctx)
+	go two.Run(ctx)
+	<-one.Ready()
+	<-two.Ready()
+	subOne := one.Subscribe(ctx, events.Filter{Topic: events.ConnectionUpdated, UserID: "alice"})
+	subTwo := two.Subscribe(ctx, events.Filter{Topic: events.ConnectionUpdated, UserID: "alice"})
+	e, _ := events.New(events.ConnectionUpdated, "alice", "spotify", map[string]string{"status": "NEEDS_REAUTH"})
+	if err := one.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan events.Event{subOne, subTwo} {
+		got, _ := recv(t, ch)
+		if got.Key != "spotify" || string(got.Payload) != `{"status":"NEEDS_REAUTH"}` {
+			t.Fatalf("got %+v", got)
+		}
+		none(t, ch) // exactly once per instance
+	}
+	big := events.Event{Topic: events.ConnectionUpdated, UserID: "alice", Payload: []byte(`"` + string(make([]byte, 0)) + `"`)}
+	big.Payload = []byte(`"` + stringOf('x', 9000) + `"`)
+	if err := one.Publish(ctx, big); err == nil {
+		t.Fatal("oversized event accepted")
+	}
+}
+
+func stringOf(c byte, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
