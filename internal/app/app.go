@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -25,6 +27,8 @@ type App struct {
 	Clock  clockwork.Clock
 	DB     *store.DB
 	Auth   *auth.Service
+	// Keyring encrypts OAuth tokens at rest.
+	Keyring *secret.Keyring
 
 	server *server.Server
 }
@@ -58,7 +62,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 			log.Info("store: applied migration", slog.String("migration", m))
 		}
 	}
-	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db}
+	kr, err := openKeyring(cfg, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr}
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
 	a.server = a.buildServer(o)
 	return a, nil
@@ -81,4 +90,26 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ready(ln.Addr().String())
 	}
 	return a.server.Run(ctx, ln, 20*time.Second)
+}
+
+// openKeyring loads TWINME_ENCRYPTION_KEYS, or in development a key file
+// generated in the data directory (production refuses to start without keys;
+// config already checked that).
+func openKeyring(cfg *config.Config, log *slog.Logger) (*secret.Keyring, error) {
+	if cfg.EncryptionKeys != "" {
+		keys, err := secret.ParseKeys(cfg.EncryptionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("config: TWINME_ENCRYPTION_KEYS %w", err)
+		}
+		return secret.NewKeyring(keys)
+	}
+	path := filepath.Join(cfg.DataDir, "encryption.key")
+	key, created, err := secret.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("app: development encryption key: %w", err)
+	}
+	if created {
+		log.Warn("app: TWINME_ENCRYPTION_KEYS is not set; generated a development key file (set the variable in production)", slog.String("path", path))
+	}
+	return secret.NewKeyring([]secret.Key{key})
 }

@@ -35,6 +35,7 @@ func newEnv(t testing.TB, d store.Dialect, env map[string]string) *testEnv {
 	vars := map[string]string{
 		"TWINME_DATABASE_URL": storetest.URL(t, d),
 		"TWINME_LISTEN":       "127.0.0.1:0",
+		"TWINME_DATA_DIR":     t.TempDir(),
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -180,7 +180,7 @@ func TestHealthAndCORS(t *testing.T) {
 }
 
 func TestProductionClosesIntrospectionAndPlayground(t *testing.T) {
-	e := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me"})
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me", "TWINME_ENCRYPTION_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
 	_, admin := e.user("root@example.com", true)
 	_, user := e.user("user@example.com", false)
 	if r := e.gql(user, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
@@ -222,6 +222,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	for k, v := range map[string]string{
 		"TWINME_ENV": "staging", "TWINME_LISTEN": "8080", "TWINME_RATE_LIMIT": "lots",
 		"TWINME_DATABASE_URL": "mysql://x", "TWINME_SESSION_TTL": "1s", "TWINME_CORS_ORIGINS": "app.twin.me",
+		"TWINME_SPOTIFY_CLIENT_SECRET": "only-a-secret", "TWINME_GITHUB_TOKEN_URL": "not a url",
 	} {
 		_, err := config.Load(func(name string) string {
 			if name == k {
@@ -234,9 +235,15 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		}
 	}
 	_, err := config.Load(func(name string) string {
-		return map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "http://api.twin.me"}[name]
+		return map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "http://api.twin.me", "TWINME_ENCRYPTION_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}[name]
 	})
 	if err == nil || !strings.Contains(err.Error(), "https") {
 		t.Errorf("production over http: %v", err)
+	}
+	_, err = config.Load(func(name string) string {
+		return map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me"}[name]
+	})
+	if err == nil || !strings.Contains(err.Error(), "TWINME_ENCRYPTION_KEYS") {
+		t.Errorf("production without encryption keys: %v", err)
 	}
 }

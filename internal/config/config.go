@@ -48,7 +48,29 @@ type Config struct {
 	GoogleClientID     string
 	GoogleClientSecret string
 	GoogleIssuerURL    string
+
+	// EncryptionKeys is TWINME_ENCRYPTION_KEYS (id:base64 key, comma-separated,
+	// first is current); empty in development means a generated key file.
+	EncryptionKeys string
+	// TokenRefreshMargin: tokens expiring within it are refreshed.
+	TokenRefreshMargin time.Duration
+	// Platforms holds each platform's OAuth client and endpoint overrides,
+	// keyed by platform id (spotify, youtube, …).
+	Platforms map[string]PlatformConfig
 }
+
+// PlatformConfig is one platform's OAuth client and endpoint overrides.
+type PlatformConfig struct {
+	ClientID, ClientSecret string
+	// Endpoint overrides; empty keeps the provider's documented URL.
+	AuthURL, TokenURL, RevokeURL, APIURL string
+}
+
+// Configured reports whether the platform has an OAuth client.
+func (p PlatformConfig) Configured() bool { return p.ClientID != "" && p.ClientSecret != "" }
+
+// PlatformIDs are the platforms twinme connects, in display order.
+var PlatformIDs = []string{"spotify", "youtube", "github", "discord", "gmail", "linkedin", "slack"}
 
 // Rate is a number of requests per period; zero Limit means unlimited.
 type Rate struct {
@@ -67,7 +89,7 @@ type Var struct {
 
 // Vars lists every environment variable that Load reads, for --help and the README.
 var Vars = []Var{
-	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires an https public URL"},
+	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires an https public URL and TWINME_ENCRYPTION_KEYS"},
 	{"TWINME_DATABASE_URL", "(embedded SQLite in TWINME_DATA_DIR)", "postgres://user:pass@host:5432/db switches to PostgreSQL; sqlite:///path/file.db picks a SQLite file"},
 	{"TWINME_DATA_DIR", "./data", "directory for the embedded SQLite database and generated development keys"},
 	{"TWINME_LISTEN", "127.0.0.1:8080", "host:port the HTTP server listens on"},
@@ -85,6 +107,11 @@ var Vars = []Var{
 	{"TWINME_GOOGLE_CLIENT_ID", "(none)", "Google OAuth client id for Google sign-in"},
 	{"TWINME_GOOGLE_CLIENT_SECRET", "(none)", "Google OAuth client secret for Google sign-in"},
 	{"TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in (override for tests or proxies)"},
+	{"TWINME_ENCRYPTION_KEYS", "(development: a key file generated in TWINME_DATA_DIR)", "token encryption keys as id:base64(32 bytes), comma-separated, first is current; required in production; `twinme keys generate` prints one"},
+	{"TWINME_TOKEN_REFRESH_MARGIN", "10m", "access tokens expiring within this margin are refreshed before use and by the sweep"},
+	{"TWINME_<PLATFORM>_CLIENT_ID", "(none)", "OAuth client id per platform: SPOTIFY, YOUTUBE, GITHUB, DISCORD, GMAIL, LINKEDIN, SLACK (YOUTUBE and GMAIL fall back to TWINME_GOOGLE_CLIENT_ID); a platform without one is not configured"},
+	{"TWINME_<PLATFORM>_CLIENT_SECRET", "(none)", "OAuth client secret per platform (YOUTUBE and GMAIL fall back to TWINME_GOOGLE_CLIENT_SECRET)"},
+	{"TWINME_<PLATFORM>_AUTH_URL, _TOKEN_URL, _REVOKE_URL, _API_URL", "(the provider's documented URLs)", "endpoint overrides per platform, for proxies and tests"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and validates it.
@@ -157,6 +184,33 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.GoogleIssuerURL = strings.TrimRight(p.str("TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com"), "/")
 	p.absURL("TWINME_GOOGLE_ISSUER_URL", c.GoogleIssuerURL)
+
+	c.EncryptionKeys = p.str("TWINME_ENCRYPTION_KEYS", "")
+	if c.Environment == Production && c.EncryptionKeys == "" {
+		p.fail("TWINME_ENCRYPTION_KEYS", "is required in production: set it to id:base64(32 random bytes), e.g. the output of `twinme keys generate`")
+	}
+	c.TokenRefreshMargin = p.duration("TWINME_TOKEN_REFRESH_MARGIN", 10*time.Minute, time.Minute)
+	c.Platforms = map[string]PlatformConfig{}
+	for _, id := range PlatformIDs {
+		up := "TWINME_" + strings.ToUpper(id) + "_"
+		pc := PlatformConfig{ClientID: p.str(up+"CLIENT_ID", ""), ClientSecret: p.str(up+"CLIENT_SECRET", "")}
+		if (id == "youtube" || id == "gmail") && pc.ClientID == "" && pc.ClientSecret == "" {
+			pc.ClientID, pc.ClientSecret = c.GoogleClientID, c.GoogleClientSecret
+		}
+		if (pc.ClientID == "") != (pc.ClientSecret == "") {
+			p.fail(up+"CLIENT_SECRET", "%sCLIENT_ID and %sCLIENT_SECRET must be set together", up, up)
+		}
+		for _, ep := range []struct {
+			name string
+			dst  *string
+		}{{"AUTH_URL", &pc.AuthURL}, {"TOKEN_URL", &pc.TokenURL}, {"REVOKE_URL", &pc.RevokeURL}, {"API_URL", &pc.APIURL}} {
+			if v := strings.TrimRight(p.str(up+ep.name, ""), "/"); v != "" {
+				p.absURL(up+ep.name, v)
+				*ep.dst = v
+			}
+		}
+		c.Platforms[id] = pc
+	}
 
 	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
 		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)
