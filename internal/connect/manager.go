@@ -1,0 +1,607 @@
+// Package connect links people's platform accounts to twinme and keeps the
+// links alive. Its token manager is the one way any code gets a usable
+// access token: it refreshes ahead of expiry, lets only one refresh per
+// connection run at a time (within a process and across instances sharing
+// the database), persists rotated refresh tokens at once, and tells apart
+// failures that need the person (reconnect), an operator (configuration) or
+// only patience (provider outage).
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/secret"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// Errors a caller of ValidToken can test with errors.Is. Each comes wrapped
+// in an apperr.Error with a message safe to show.
+var (
+	// ErrNotConnected: the connection was disconnected; there is no token.
+	ErrNotConnected = errors.New("connect: platform is not connected")
+	// ErrNeedsReauth: the provider no longer accepts the grant (or the
+	// token expired and cannot be refreshed); the person must connect again.
+	ErrNeedsReauth = errors.New("connect: connection must be authorized again")
+	// ErrConnectionFailed: the connection is in error (our client
+	// configuration, or days of provider failures); an operator must act.
+	ErrConnectionFailed = errors.New("connect: connection is in error")
+	// ErrUnavailable: the refresh failed transiently (or is backing off)
+	// and the current token has expired; try again later.
+	ErrUnavailable = errors.New("connect: token refresh temporarily failing")
+	// ErrNotConfigured: the server has no client for the platform.
+	ErrNotConfigured = errors.New("connect: platform is not configured")
+)
+
+// Column names tokens are bound to (with the connection id) as additional
+// authenticated data, so a ciphertext copied to another row or column does
+// not decrypt.
+const (
+	ColumnAccessToken  = "access_token_enc"
+	ColumnRefreshToken = "refresh_token_enc"
+)
+
+// TokenAAD is the additional authenticated data of a token stored in column
+// of connection id.
+func TokenAAD(id, column string) string { return id + "/" + column }
+
+// Platform is a configured platform: its provider description and our OAuth
+// client for it.
+type Platform struct {
+	Provider platform.Provider
+	OAuth    *oauth2.Config
+}
+
+// Options tune a Manager. Zero values take the defaults.
+type Options struct {
+	// Margin: refresh tokens expiring within it (default DefaultMargin).
+	Margin time.Duration
+	// SweepConcurrency bounds parallel refreshes in Sweep (default 8).
+	SweepConcurrency int
+	// LeaseTTL is how long a refresh lease lasts before another instance
+	// may take over (default 60 s). It must exceed RefreshTimeout, or a
+	// slow refresh could overlap another one.
+	LeaseTTL time.Duration
+	// RefreshTimeout bounds one refresh request (default 20 s).
+	RefreshTimeout time.Duration
+	// Owner names this instance in leases (default a random id).
+	Owner string
+	// HTTPClient makes token requests (default http.DefaultClient).
+	HTTPClient *http.Client
+	// Clock (default the real clock).
+	Clock clockwork.Clock
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// OnStatusChange is called after every committed status change with the
+	// connection as it now is (for the connectionUpdated event). It runs
+	// synchronously and must not block.
+	OnStatusChange func(ctx context.Context, c store.Connection)
+	// WaitPoll is the first pause of a caller waiting for another
+	// instance's refresh; it doubles up to 250 ms (default 10 ms). It is
+	// real time, not the injected clock: the other instance works in real
+	// time too.
+	WaitPoll time.Duration
+}
+
+// Manager is the token manager. It is safe for concurrent use.
+type Manager struct {
+	db        *store.DB
+	keys      *secret.Keyring
+	platforms map[platform.ID]Platform
+	opts      Options
+	clock     clockwork.Clock
+	log       *slog.Logger
+	flight    singleflight.Group
+}
+
+// NewManager returns a token manager over db. platforms holds the
+// configured platforms; a connection to any other is ErrNotConfigured.
+func NewManager(db *store.DB, keys *secret.Keyring, platforms map[platform.ID]Platform, opts Options) *Manager {
+	if opts.Margin <= 0 {
+		opts.Margin = DefaultMargin
+	}
+	if opts.SweepConcurrency <= 0 {
+		opts.SweepConcurrency = 8
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = time.Minute
+	}
+	if opts.RefreshTimeout <= 0 {
+		opts.RefreshTimeout = 20 * time.Second
+	}
+	if opts.RefreshTimeout >= opts.LeaseTTL {
+		opts.RefreshTimeout = opts.LeaseTTL / 2
+	}
+	if opts.Owner == "" {
+		opts.Owner = "tm-" + store.NewID()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.WaitPoll <= 0 {
+		opts.WaitPoll = 10 * time.Millisecond
+	}
+	ps := make(map[platform.ID]Platform, len(platforms))
+	for id, p := range platforms {
+		// Expiry of refreshed tokens is computed on our clock.
+		p.Provider = p.Provider.WithClock(opts.Clock)
+		ps[id] = p
+	}
+	return &Manager{db: db, keys: keys, platforms: ps, opts: opts, clock: opts.Clock, log: opts.Logger}
+}
+
+// Seal encrypts tok's tokens for connection id, for store.UpsertConnection.
+func (m *Manager) Seal(id string, tok *oauth2.Token) (store.ConnectionTokens, error) {
+	var out store.ConnectionTokens
+	var err error
+	out.AccessTokenEnc, err = m.keys.EncryptString(tok.AccessToken, TokenAAD(id, ColumnAccessToken))
+	if err != nil {
+		return out, fmt.Errorf("connect: seal access token: %w", err)
+	}
+	if tok.RefreshToken != "" {
+		enc, err := m.keys.EncryptString(tok.RefreshToken, TokenAAD(id, ColumnRefreshToken))
+		if err != nil {
+			return out, fmt.Errorf("connect: seal refresh token: %w", err)
+		}
+		out.RefreshTokenEnc = &enc
+	}
+	return out, nil
+}
+
+// Tokens returns the decrypted tokens of c as they are stored, without
+// refreshing (for revocation on disconnect). Use ValidToken to call an API.
+func (m *Manager) Tokens(c *store.Connection) (*oauth2.Token, error) {
+	tok := &oauth2.Token{TokenType: "Bearer"}
+	if c.AccessTokenEnc != "" {
+		a, err := m.keys.DecryptString(c.AccessTokenEnc, TokenAAD(c.ID, ColumnAccessToken))
+		if err != nil {
+			return nil, fmt.Errorf("connect: decrypt access token of connection %s: %w", c.ID, err)
+		}
+		tok.AccessToken = a
+	}
+	if c.RefreshTokenEnc != nil {
+		r, err := m.keys.DecryptString(*c.RefreshTokenEnc, TokenAAD(c.ID, ColumnRefreshToken))
+		if err != nil {
+			return nil, fmt.Errorf("connect: decrypt refresh token of connection %s: %w", c.ID, err)
+		}
+		tok.RefreshToken = r
+	}
+	if c.TokenExpiresAt != nil {
+		tok.Expiry = *c.TokenExpiresAt
+	}
+	return tok, nil
+}
+
+func (m *Manager) accessToken(c *store.Connection) (string, error) {
+	if c.AccessTokenEnc == "" {
+		return "", m.statusError(c)
+	}
+	a, err := m.keys.DecryptString(c.AccessTokenEnc, TokenAAD(c.ID, ColumnAccessToken))
+	if err != nil {
+		return "", fmt.Errorf("connect: decrypt access token of connection %s: %w", c.ID, err)
+	}
+	return a, nil
+}
+
+func (m *Manager) platformName(c *store.Connection) string {
+	if p, ok := m.platforms[platform.ID(c.Platform)]; ok && p.Provider.Name != "" {
+		return p.Provider.Name
+	}
+	if p, ok := platform.Providers()[platform.ID(c.Platform)]; ok {
+		return p.Name
+	}
+	return c.Platform
+}
+
+// statusError is the error for a connection whose status gives no token.
+func (m *Manager) statusError(c *store.Connection) error {
+	name := m.platformName(c)
+	switch c.Status {
+	case store.StatusDisconnected:
+		return apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", name)
+	case store.StatusNeedsReauth, store.StatusTokenExpired:
+		return apperr.Wrap(ErrNeedsReauth, apperr.BadUserInput, "connect %s again", name)
+	case store.StatusError:
+		return apperr.Wrap(ErrConnectionFailed, apperr.Internal, "the %s connection is failing", name)
+	}
+	return apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", name)
+}
+
+func (m *Manager) unavailable(c *store.Connection, cause error) error {
+	name := m.platformName(c)
+	if cause == nil {
+		cause = ErrUnavailable
+	} else {
+		cause = fmt.Errorf("%w: %w", ErrUnavailable, cause)
+	}
+	if apperr.CodeOf(cause) == apperr.RateLimited {
+		return apperr.Wrap(cause, apperr.RateLimited, "%s is rate limiting requests; try again later", name)
+	}
+	return apperr.Wrap(cause, apperr.Internal, "%s could not be reached; try again later", name)
+}
+
+// ValidToken returns a usable access token of connection connectionID,
+// refreshing it first when it expires within the margin. Concurrent calls
+// for one connection, in this process and in other instances, share one
+// refresh. When a refresh fails transiently but the current token has not
+// expired yet, the current token is returned.
+//
+// Errors: NOT_FOUND for an unknown connection; ErrNotConnected,
+// ErrNeedsReauth (BAD_USER_INPUT), ErrConnectionFailed, ErrUnavailable
+// (INTERNAL or RATE_LIMITED) and ErrNotConfigured (NOT_CONFIGURED).
+func (m *Manager) ValidToken(ctx context.Context, connectionID string) (string, error) {
+	c, err := m.db.ConnectionByID(ctx, connectionID)
+	if err != nil {
+		return "", err
+	}
+	now := m.clock.Now()
+	switch c.Status {
+	case store.StatusConnected, store.StatusTokenExpired:
+	default:
+		return "", m.statusError(c)
+	}
+	if !needsRefresh(c, now, m.opts.Margin) && c.Status == store.StatusConnected {
+		return m.accessToken(c)
+	}
+	if c.RefreshTokenEnc == nil {
+		if !expired(c, now) && c.Status == store.StatusConnected {
+			return m.accessToken(c)
+		}
+		// Nothing to refresh with: the person has to connect again.
+		m.changeStatus(ctx, c, store.StatusChange{
+			Status: store.StatusTokenExpired, Error: fmt.Sprintf("the %s authorization expired; connect %s again", m.platformName(c), m.platformName(c)),
+			From: []store.ConnectionStatus{store.StatusConnected},
+		})
+		return "", apperr.Wrap(ErrNeedsReauth, apperr.BadUserInput, "connect %s again", m.platformName(c))
+	}
+	if inBackoff(c, now) {
+		if !expired(c, now) && c.Status == store.StatusConnected {
+			return m.accessToken(c)
+		}
+		return "", m.unavailable(c, nil)
+	}
+	res, err := m.refreshShared(ctx, c.ID, false)
+	if err != nil {
+		return "", err
+	}
+	return res.access, nil
+}
+
+// Refresh renews connection id's token now, whatever its expiry or status
+// (the admin refreshConnectionToken). A refresh running elsewhere counts.
+// It returns the connection as stored afterwards.
+func (m *Manager) Refresh(ctx context.Context, id string) (*store.Connection, error) {
+	res, err := m.refreshShared(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	return res.conn, nil
+}
+
+// result is the outcome of one shared refresh.
+type result struct {
+	access string
+	conn   *store.Connection
+	kind   OutcomeKind
+}
+
+// refreshShared runs one refresh per connection in this process at a time;
+// callers arriving meanwhile get its result. The refresh runs detached from
+// the first caller's cancellation, so one impatient caller cannot fail the
+// others; each caller still stops waiting when its own ctx ends.
+func (m *Manager) refreshShared(ctx context.Context, id string, force bool) (result, error) {
+	key := id
+	if force {
+		key = "force/" + id
+	}
+	ch := m.flight.DoChan(key, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.LeaseTTL+m.opts.RefreshTimeout)
+		defer cancel()
+		return m.refresh(rctx, id, force)
+	})
+	select {
+	case <-ctx.Done():
+		return result{}, ctx.Err()
+	case r := <-ch:
+		res, _ := r.Val.(result)
+		return res, r.Err
+	}
+}
+
+// refresh takes the connection's lease (or waits for the instance holding
+// it) and refreshes unless another worker already did.
+func (m *Manager) refresh(ctx context.Context, id string, force bool) (result, error) {
+	first, err := m.db.ConnectionByID(ctx, id)
+	if err != nil {
+		return result{}, err
+	}
+	pause := m.opts.WaitPoll
+	waitUntil := time.Now().Add(m.opts.LeaseTTL)
+	for {
+		now := m.clock.Now()
+		c, ok, err := m.db.AcquireRefreshLease(ctx, id, m.opts.Owner, now, now.Add(m.opts.LeaseTTL))
+		if err != nil {
+			return result{}, err
+		}
+		if ok {
+			return m.refreshLeased(ctx, first, c, force)
+		}
+		// Another instance holds the lease: watch the row until it has
+		// refreshed, failed, or its lease runs out.
+		c, err = m.db.ConnectionByID(ctx, id)
+		if err != nil {
+			return result{}, err
+		}
+		if c.Status == store.StatusDisconnected {
+			return result{}, m.statusError(c)
+		}
+		if r, done, err := m.settledElsewhere(first, c, force); done {
+			return r, err
+		}
+		if time.Now().After(waitUntil) {
+			return result{}, m.unavailable(c, errors.New("connect: another instance is still refreshing"))
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return result{}, ctx.Err()
+		case <-t.C:
+		}
+		pause = min(pause*2, 250*time.Millisecond)
+	}
+}
+
+// settledElsewhere reports whether, seen from row c, another worker has
+// finished the refresh this caller wanted: a new access token was stored
+// since first was read, or the connection ended in a status without tokens.
+func (m *Manager) settledElsewhere(first, c *store.Connection, force bool) (result, bool, error) {
+	switch c.Status {
+	case store.StatusNeedsReauth, store.StatusError:
+		if !force {
+			return result{}, true, m.statusError(c)
+		}
+	}
+	changed := c.AccessTokenEnc != first.AccessTokenEnc
+	if changed || (!force && !needsRefresh(c, m.clock.Now(), m.opts.Margin) && c.Status == store.StatusConnected) {
+		a, err := m.accessToken(c)
+		return result{access: a, conn: c, kind: OutcomeFresh}, true, err
+	}
+	return result{}, false, nil
+}
+
+// refreshLeased runs under this instance's lease on c (the row re-read by
+// the lease update).
+func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection, force bool) (res result, err error) {
+	release := true
+	defer func() {
+		if release {
+			if rerr := m.db.ReleaseRefreshLease(context.WithoutCancel(ctx), c.ID, m.opts.Owner); rerr != nil {
+				m.log.Warn("connect: release refresh lease", slog.String("connection_id", c.ID), slog.Any("error", rerr))
+			}
+		}
+	}()
+	now := m.clock.Now()
+	if r, done, err := m.settledElsewhere(first, c, force); done {
+		return r, err
+	}
+	if c.RefreshTokenEnc == nil {
+		return result{}, apperr.Wrap(ErrNeedsReauth, apperr.BadUserInput, "connect %s again", m.platformName(c))
+	}
+	if !force && inBackoff(c, now) {
+		if !expired(c, now) && c.Status == store.StatusConnected {
+			a, err := m.accessToken(c)
+			return result{access: a, conn: c, kind: OutcomeBackoff}, err
+		}
+		return result{conn: c, kind: OutcomeBackoff}, m.unavailable(c, nil)
+	}
+	p, ok := m.platforms[platform.ID(c.Platform)]
+	if !ok {
+		return result{}, apperr.Wrap(ErrNotConfigured, apperr.NotConfigured, "%s is not configured on this server", m.platformName(c))
+	}
+	refreshToken, err := m.keys.DecryptString(*c.RefreshTokenEnc, TokenAAD(c.ID, ColumnRefreshToken))
+	if err != nil {
+		return result{}, fmt.Errorf("connect: decrypt refresh token of connection %s: %w", c.ID, err)
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, m.opts.RefreshTimeout)
+	if m.opts.HTTPClient != nil {
+		rctx = context.WithValue(rctx, oauth2.HTTPClient, m.opts.HTTPClient)
+	}
+	tok, rerr := p.Provider.Refresh(rctx, p.OAuth, refreshToken)
+	cancel()
+	if rerr != nil {
+		release = false // each failure path below releases the lease in its update
+		return m.refreshFailed(ctx, c, rerr)
+	}
+
+	// Persist before anything else: a rotating provider has already
+	// invalidated the old refresh token.
+	saved, err := m.persist(ctx, c, tok)
+	if err != nil {
+		return result{}, err
+	}
+	release = false
+	if saved == nil {
+		// Disconnected meanwhile: the new tokens are dropped.
+		return result{}, apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", m.platformName(c))
+	}
+	if saved.Status != c.Status {
+		m.notify(ctx, *saved)
+	}
+	return result{access: tok.AccessToken, conn: saved, kind: OutcomeRefreshed}, nil
+}
+
+// persist stores a refreshed token in one statement, retrying briefly: the
+// token exists nowhere else.
+func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.Token) (*store.Connection, error) {
+	var t store.RefreshedTokens
+	var err error
+	t.AccessTokenEnc, err = m.keys.EncryptString(tok.AccessToken, TokenAAD(c.ID, ColumnAccessToken))
+	if err != nil {
+		return nil, fmt.Errorf("connect: seal access token: %w", err)
+	}
+	if tok.RefreshToken != "" {
+		enc, err := m.keys.EncryptString(tok.RefreshToken, TokenAAD(c.ID, ColumnRefreshToken))
+		if err != nil {
+			return nil, fmt.Errorf("connect: seal refresh token: %w", err)
+		}
+		t.RefreshTokenEnc = &enc
+	}
+	if !tok.Expiry.IsZero() {
+		e := tok.Expiry
+		t.ExpiresAt = &e
+	}
+	pctx := context.WithoutCancel(ctx)
+	for attempt := 1; ; attempt++ {
+		saved, ok, err := m.db.SaveRefreshedTokens(pctx, c.ID, m.opts.Owner, t, m.clock.Now())
+		if err == nil {
+			if !ok {
+				return nil, nil
+			}
+			return saved, nil
+		}
+		if attempt == 3 {
+			m.log.Error("connect: could not store a refreshed token; the connection may need to be reconnected",
+				slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Any("error", err))
+			return nil, err
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	}
+}
+
+// refreshFailed records a failed refresh according to its class and
+// releases the lease.
+func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, rerr error) (result, error) {
+	ctx = context.WithoutCancel(ctx)
+	now := m.clock.Now()
+	name := m.platformName(c)
+	class := platform.ClassifyTokenError(rerr)
+	var te *platform.TokenError
+	detail := ""
+	if errors.As(rerr, &te) {
+		detail = te.Code
+	}
+	switch class {
+	case platform.Reauth:
+		m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
+			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail))
+		msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", name, name)
+		after, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
+			Status: store.StatusNeedsReauth, Error: msg, LeaseOwner: m.opts.Owner,
+			// A refresh token replaced meanwhile says nothing about the
+			// connection; the grant may be fine.
+			IfRefreshTokenEnc: c.RefreshTokenEnc,
+		}, now)
+		if err != nil {
+			return result{}, err
+		}
+		if !changed {
+			_ = m.db.ReleaseRefreshLease(ctx, c.ID, m.opts.Owner)
+			cur, err := m.db.ConnectionByID(ctx, c.ID)
+			if err != nil {
+				return result{}, err
+			}
+			if cur.Status == store.StatusConnected && !expired(cur, now) {
+				a, err := m.accessToken(cur)
+				return result{access: a, conn: cur, kind: OutcomeFresh}, err
+			}
+			return result{}, m.statusError(cur)
+		}
+		if after.Status != c.Status {
+			m.notify(ctx, *after)
+		}
+		return result{conn: after, kind: OutcomeNeedsReauth}, apperr.Wrap(fmt.Errorf("%w: %w", ErrNeedsReauth, rerr), apperr.BadUserInput, "connect %s again", name)
+
+	case platform.ClientConfig:
+		m.log.Error("connect: provider rejected our OAuth client; check its client id, secret and redirect URI",
+			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail),
+			slog.String("env", "TWINME_"+upper(c.Platform)+"_CLIENT_ID / _CLIENT_SECRET"))
+		after, _, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
+			Status: store.StatusError, Error: fmt.Sprintf("%s is not configured correctly on this server", name), LeaseOwner: m.opts.Owner,
+		}, now)
+		if err != nil {
+			return result{}, err
+		}
+		if after != nil && after.Status != c.Status {
+			m.notify(ctx, *after)
+		}
+		return result{conn: after, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.NotConfigured, "%s is not configured correctly on this server", name)
+
+	default:
+		msg := fmt.Sprintf("%s could not be reached; twinme will retry", name)
+		if te != nil && te.StatusCode != 0 {
+			msg = fmt.Sprintf("%s answered HTTP %d; twinme will retry", name, te.StatusCode)
+		}
+		after, err := m.db.RecordTransientFailure(ctx, c.ID, m.opts.Owner, msg, now)
+		if err != nil {
+			return result{}, err
+		}
+		m.log.Warn("connect: token refresh failed; will retry",
+			slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+			slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", Backoff(after.ConsecutiveFailures)),
+			slog.Any("error", rerr))
+		if givesUp(after.TransientFailuresSince, now) {
+			m.log.Error("connect: token refresh has failed for days; setting the connection to error",
+				slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+				slog.Time("failing_since", *after.TransientFailuresSince))
+			gaveUp, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
+				Status: store.StatusError, Error: fmt.Sprintf("%s has failed for %d days; connect %s again", name, int(GiveUpAfter.Hours()/24), name),
+				From: []store.ConnectionStatus{store.StatusConnected, store.StatusTokenExpired},
+			}, now)
+			if err != nil {
+				return result{}, err
+			}
+			if changed {
+				m.notify(ctx, *gaveUp)
+				return result{conn: gaveUp, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.Internal, "the %s connection is failing", name)
+			}
+		}
+		if after.Status == store.StatusConnected && !expired(after, now) {
+			a, err := m.accessToken(after)
+			return result{access: a, conn: after, kind: OutcomeTransient}, err
+		}
+		return result{conn: after, kind: OutcomeTransient}, m.unavailable(after, rerr)
+	}
+}
+
+// changeStatus applies a status change outside a refresh and notifies.
+func (m *Manager) changeStatus(ctx context.Context, c *store.Connection, ch store.StatusChange) {
+	after, ok, err := m.db.SetConnectionStatus(context.WithoutCancel(ctx), c.ID, ch, m.clock.Now())
+	if err != nil {
+		m.log.Warn("connect: set connection status", slog.String("connection_id", c.ID), slog.Any("error", err))
+		return
+	}
+	if ok && after.Status != c.Status {
+		m.notify(ctx, *after)
+	}
+}
+
+func (m *Manager) notify(ctx context.Context, c store.Connection) {
+	if m.opts.OnStatusChange != nil {
+		m.opts.OnStatusChange(ctx, c)
+	}
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if 'a' <= ch && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
