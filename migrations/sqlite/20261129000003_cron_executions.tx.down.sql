@@ -1,0 +1,3 @@
+DROP TABLE cron_claims;
+--bun:split
+DROP TABLE cron_executions;
