@@ -30,6 +30,18 @@ func authorizeRootField(ctx context.Context, next graphql.RootResolver) graphql.
 	return next(ctx)
 }
 
+// authorizeSubscriptionField applies the same rules to subscription root
+// fields, which gqlgen resolves outside the root-field middleware.
+func authorizeSubscriptionField(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc != nil && fc.Object == "Subscription" && fc.Parent != nil && fc.Parent.Parent == nil {
+		if err := checkField(ctx, fc.Field.Name, fc.Field.Definition); err != nil {
+			return nil, err
+		}
+	}
+	return next(ctx)
+}
+
 func checkField(ctx context.Context, name string, def *ast.FieldDefinition) error {
 	if strings.HasPrefix(name, "__") { // __schema, __type: gated by the introspection extension
 		return nil

@@ -84,6 +84,7 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
+	srv.AroundFields(authorizeSubscriptionField)
 	if o.Observe != nil {
 		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 			start := time.Now()

@@ -10,13 +10,22 @@ import (
 
 	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/store"
 )
 
 // Resolver holds every dependency of the resolvers; main wires it.
 type Resolver struct {
-	Auth  *auth.Service
-	Clock clockwork.Clock
-	Log   *slog.Logger
+	Auth     *auth.Service
+	Clock    clockwork.Clock
+	Log      *slog.Logger
+	DB       *store.DB
+	Events   events.Bus
+	Connect  *connect.Flow
+	Tokens   *connect.Manager
+	Provider map[platform.ID]platform.Provider // every platform, configured or not
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
@@ -25,6 +34,13 @@ func (r *Resolver) Query() generated.QueryResolver       { return &queryResolver
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) User() generated.UserResolver         { return &userResolver{r} }
 func (r *Resolver) ApiToken() generated.ApiTokenResolver { return &apiTokenResolver{r} }
+func (r *Resolver) Connection() generated.ConnectionResolver {
+	return &connectionResolver{r}
+}
+func (r *Resolver) Subscription() generated.SubscriptionResolver {
+	return &subscriptionResolver{r}
+}
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }

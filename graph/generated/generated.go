@@ -30,8 +30,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	ApiToken() ApiTokenResolver
+	Connection() ConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -49,16 +51,31 @@ type ComplexityRoot struct {
 		Scopes     func(childComplexity int) int
 	}
 
+	Connection struct {
+		AccountName    func(childComplexity int) int
+		ConnectedAt    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastErrorAt    func(childComplexity int) int
+		LastSync       func(childComplexity int) int
+		Platform       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		TokenExpiresAt func(childComplexity int) int
+	}
+
 	CreatedApiToken struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
 	}
 
 	Mutation struct {
-		CreateAPIToken func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
-		Logout         func(childComplexity int) int
-		RevokeAPIToken func(childComplexity int, id string) int
-		UpdateProfile  func(childComplexity int, input model.UpdateProfileInput) int
+		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
+		Disconnect             func(childComplexity int, platform model.Platform, deleteData *bool) int
+		Logout                 func(childComplexity int) int
+		RefreshConnectionToken func(childComplexity int, id string) int
+		RevokeAPIToken         func(childComplexity int, id string) int
+		StartConnection        func(childComplexity int, platform model.Platform) int
+		UpdateProfile          func(childComplexity int, input model.UpdateProfileInput) int
 	}
 
 	PageInfo struct {
@@ -66,10 +83,29 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PlatformInfo struct {
+		Configured func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Platform   func(childComplexity int) int
+		Reads      func(childComplexity int) int
+		Scopes     func(childComplexity int) int
+	}
+
 	Query struct {
-		APITokens func(childComplexity int) int
-		Me        func(childComplexity int) int
-		Users     func(childComplexity int, first *int, after *string, search *string) int
+		APITokens   func(childComplexity int) int
+		Connections func(childComplexity int) int
+		Me          func(childComplexity int) int
+		Platforms   func(childComplexity int) int
+		Users       func(childComplexity int, first *int, after *string, search *string) int
+	}
+
+	StartConnectionPayload struct {
+		AuthorizeURL func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ConnectionUpdated func(childComplexity int) int
 	}
 
 	User struct {
@@ -99,16 +135,30 @@ type ComplexityRoot struct {
 type ApiTokenResolver interface {
 	Scopes(ctx context.Context, obj *store.APIToken) ([]model.Scope, error)
 }
+type ConnectionResolver interface {
+	Platform(ctx context.Context, obj *store.Connection) (model.Platform, error)
+	Status(ctx context.Context, obj *store.Connection) (model.ConnectionStatus, error)
+
+	LastError(ctx context.Context, obj *store.Connection) (*string, error)
+}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*store.User, error)
 	Logout(ctx context.Context) (bool, error)
+	StartConnection(ctx context.Context, platform model.Platform) (*model.StartConnectionPayload, error)
+	Disconnect(ctx context.Context, platform model.Platform, deleteData *bool) (*store.Connection, error)
+	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*store.User, error)
 	APITokens(ctx context.Context) ([]store.APIToken, error)
 	Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error)
+	Platforms(ctx context.Context) ([]model.PlatformInfo, error)
+	Connections(ctx context.Context) ([]store.Connection, error)
+}
+type SubscriptionResolver interface {
+	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *store.User) (model.Role, error)
@@ -175,6 +225,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiToken.Scopes(childComplexity), true
 
+	case "Connection.accountName":
+		if e.ComplexityRoot.Connection.AccountName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.AccountName(childComplexity), true
+	case "Connection.connectedAt":
+		if e.ComplexityRoot.Connection.ConnectedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.ConnectedAt(childComplexity), true
+	case "Connection.id":
+		if e.ComplexityRoot.Connection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.ID(childComplexity), true
+	case "Connection.lastError":
+		if e.ComplexityRoot.Connection.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.LastError(childComplexity), true
+	case "Connection.lastErrorAt":
+		if e.ComplexityRoot.Connection.LastErrorAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.LastErrorAt(childComplexity), true
+	case "Connection.lastSync":
+		if e.ComplexityRoot.Connection.LastSync == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.LastSync(childComplexity), true
+	case "Connection.platform":
+		if e.ComplexityRoot.Connection.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Platform(childComplexity), true
+	case "Connection.status":
+		if e.ComplexityRoot.Connection.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.Status(childComplexity), true
+	case "Connection.tokenExpiresAt":
+		if e.ComplexityRoot.Connection.TokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connection.TokenExpiresAt(childComplexity), true
+
 	case "CreatedApiToken.apiToken":
 		if e.ComplexityRoot.CreatedApiToken.APIToken == nil {
 			break
@@ -199,12 +304,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["scopes"].([]model.Scope), args["expiresAt"].(*time.Time)), true
+	case "Mutation.disconnect":
+		if e.ComplexityRoot.Mutation.Disconnect == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnect_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Disconnect(childComplexity, args["platform"].(model.Platform), args["deleteData"].(*bool)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.refreshConnectionToken":
+		if e.ComplexityRoot.Mutation.RefreshConnectionToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshConnectionToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshConnectionToken(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -216,6 +343,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(string)), true
+	case "Mutation.startConnection":
+		if e.ComplexityRoot.Mutation.StartConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartConnection(childComplexity, args["platform"].(model.Platform)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -241,12 +379,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "PlatformInfo.configured":
+		if e.ComplexityRoot.PlatformInfo.Configured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Configured(childComplexity), true
+	case "PlatformInfo.name":
+		if e.ComplexityRoot.PlatformInfo.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Name(childComplexity), true
+	case "PlatformInfo.platform":
+		if e.ComplexityRoot.PlatformInfo.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Platform(childComplexity), true
+	case "PlatformInfo.reads":
+		if e.ComplexityRoot.PlatformInfo.Reads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Reads(childComplexity), true
+	case "PlatformInfo.scopes":
+		if e.ComplexityRoot.PlatformInfo.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Scopes(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity), true
+	case "Query.connections":
+		if e.ComplexityRoot.Query.Connections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Connections(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -254,6 +429,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.platforms":
+		if e.ComplexityRoot.Query.Platforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Platforms(childComplexity), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -265,6 +446,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string), args["search"].(*string)), true
+
+	case "StartConnectionPayload.authorizeUrl":
+		if e.ComplexityRoot.StartConnectionPayload.AuthorizeURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartConnectionPayload.AuthorizeURL(childComplexity), true
+	case "StartConnectionPayload.expiresAt":
+		if e.ComplexityRoot.StartConnectionPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartConnectionPayload.ExpiresAt(childComplexity), true
+
+	case "Subscription.connectionUpdated":
+		if e.ComplexityRoot.Subscription.ConnectionUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ConnectionUpdated(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -389,6 +590,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -498,6 +716,62 @@ input UpdateProfileInput {
   avatarUrl: String
 }
 
+# ─── Platforms and connections ──────────────────────────────────────────────
+
+enum Platform {
+  SPOTIFY
+  YOUTUBE
+  GITHUB
+  DISCORD
+  GMAIL
+  LINKEDIN
+  SLACK
+}
+
+enum ConnectionStatus {
+  CONNECTED
+  "The access token expired and is being renewed."
+  TOKEN_EXPIRED
+  "The provider no longer accepts the grant: connect again."
+  NEEDS_REAUTH
+  "Our configuration is wrong or the provider failed for days: an operator is on it."
+  ERROR
+  DISCONNECTED
+}
+
+"A platform twinme can connect, and whether this server is set up for it."
+type PlatformInfo {
+  platform: Platform!
+  name: String!
+  "False when the server has no OAuth client for it: startConnection gives NOT_CONFIGURED."
+  configured: Boolean!
+  "The read-only scopes twinme asks for."
+  scopes: [String!]!
+  "What twinme reads from it, in plain words."
+  reads: [String!]!
+}
+
+"The viewer's link to one platform account. Tokens never leave the server."
+type Connection {
+  id: ID!
+  platform: Platform!
+  status: ConnectionStatus!
+  accountName: String!
+  connectedAt: Time!
+  lastSync: Time
+  tokenExpiresAt: Time
+  "The last problem, in words safe to show; null when all is well."
+  lastError: String
+  lastErrorAt: Time
+}
+
+type StartConnectionPayload {
+  "Send the browser here; the provider redirects back to /oauth/<platform>/callback."
+  authorizeUrl: String!
+  "The authorization must finish before this time."
+  expiresAt: Time!
+}
+
 type Query {
   "The signed-in user."
   me: User!
@@ -505,6 +779,11 @@ type Query {
   apiTokens: [ApiToken!]!
   "Every user, oldest first; ` + "`" + `search` + "`" + ` matches email or name. Admins only."
   users(first: Int = 20, after: String, search: String): UserConnection! @admin
+
+  "Every platform and whether it is configured."
+  platforms: [PlatformInfo!]! @public
+  "The viewer's connections, one per platform ever connected."
+  connections: [Connection!]!
 }
 
 type Mutation {
@@ -516,6 +795,18 @@ type Mutation {
   updateProfile(input: UpdateProfileInput!): User!
   "Ends the current browser session. Returns true."
   logout: Boolean!
+
+  "Starts connecting a platform account: returns the provider's authorize URL (valid 10 minutes)."
+  startConnection(platform: Platform!): StartConnectionPayload!
+  "Revokes the grant at the provider, erases the tokens; the data stays unless deleteData."
+  disconnect(platform: Platform!, deleteData: Boolean = false): Connection!
+  "Refreshes a connection's token now, whoever owns it. Admins only."
+  refreshConnectionToken(id: ID!): Connection! @admin
+}
+
+type Subscription {
+  "The viewer's connections as their status changes."
+  connectionUpdated: Connection!
 }
 `, BuiltIn: false},
 }
@@ -545,6 +836,30 @@ func (ec *executionContext) childFields_ApiToken(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
 }
 
+func (ec *executionContext) childFields_Connection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Connection_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Connection_platform(ctx, field)
+	case "status":
+		return ec.fieldContext_Connection_status(ctx, field)
+	case "accountName":
+		return ec.fieldContext_Connection_accountName(ctx, field)
+	case "connectedAt":
+		return ec.fieldContext_Connection_connectedAt(ctx, field)
+	case "lastSync":
+		return ec.fieldContext_Connection_lastSync(ctx, field)
+	case "tokenExpiresAt":
+		return ec.fieldContext_Connection_tokenExpiresAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Connection_lastError(ctx, field)
+	case "lastErrorAt":
+		return ec.fieldContext_Connection_lastErrorAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Connection", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -563,6 +878,32 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_PlatformInfo_platform(ctx, field)
+	case "name":
+		return ec.fieldContext_PlatformInfo_name(ctx, field)
+	case "configured":
+		return ec.fieldContext_PlatformInfo_configured(ctx, field)
+	case "scopes":
+		return ec.fieldContext_PlatformInfo_scopes(ctx, field)
+	case "reads":
+		return ec.fieldContext_PlatformInfo_reads(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_StartConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "authorizeUrl":
+		return ec.fieldContext_StartConnectionPayload_authorizeUrl(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_StartConnectionPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartConnectionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -749,6 +1090,42 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "deleteData",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deleteData"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refreshConnectionToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -760,6 +1137,20 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
 	return args, nil
 }
 
@@ -1056,6 +1447,213 @@ func (ec *executionContext) fieldContext_ApiToken_revokedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Connection_platform(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Connection().Platform(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, true, true, "Platform")
+}
+
+func (ec *executionContext) _Connection_status(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Connection().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, true, true, "ConnectionStatus")
+}
+
+func (ec *executionContext) _Connection_accountName(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_accountName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_accountName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Connection_connectedAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_connectedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_connectedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connection_lastSync(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_lastSync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSync, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_lastSync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connection_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_tokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_tokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Connection_lastError(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Connection().LastError(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, true, true, "String")
+}
+
+func (ec *executionContext) _Connection_lastErrorAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connection_lastErrorAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastErrorAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connection_lastErrorAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
+}
+
 func (ec *executionContext) _CreatedApiToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1266,6 +1864,138 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _Mutation_startConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartConnection(ctx, fc.Args["platform"].(model.Platform))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartConnectionPayload) graphql.Marshaler {
+			return ec.marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐStartConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disconnect(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disconnect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Disconnect(ctx, fc.Args["platform"].(model.Platform), fc.Args["deleteData"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disconnect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disconnect_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshConnectionToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshConnectionToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshConnectionToken(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshConnectionToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshConnectionToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1310,6 +2040,121 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _PlatformInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_configured(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_configured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Configured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_configured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PlatformInfo_scopes(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_reads(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_reads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_reads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1420,6 +2265,70 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_platforms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_platforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Platforms(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PlatformInfo) graphql.Marshaler {
+			return ec.marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_connections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_connections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Connections(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_connections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1491,6 +2400,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartConnectionPayload_authorizeUrl(ctx context.Context, field graphql.CollectedField, obj *model.StartConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartConnectionPayload_authorizeUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorizeURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartConnectionPayload_authorizeUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartConnectionPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _StartConnectionPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartConnectionPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartConnectionPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartConnectionPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Subscription_connectionUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_connectionUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().ConnectionUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_connectionUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Connection(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2947,6 +3934,82 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var connectionImplementors = []string{"Connection"}
+
+func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *store.Connection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Connection")
+		case "id":
+			out.Values[i] = ec._Connection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "platform":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_platform(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_status(ctx, field, obj)
+				})
+		case "accountName":
+			out.Values[i] = ec._Connection_accountName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "connectedAt":
+			out.Values[i] = ec._Connection_connectedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSync":
+			out.Values[i] = ec._Connection_lastSync(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenExpiresAt":
+			out.Values[i] = ec._Connection_tokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Connection_lastError(ctx, field, obj)
+				})
+		case "lastErrorAt":
+			out.Values[i] = ec._Connection_lastErrorAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdApiTokenImplementors = []string{"CreatedApiToken"}
 
 func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIToken) graphql.Marshaler {
@@ -3032,6 +4095,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disconnect":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disconnect(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshConnectionToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshConnectionToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3068,6 +4152,59 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var platformInfoImplementors = []string{"PlatformInfo"}
+
+func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformInfo")
+		case "platform":
+			out.Values[i] = ec._PlatformInfo_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PlatformInfo_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configured":
+			out.Values[i] = ec._PlatformInfo_configured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scopes":
+			out.Values[i] = ec._PlatformInfo_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reads":
+			out.Values[i] = ec._PlatformInfo_reads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -3124,6 +4261,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "platforms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_platforms(ctx, field)
+				})
+		case "connections":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_connections(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -3153,6 +4302,64 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	}
 
 	return out
+}
+
+var startConnectionPayloadImplementors = []string{"StartConnectionPayload"}
+
+func (ec *executionContext) _StartConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartConnectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startConnectionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartConnectionPayload")
+		case "authorizeUrl":
+			out.Values[i] = ec._StartConnectionPayload_authorizeUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._StartConnectionPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "connectionUpdated":
+		return ec._Subscription_connectionUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User"}
@@ -3694,6 +4901,44 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx context.Context, sel ast.SelectionSet, v store.Connection) graphql.Marshaler {
+	return ec._Connection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Connection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx context.Context, sel ast.SelectionSet, v *store.Connection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Connection!")
+		return graphql.Null
+	}
+	return ec._Connection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx context.Context, v any) (model.ConnectionStatus, error) {
+	var res model.ConnectionStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreatedApiToken!")
@@ -3718,6 +4963,36 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 
 func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, v any) (model.Platform, error) {
+	var res model.Platform
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, sel ast.SelectionSet, v model.Platform) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx context.Context, sel ast.SelectionSet, v model.PlatformInfo) graphql.Marshaler {
+	return ec._PlatformInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -3770,6 +5045,14 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgr
 	return ret
 }
 
+func (ec *executionContext) marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐStartConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartConnectionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StartConnectionPayload!")
+		return graphql.Null
+	}
+	return ec._StartConnectionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3782,6 +5065,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/twinme/twinme/internal/store"
 )
@@ -27,7 +28,29 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A platform twinme can connect, and whether this server is set up for it.
+type PlatformInfo struct {
+	Platform Platform `json:"platform"`
+	Name     string   `json:"name"`
+	// False when the server has no OAuth client for it: startConnection gives NOT_CONFIGURED.
+	Configured bool `json:"configured"`
+	// The read-only scopes twinme asks for.
+	Scopes []string `json:"scopes"`
+	// What twinme reads from it, in plain words.
+	Reads []string `json:"reads"`
+}
+
 type Query struct {
+}
+
+type StartConnectionPayload struct {
+	// Send the browser here; the provider redirects back to /oauth/<platform>/callback.
+	AuthorizeURL string `json:"authorizeUrl"`
+	// The authorization must finish before this time.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type Subscription struct {
 }
 
 type UpdateProfileInput struct {
@@ -45,6 +68,135 @@ type UserConnection struct {
 type UserEdge struct {
 	Node   store.User `json:"node"`
 	Cursor string     `json:"cursor"`
+}
+
+type ConnectionStatus string
+
+const (
+	ConnectionStatusConnected ConnectionStatus = "CONNECTED"
+	// The access token expired and is being renewed.
+	ConnectionStatusTokenExpired ConnectionStatus = "TOKEN_EXPIRED"
+	// The provider no longer accepts the grant: connect again.
+	ConnectionStatusNeedsReauth ConnectionStatus = "NEEDS_REAUTH"
+	// Our configuration is wrong or the provider failed for days: an operator is on it.
+	ConnectionStatusError        ConnectionStatus = "ERROR"
+	ConnectionStatusDisconnected ConnectionStatus = "DISCONNECTED"
+)
+
+var AllConnectionStatus = []ConnectionStatus{
+	ConnectionStatusConnected,
+	ConnectionStatusTokenExpired,
+	ConnectionStatusNeedsReauth,
+	ConnectionStatusError,
+	ConnectionStatusDisconnected,
+}
+
+func (e ConnectionStatus) IsValid() bool {
+	switch e {
+	case ConnectionStatusConnected, ConnectionStatusTokenExpired, ConnectionStatusNeedsReauth, ConnectionStatusError, ConnectionStatusDisconnected:
+		return true
+	}
+	return false
+}
+
+func (e ConnectionStatus) String() string {
+	return string(e)
+}
+
+func (e *ConnectionStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConnectionStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConnectionStatus", str)
+	}
+	return nil
+}
+
+func (e ConnectionStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConnectionStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConnectionStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Platform string
+
+const (
+	PlatformSpotify  Platform = "SPOTIFY"
+	PlatformYoutube  Platform = "YOUTUBE"
+	PlatformGithub   Platform = "GITHUB"
+	PlatformDiscord  Platform = "DISCORD"
+	PlatformGmail    Platform = "GMAIL"
+	PlatformLinkedin Platform = "LINKEDIN"
+	PlatformSLACk    Platform = "SLACK"
+)
+
+var AllPlatform = []Platform{
+	PlatformSpotify,
+	PlatformYoutube,
+	PlatformGithub,
+	PlatformDiscord,
+	PlatformGmail,
+	PlatformLinkedin,
+	PlatformSLACk,
+}
+
+func (e Platform) IsValid() bool {
+	switch e {
+	case PlatformSpotify, PlatformYoutube, PlatformGithub, PlatformDiscord, PlatformGmail, PlatformLinkedin, PlatformSLACk:
+		return true
+	}
+	return false
+}
+
+func (e Platform) String() string {
+	return string(e)
+}
+
+func (e *Platform) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Platform(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Platform", str)
+	}
+	return nil
+}
+
+func (e Platform) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Platform) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Platform) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type Role string

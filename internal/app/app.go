@@ -15,6 +15,9 @@ import (
 
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
 	"github.com/twinme/twinme/internal/store"
@@ -29,6 +32,15 @@ type App struct {
 	Auth   *auth.Service
 	// Keyring encrypts OAuth tokens at rest.
 	Keyring *secret.Keyring
+	Events  events.Bus
+	// Providers describes every platform (endpoint overrides applied);
+	// Platforms holds the configured ones with their OAuth clients.
+	Providers map[platform.ID]platform.Provider
+	Platforms map[platform.ID]connect.Platform
+	Tokens    *connect.Manager
+	Connect   *connect.Flow
+
+	stopEvents context.CancelFunc
 
 	server *server.Server
 }
@@ -69,12 +81,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr}
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
+	a.Events = a.openEvents(o)
+	a.Providers, a.Platforms = platforms(cfg)
+	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
+		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
+		OnStatusChange: a.publishConnection,
+	})
+	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL})
 	a.server = a.buildServer(o)
 	return a, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the event listener and releases the database.
+func (a *App) Close() error {
+	if a.stopEvents != nil {
+		a.stopEvents()
+	}
+	return a.DB.Close()
+}
 
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.server.Handler() }

@@ -2,7 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,8 +17,12 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/server"
 	"github.com/twinme/twinme/internal/server/gorillaws"
+	"github.com/twinme/twinme/internal/store"
 )
 
 // maxUploadBytes bounds GraphQL multipart uploads (data exports).
@@ -21,7 +30,10 @@ const maxUploadBytes = 512 << 20
 
 func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
-	resolver := &graph.Resolver{Auth: a.Auth, Clock: a.Clock, Log: a.Log}
+	resolver := &graph.Resolver{
+		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
+		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers,
+	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,
 		OpenIntrospection: cfg.Environment == config.Development,
@@ -39,7 +51,57 @@ func (a *App) buildServer(o Options) *server.Server {
 	return server.New(server.Options{
 		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: gql, Google: google,
 		MaxUploadBytes: maxUploadBytes,
+		Routes: map[string]http.Handler{
+			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
+		},
 	})
+}
+
+// platforms applies configuration to every provider and builds OAuth clients
+// for the configured ones.
+func platforms(cfg *config.Config) (map[platform.ID]platform.Provider, map[platform.ID]connect.Platform) {
+	all := platform.Providers()
+	configured := map[platform.ID]connect.Platform{}
+	for id, p := range all {
+		pc := cfg.Platforms[string(id)]
+		p = p.WithEndpoints(platform.Endpoints{AuthURL: pc.AuthURL, TokenURL: pc.TokenURL, RevokeURL: pc.RevokeURL, APIBaseURL: pc.APIURL})
+		all[id] = p
+		if pc.Configured() {
+			redirect := cfg.PublicURL + "/oauth/" + string(id) + "/callback"
+			configured[id] = connect.Platform{Provider: p, OAuth: p.OAuth2Config(pc.ClientID, pc.ClientSecret, redirect)}
+		}
+	}
+	return all, configured
+}
+
+// openEvents picks the event bus: in memory on SQLite (one instance), and
+// PostgreSQL LISTEN/NOTIFY when instances share a PostgreSQL database.
+func (a *App) openEvents(o Options) events.Bus {
+	if a.DB.Dialect != store.Postgres {
+		return events.NewLocal(a.Log)
+	}
+	bus := events.NewPostgres(a.DB.DB.DB, a.Config.DatabaseURL, "twinme_events_"+eventChannelSuffix(a.Config.DatabaseURL), a.Log)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopEvents = cancel
+	go bus.Run(ctx)
+	select {
+	case <-bus.Ready():
+	case <-time.After(5 * time.Second):
+		a.Log.Warn("app: event listener not ready after 5s; live updates may start late")
+	}
+	return bus
+}
+
+// publishConnection tells the owner's dashboards that a connection changed;
+// the event names the row, subscribers read it as its owner.
+func (a *App) publishConnection(ctx context.Context, c store.Connection) {
+	e, err := events.New(events.ConnectionUpdated, c.UserID, c.Platform, map[string]string{"id": c.ID})
+	if err == nil {
+		err = a.Events.Publish(context.WithoutCancel(ctx), e)
+	}
+	if err != nil {
+		a.Log.WarnContext(ctx, "app: publish connectionUpdated", slog.Any("error", err))
+	}
 }
 
 // websocketInit authenticates a websocket from its connection_init payload
@@ -85,4 +147,16 @@ func (a *App) websocket() *transport.Websocket {
 		PingPongInterval:      30 * time.Second,
 		PayloadReadLimit:      &limit,
 	}
+}
+
+// eventChannelSuffix keeps instances on different databases or schemas of
+// one PostgreSQL server (NOTIFY channels are per database, schemas are not)
+// from hearing each other.
+func eventChannelSuffix(databaseURL string) string {
+	key := databaseURL
+	if u, err := url.Parse(databaseURL); err == nil {
+		key = u.Host + u.Path + "?" + u.Query().Get("search_path")
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:6])
 }
