@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -80,14 +81,22 @@ func gitHubIdentity(ctx context.Context, p Provider, client *http.Client, token 
 
 // gitHubRevoke deletes the app authorization: DELETE
 // /applications/{client_id}/grant, Basic client_id:client_secret, body
-// {"access_token":"…"} → 204 No Content (422 on validation failure).
+// {"access_token":"…"} → 204 No Content (422 on validation failure, 404 for
+// a token GitHub no longer knows).
 func gitHubRevoke(ctx context.Context, p Provider, client *http.Client, cfg *oauth2.Config, tok *oauth2.Token) error {
 	body, _ := json.Marshal(map[string]string{"access_token": tok.AccessToken})
 	u := strings.ReplaceAll(p.Endpoints.RevokeURL, "{client_id}", url.PathEscape(cfg.ClientID))
-	_, _, err := p.do(ctx, client, apiRequest{
+	status, _, err := p.do(ctx, client, apiRequest{
 		method: http.MethodDelete, url: u, header: gitHubAPIHeaders,
 		body: bytes.NewReader(body), bodyCT: "application/json",
 		basicID: cfg.ClientID, basicPW: cfg.ClientSecret,
 	})
+	// 404: GitHub no longer knows the token (disconnected twice, or the
+	// person removed the app on GitHub). The grant is gone, which is what
+	// revoking wants, as with Google's invalid_token and Slack's invalid_auth.
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && status == http.StatusNotFound {
+		return nil
+	}
 	return err
 }

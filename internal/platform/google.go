@@ -46,6 +46,14 @@ func googleProvider(id ID, name, apiBase string, scope string, reads []string) P
 // refresh token is known. Google answers 200 on success and
 // 400 {"error":"invalid_token","error_description":"Token expired or revoked"}
 // for a token that is already gone, which counts as revoked.
+//
+// Google's grant is per user and OAuth client, not per token: revoking
+// "revokes all of the scopes that the user granted to the app"
+// (developers.google.com/identity/oauth2/web/reference/js-reference). When
+// YouTube, Gmail (and Google sign-in) share one client id, revoking the
+// YouTube connection also kills the Gmail one; callers should revoke only
+// when no other connection uses the same Google client, and otherwise just
+// delete the stored tokens.
 func googleRevoke(ctx context.Context, p Provider, client *http.Client, tok *oauth2.Token) error {
 	token := tok.RefreshToken
 	if token == "" {

@@ -354,15 +354,30 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-func TestRevokeTwiceGoogleAndSlackCountAsDone(t *testing.T) {
-	for _, id := range []platform.ID{platform.YouTube, platform.Slack} {
-		t.Run(string(id), func(t *testing.T) {
-			c := connect(t, id)
+// Disconnecting twice, or after the person already removed the app on the
+// provider's side, must not fail: the grant is gone either way.
+func TestRevokeOfAGoneGrantCountsAsDone(t *testing.T) {
+	for _, tc := range cases {
+		if !tc.revocable {
+			continue
+		}
+		t.Run(string(tc.id)+"/twice", func(t *testing.T) {
+			c := connect(t, tc.id)
 			if err := c.p.Revoke(ctxT(t), nil, c.cfg, c.tok); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.p.Revoke(ctxT(t), nil, c.cfg, c.tok); err != nil {
 				t.Errorf("revoking an already revoked token: %v, want nil", err)
+			}
+			if c.f.RevokeCount() != 2 {
+				t.Errorf("RevokeCount = %d, want 2", c.f.RevokeCount())
+			}
+		})
+		t.Run(string(tc.id)+"/removed_by_user", func(t *testing.T) {
+			c := connect(t, tc.id)
+			c.f.RevokeAll()
+			if err := c.p.Revoke(ctxT(t), nil, c.cfg, c.tok); err != nil {
+				t.Errorf("revoke after the person removed the app: %v, want nil", err)
 			}
 		})
 	}
