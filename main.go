@@ -24,6 +24,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/logx"
+	"github.com/twinme/twinme/internal/secret"
 )
 
 func main() {
@@ -48,6 +49,8 @@ Usage:
   twinme migrate up|down|status                  apply, undo (last group) or list migrations
   twinme users create --email E [--name N] [--admin]
                                                  create a user and print an API token once
+  twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
+  twinme keys rotate                             re-encrypt every stored token with the current key
 
 Run "twinme <command> --help" for the flags and environment variables of a command.
 `
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdMigrate(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return cmdUsers(ctx, args[1:], stdout, stderr, getenv)
+	case "keys":
+		return cmdKeys(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -219,4 +224,42 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	fmt.Fprintf(stdout, "created user %s (%s, role %s)\nAPI token (shown once, keep it safe):\n%s\n", u.Email, u.ID, u.Role, token)
 	return nil
+}
+
+func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	usage := "Usage: twinme keys generate | twinme keys rotate\n\n" +
+		"generate prints a new key as id:base64. To rotate: put the new key first in\n" +
+		"TWINME_ENCRYPTION_KEYS (keep the old ones after it), restart, run `twinme keys rotate`,\n" +
+		"then remove the old keys once it reports 0 skipped.\n\nEnvironment:\n" + config.Help("TWINME_ENCRYPTION_KEYS", "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	if len(args) != 1 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("keys needs generate or rotate")
+	}
+	switch args[0] {
+	case "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	case "generate":
+		fmt.Fprintln(stdout, secret.GenerateKeySpec())
+		return nil
+	case "rotate":
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return err
+		}
+		a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		res, err := a.Tokens.RotateKeys(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "checked %d connections, re-encrypted %d with key %q, skipped %d (changed meanwhile; run again)\n", res.Checked, res.Rotated, a.Keyring.CurrentKeyID(), res.Skipped)
+		return nil
+	default:
+		fmt.Fprint(stdout, usage)
+		return fmt.Errorf("unknown keys action %q (want generate or rotate)", args[0])
+	}
 }

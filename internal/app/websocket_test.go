@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -159,5 +160,73 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return")
+	}
+}
+
+func TestConnectionUpdatedOverWebsocket(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFake(t, platform.Discord)
+		e := newEnv(t, d, withFake(map[string]string{}, platform.Discord, f))
+		_, tok := e.user("sub@example.com", false)
+		_, otherTok := e.user("other@example.com", false)
+		e.connect(tok, platform.Discord, f)
+
+		subscribe := func(token string) *websocket.Conn {
+			c, _, err := e.dialWS("", "graphql-transport-ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+			if m := readMsg(t, c); m.Type != "connection_ack" {
+				t.Fatalf("ack: %+v", m)
+			}
+			_ = c.WriteJSON(map[string]any{"id": "s", "type": "subscribe", "payload": map[string]any{"query": "subscription { connectionUpdated { platform status } }"}})
+			return c
+		}
+		mine, theirs := subscribe(tok), subscribe(otherTok)
+		defer mine.Close()
+		defer theirs.Close()
+		waitSubscribers(t, e, 2)
+		if r := e.gql(tok, `mutation { disconnect(platform: DISCORD) { status } }`, nil); len(r.Errors) > 0 {
+			t.Fatalf("disconnect: %s", r.Raw)
+		}
+		m := readMsg(t, mine)
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"status":"DISCONNECTED"`) {
+			t.Fatalf("owner got %s %s", m.Type, m.Payload)
+		}
+		_ = theirs.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		var other wsMsg
+		if err := theirs.ReadJSON(&other); err == nil && other.Type == "next" {
+			t.Fatalf("another user received the event: %s", other.Payload)
+		}
+
+		// Anonymous subscriptions are refused.
+		c, _, err := e.dialWS("", "graphql-transport-ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.WriteJSON(map[string]any{"type": "connection_init"})
+		readMsg(t, c)
+		_ = c.WriteJSON(map[string]any{"id": "a", "type": "subscribe", "payload": map[string]any{"query": "subscription { connectionUpdated { status } }"}})
+		if m := readMsg(t, c); (m.Type != "error" && m.Type != "next") || !strings.Contains(string(m.Payload), "UNAUTHENTICATED") || strings.Contains(string(m.Payload), `"status"`) {
+			t.Fatalf("anonymous subscription: %s %s", m.Type, m.Payload)
+		}
+	})
+}
+
+// waitSubscribers waits until the event bus has n subscribers, so an event
+// published next reaches them (subscribe has no acknowledgement).
+func waitSubscribers(t *testing.T, e *testEnv, n int) {
+	t.Helper()
+	counter, ok := e.app.Events.(interface{ Subscribers() int })
+	if !ok {
+		t.Fatal("event bus cannot count subscribers")
+	}
+	for deadline := time.Now().Add(5 * time.Second); counter.Subscribers() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribers after 5s, want %d", counter.Subscribers(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -228,7 +228,7 @@ func (f *Flow) Disconnect(ctx context.Context, userID string, id platform.ID, de
 	if err != nil {
 		return nil, err
 	}
-	if p, ok := f.m.platforms[id]; ok && p.Provider.CanRevoke() && before.AccessTokenEnc != "" {
+	if p, ok := f.m.platforms[id]; ok && p.Provider.CanRevoke() && before.AccessTokenEnc != "" && !f.sharesGoogleGrant(ctx, userID, id) {
 		if tok, err := f.m.Tokens(before); err == nil {
 			client := f.m.opts.HTTPClient
 			if client == nil {
@@ -246,6 +246,35 @@ func (f *Flow) Disconnect(ctx context.Context, userID string, id platform.ID, de
 	}
 	f.m.notify(ctx, *after)
 	return after, nil
+}
+
+// sharesGoogleGrant reports whether revoking id's token would also end the
+// user's other Google connection: Google revokes the whole grant of a client,
+// so with YouTube and Gmail on one client, disconnecting one only erases its
+// tokens here.
+func (f *Flow) sharesGoogleGrant(ctx context.Context, userID string, id platform.ID) bool {
+	var other platform.ID
+	switch id {
+	case platform.YouTube:
+		other = platform.Gmail
+	case platform.Gmail:
+		other = platform.YouTube
+	default:
+		return false
+	}
+	p, po := f.m.platforms[id], f.m.platforms[other]
+	if p.OAuth == nil || po.OAuth == nil || p.OAuth.ClientID != po.OAuth.ClientID {
+		return false
+	}
+	c, err := f.m.db.ConnectionByPlatform(ctx, userID, string(other))
+	if err != nil {
+		return false
+	}
+	if c.Status == store.StatusDisconnected {
+		return false
+	}
+	f.m.log.InfoContext(ctx, "connect: not revoking at Google: the grant also serves another connection", slog.String("platform", string(id)), slog.String("other", string(other)))
+	return true
 }
 
 func (f *Flow) badState(w http.ResponseWriter, r *http.Request, err error) {
