@@ -273,7 +273,7 @@ func (m *Manager) ValidToken(ctx context.Context, connectionID string) (string, 
 		}
 		return "", m.unavailable(c, nil)
 	}
-	res, err := m.refreshShared(ctx, c.ID, false)
+	res, err := m.refreshShared(ctx, c.ID, c, false)
 	if err != nil {
 		return "", err
 	}
@@ -284,7 +284,7 @@ func (m *Manager) ValidToken(ctx context.Context, connectionID string) (string, 
 // (the admin refreshConnectionToken). A refresh running elsewhere counts.
 // It returns the connection as stored afterwards.
 func (m *Manager) Refresh(ctx context.Context, id string) (*store.Connection, error) {
-	res, err := m.refreshShared(ctx, id, true)
+	res, err := m.refreshShared(ctx, id, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -301,8 +301,9 @@ type result struct {
 // refreshShared runs one refresh per connection in this process at a time;
 // callers arriving meanwhile get its result. The refresh runs detached from
 // the first caller's cancellation, so one impatient caller cannot fail the
-// others; each caller still stops waiting when its own ctx ends.
-func (m *Manager) refreshShared(ctx context.Context, id string, force bool) (result, error) {
+// others; each caller still stops waiting when its own ctx ends. seen is the
+// row as the caller read it, if it has one.
+func (m *Manager) refreshShared(ctx context.Context, id string, seen *store.Connection, force bool) (result, error) {
 	key := id
 	if force {
 		key = "force/" + id
@@ -310,7 +311,7 @@ func (m *Manager) refreshShared(ctx context.Context, id string, force bool) (res
 	ch := m.flight.DoChan(key, func() (any, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.LeaseTTL+m.opts.RefreshTimeout)
 		defer cancel()
-		return m.refresh(rctx, id, force)
+		return m.refresh(rctx, id, seen, force)
 	})
 	select {
 	case <-ctx.Done():
@@ -323,10 +324,12 @@ func (m *Manager) refreshShared(ctx context.Context, id string, force bool) (res
 
 // refresh takes the connection's lease (or waits for the instance holding
 // it) and refreshes unless another worker already did.
-func (m *Manager) refresh(ctx context.Context, id string, force bool) (result, error) {
-	first, err := m.db.ConnectionByID(ctx, id)
-	if err != nil {
-		return result{}, err
+func (m *Manager) refresh(ctx context.Context, id string, first *store.Connection, force bool) (result, error) {
+	if first == nil {
+		var err error
+		if first, err = m.db.ConnectionByID(ctx, id); err != nil {
+			return result{}, err
+		}
 	}
 	pause := m.opts.WaitPoll
 	waitUntil := time.Now().Add(m.opts.LeaseTTL)

@@ -125,7 +125,7 @@ produce:
 
 func (m *Manager) sweepOne(ctx context.Context, c *store.Connection) Outcome {
 	o := Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: c.Platform}
-	r, err := m.refreshShared(ctx, c.ID, false)
+	r, err := m.refreshShared(ctx, c.ID, c, false)
 	o.Kind = r.kind
 	if err != nil {
 		o.Error = safeMessage(err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -431,4 +432,106 @@ func TestDeletingUserDeletesConnections(t *testing.T) {
 			t.Fatalf("connection survived its user: %v", err)
 		}
 	})
+}
+
+// BenchmarkExpiringConnections1M times the sweep's query (one page of 500)
+// on PostgreSQL with 1,000,000 connections and prints its EXPLAIN ANALYZE,
+// which must show the partial index. It fills the table with SQL, so run it
+// on purpose: TWINME_TEST_DATABASE_URL=… TWINME_BENCH_1M=1 go test
+// -run '^$' -bench ExpiringConnections1M ./internal/store/
+//
+// The rows look like production: tokens expire over the next 7 days (Google
+// and Spotify hourly, Discord weekly, LinkedIn bimonthly), 85 % connected,
+// the rest token_expired, needs_reauth, error or disconnected, and 10 %
+// without a refresh token.
+func BenchmarkExpiringConnections1M(b *testing.B) {
+	if os.Getenv(storetest.EnvURL) == "" || os.Getenv("TWINME_BENCH_1M") != "1" {
+		b.Skip("set TWINME_TEST_DATABASE_URL and TWINME_BENCH_1M=1 to fill 1,000,000 rows on PostgreSQL")
+	}
+	ctx := context.Background()
+	db := storetest.Open(b, store.Postgres)
+	const users, rows = 150_000, 1_000_000
+	fill := []string{
+		`INSERT INTO users (id, email, created_at, updated_at)
+		 SELECT 'u' || g, 'u' || g || '@example.com', now(), now() FROM generate_series(1, 150000) g`,
+		`INSERT INTO platform_connections (id, user_id, platform, status, access_token_enc, refresh_token_enc,
+		     token_expires_at, connected_at, created_at, updated_at)
+		 SELECT 'c' || n, 'u' || u, p,
+		     CASE WHEN r < 0.85 THEN 'connected' WHEN r < 0.88 THEN 'token_expired' WHEN r < 0.93 THEN 'needs_reauth'
+		          WHEN r < 0.95 THEN 'error' ELSE 'disconnected' END,
+		     'v1:k1:access', CASE WHEN random() < 0.9 THEN 'v1:k1:refresh' END,
+		     ?::timestamptz + random() * interval '7 days' - interval '1 hour', ?, ?, ?
+		 FROM (SELECT row_number() OVER () AS n, u, p, random() AS r
+		       FROM generate_series(1, 150000) u,
+		            unnest(ARRAY['spotify','youtube','github','discord','gmail','linkedin','slack']) p
+		       LIMIT 1000000) s`,
+		`ANALYZE users`,
+		`ANALYZE platform_connections`,
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	t0 := time.Now()
+	for i, q := range fill {
+		var err error
+		if i == 1 {
+			_, err = db.ExecContext(ctx, q, now, now, now, now)
+		} else {
+			_, err = db.ExecContext(ctx, q)
+		}
+		if err != nil {
+			b.Fatalf("fill: %v", err)
+		}
+	}
+	var n int
+	storetest.Must(b, db.NewSelect().ColumnExpr("count(*)").Table("platform_connections").Scan(ctx, &n))
+	fmt.Printf("filled %d connections for %d users in %v\n", n, users, time.Since(t0).Round(time.Millisecond))
+	if n != rows {
+		b.Fatalf("filled %d rows, want %d", n, rows)
+	}
+
+	horizon := now.Add(10 * time.Minute)
+	q := db.NewSelect().Model((*store.Connection)(nil)).
+		Where("status IN (?, ?)", store.StatusConnected, store.StatusTokenExpired).
+		Where("refresh_token_enc IS NOT NULL").
+		Where("token_expires_at < ?", horizon).
+		OrderExpr("token_expires_at ASC, id ASC").Limit(500)
+	var plan []string
+	storetest.Must(b, db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+q.String()).Scan(ctx, &plan))
+	fmt.Println(strings.Join(plan, "\n"))
+	if !strings.Contains(strings.Join(plan, "\n"), "platform_connections_token_expires_idx") {
+		b.Fatal("the expiring query does not use the partial index")
+	}
+	var expiring int
+	storetest.Must(b, db.NewSelect().Model((*store.Connection)(nil)).
+		ColumnExpr("count(*)").
+		Where("status IN (?, ?)", store.StatusConnected, store.StatusTokenExpired).
+		Where("refresh_token_enc IS NOT NULL").
+		Where("token_expires_at < ?", horizon).Scan(ctx, &expiring))
+	fmt.Printf("%d connections expire within the margin\n", expiring)
+
+	// All of them, page by page, as one sweep reads them.
+	tAll := time.Now()
+	var after *store.Cursor
+	total := 0
+	for {
+		page, err := db.ListExpiringConnections(ctx, horizon, after, 500)
+		storetest.Must(b, err)
+		total += len(page)
+		if len(page) < 500 {
+			break
+		}
+		last := page[len(page)-1]
+		after = &store.Cursor{Time: *last.TokenExpiresAt, ID: last.ID}
+	}
+	fmt.Printf("paged through all %d expiring connections in %v\n", total, time.Since(tAll).Round(10*time.Microsecond))
+
+	b.ResetTimer()
+	for b.Loop() {
+		page, err := db.ListExpiringConnections(ctx, horizon, nil, 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(page) != min(500, expiring) {
+			b.Fatalf("page of %d rows, want %d", len(page), min(500, expiring))
+		}
+	}
 }
