@@ -226,21 +226,34 @@ func (db *DB) CronJobStats(ctx context.Context, job string, since time.Time) (Cr
 // which lets exactly one run — the one whose count reaches the alert
 // threshold — send an alert, whichever instance wrote it.
 func (db *DB) CronConsecutiveFailures(ctx context.Context, job string, e *CronExecution) (int, error) {
-	atOrBefore := func(q *bun.SelectQuery) *bun.SelectQuery {
+	return db.failureStreak(ctx, job, e, true)
+}
+
+// CronFailureStreakBefore counts job's error and timeout runs since its last
+// success strictly before e: for a success e, the streak it ends.
+func (db *DB) CronFailureStreakBefore(ctx context.Context, job string, e *CronExecution) (int, error) {
+	return db.failureStreak(ctx, job, e, false)
+}
+
+func (db *DB) failureStreak(ctx context.Context, job string, e *CronExecution, inclusive bool) (int, error) {
+	upTo := func(q *bun.SelectQuery) *bun.SelectQuery {
 		if e == nil {
 			return q
 		}
 		t := UTC(e.ExecutedAt)
-		return q.Where("(executed_at < ? OR (executed_at = ? AND id <= ?))", t, t, e.ID)
+		if inclusive {
+			return q.Where("(executed_at < ? OR (executed_at = ? AND id <= ?))", t, t, e.ID)
+		}
+		return q.Where("(executed_at < ? OR (executed_at = ? AND id < ?))", t, t, e.ID)
 	}
 	var last []CronExecution
-	err := atOrBefore(db.NewSelect().Model(&last).Column("executed_at", "id").
+	err := upTo(db.NewSelect().Model(&last).Column("executed_at", "id").
 		Where("job_name = ?", job).Where("status = ?", CronSuccess)).
 		OrderExpr("executed_at DESC, id DESC").Limit(1).Scan(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("store: cron consecutive failures: %w", err)
+		return 0, fmt.Errorf("store: cron failure streak: %w", err)
 	}
-	q := atOrBefore(db.NewSelect().Model((*CronExecution)(nil)).
+	q := upTo(db.NewSelect().Model((*CronExecution)(nil)).
 		Where("job_name = ?", job).Where("status IN (?, ?)", CronError, CronTimeout))
 	if len(last) == 1 {
 		t := UTC(last[0].ExecutedAt)
@@ -248,7 +261,7 @@ func (db *DB) CronConsecutiveFailures(ctx context.Context, job string, e *CronEx
 	}
 	n, err := q.Count(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("store: cron consecutive failures: %w", err)
+		return 0, fmt.Errorf("store: cron failure streak: %w", err)
 	}
 	return int(n), nil
 }
