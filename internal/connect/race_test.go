@@ -113,3 +113,29 @@ func TestExpiredLeaseOfDeadInstanceIsTakenOver(t *testing.T) {
 		t.Fatalf("after the dead lease expired: valid %v, %d refreshes", f.AccessTokenValid(got), f.RefreshCount())
 	}
 }
+
+// A caller that gives up mid-refresh does not cancel the refresh the others
+// are waiting for, and the rotated token is still stored.
+func TestCancelledCallerDoesNotFailSharedRefresh(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := platformtest.New(t, platform.Spotify, platformtest.WithRotation(true))
+	e := newEnv(t, db, f)
+	c, tok := e.connectUser(e.user)
+	f.SetLatency(200 * time.Millisecond)
+	e.clock.Advance(55 * time.Minute)
+
+	impatient, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, impatientErr := e.m.ValidToken(impatient, c.ID)
+	// The refresh is still in flight (200 ms): this caller joins it.
+	got, patientErr := e.m.ValidToken(context.Background(), c.ID)
+	if impatientErr == nil {
+		t.Fatal("the impatient caller got a token after its deadline")
+	}
+	if patientErr != nil || got == tok.AccessToken || !f.AccessTokenValid(got) {
+		t.Fatalf("patient caller: %v (new valid token: %v)", patientErr, f.AccessTokenValid(got))
+	}
+	if f.RefreshCount() != 1 || e.storedTokens(c.ID).AccessToken != got {
+		t.Fatalf("%d refreshes; stored token is the new one: %v", f.RefreshCount(), e.storedTokens(c.ID).AccessToken == got)
+	}
+}
