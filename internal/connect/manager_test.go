@@ -365,3 +365,44 @@ func TestForcedRefresh(t *testing.T) {
 		t.Fatalf("status events %v", ev)
 	}
 }
+
+// Every platform's refresh, in its own token dialect (client
+// authentication style, Slack's ok:false, GitHub's 200 errors …), goes
+// through the token manager and survives a second refresh, which fails if a
+// rotated refresh token was not stored.
+func TestRefreshOnEveryPlatform(t *testing.T) {
+	for _, id := range platform.All {
+		t.Run(string(id), func(t *testing.T) {
+			db := storetest.Open(t, store.SQLite)
+			f := platformtest.New(t, id, platformtest.WithRotation(true))
+			e := newEnv(t, db, f)
+			ctx := context.Background()
+			c, tok := e.connectUser(e.user)
+			if c.TokenExpiresAt == nil || tok.RefreshToken == "" {
+				// Non-expiring or non-refreshable tokens are used as they are.
+				got, err := e.m.ValidToken(ctx, c.ID)
+				if err != nil || got != tok.AccessToken || f.RefreshCount() != 0 {
+					t.Fatalf("token without refresh: %v, same %v, %d refreshes", err, got == tok.AccessToken, f.RefreshCount())
+				}
+				t.Skipf("%s issues no expiring, refreshable token in this setup", id)
+			}
+			prev := tok
+			for round := 1; round <= 2; round++ {
+				row := e.reload(c.ID)
+				e.clock.Advance(row.TokenExpiresAt.Sub(e.clock.Now()) - 5*time.Minute)
+				got, err := e.m.ValidToken(ctx, c.ID)
+				if err != nil {
+					t.Fatalf("refresh %d: %v", round, err)
+				}
+				if got == prev.AccessToken || !f.AccessTokenValid(got) || f.RefreshCount() != round {
+					t.Fatalf("refresh %d: new %v, valid %v, %d requests", round, got != prev.AccessToken, f.AccessTokenValid(got), f.RefreshCount())
+				}
+				stored := e.storedTokens(c.ID)
+				if stored.RefreshToken == "" {
+					t.Fatalf("refresh %d lost the refresh token", round)
+				}
+				prev = stored
+			}
+		})
+	}
+}
