@@ -86,13 +86,18 @@ func (s Schedule) Tick(now time.Time) time.Time {
 		tol := min(s.every/10, 5*time.Second)
 		return now.Add(tol).Truncate(s.every)
 	}
-	// Five-field cron ticks are whole minutes apart at least: the window
-	// (now+tol-1m, now+tol] holds at most one.
+	// The latest tick of the last hour; a run that woke later than that
+	// (the machine slept) is keyed by its minute.
 	const tol = 5 * time.Second
-	if t := s.cron.Next(now.Add(tol - time.Minute)); !t.After(now.Add(tol)) {
-		return t.UTC()
+	limit := now.Add(tol)
+	t := s.cron.Next(limit.Add(-time.Hour))
+	if t.After(limit) {
+		return now.Truncate(time.Minute)
 	}
-	return now.Truncate(time.Minute)
+	for n := s.cron.Next(t); !n.After(limit); n = s.cron.Next(n) {
+		t = n
+	}
+	return t.UTC()
 }
 
 // gocron.Cron lets gocron schedule from our parsed schedule, so that the

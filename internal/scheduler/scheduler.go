@@ -140,6 +140,9 @@ func New(db *store.DB, clock clockwork.Clock, log *slog.Logger, opts Options) *S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Scheduler{
 		db: db, clock: clock, log: log.With(slog.String("component", "scheduler")), opts: opts,
@@ -365,7 +368,6 @@ func (s *Scheduler) execute(e *entry, trigger store.CronTrigger) store.CronExecu
 	s.inflight.Add(1) // the body may outlive this call after a timeout
 	go func() {
 		defer s.inflight.Done()
-		defer e.busy.Store(false)
 		var o outcome
 		defer func() {
 			if p := recover(); p != nil {
@@ -373,6 +375,9 @@ func (s *Scheduler) execute(e *entry, trigger store.CronTrigger) store.CronExecu
 					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				o = outcome{err: fmt.Errorf("panic: %v", p)}
 			}
+			// Free the job before reporting, so that a run started right
+			// after this one returned is not mistaken for an overlap.
+			e.busy.Store(false)
 			bodyDone <- o
 		}()
 		o.res, o.err = e.job.Run(ctx)
