@@ -234,7 +234,7 @@ type streamEvent struct {
 		Text       string `json:"text"`
 		StopReason string `json:"stop_reason"`
 	} `json:"delta"`
-	Usage *apiUsage `json:"usage"`
+	Usage *apiUsage       `json:"usage"`
 	Error *apiErrorDetail `json:"error"`
 }
 
