@@ -78,7 +78,7 @@ func New() *Metrics {
 		}, []string{"job"}),
 		tokensRefreshed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "tokens_refreshed_total",
-			Help: "OAuth access tokens refreshed.",
+			Help: "OAuth access tokens refreshed by job runs (the sum of cron_executions.tokens_refreshed).",
 		}),
 		tokensFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "token_refresh_failures_total",
@@ -151,7 +151,9 @@ func (m *Metrics) CronWriteFailed(job string) {
 	m.cronWriteFailures.WithLabelValues(job).Inc()
 }
 
-// TokensRefreshed adds n refreshed tokens.
+// TokensRefreshed adds n refreshed tokens. The scheduler calls it with each
+// run's tokens_refreshed; the token manager should count only failures
+// (TokenRefreshFailed), or refreshes would be counted twice.
 func (m *Metrics) TokensRefreshed(n int) {
 	if m == nil || n <= 0 {
 		return

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"path"
@@ -66,13 +65,11 @@ func (s *Scheduler) HTTPHandler(secret string) http.Handler {
 				"known_jobs": s.JobNames(),
 			})
 			return
+		case r.Context().Err() != nil:
+			return // the caller went away; the run goes on and is recorded
 		default:
 			s.log.Warn("scheduler: HTTP trigger could not run the job", slog.String("job", name), slog.Any("error", err))
-			code := http.StatusServiceUnavailable
-			if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
-				return // the caller went away; the run goes on
-			}
-			writeJSON(w, code, map[string]any{"error": "unavailable", "message": apperr.MessageOf(err)})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "unavailable", "message": apperr.MessageOf(err)})
 			return
 		}
 		code := http.StatusOK

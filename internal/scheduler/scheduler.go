@@ -450,6 +450,7 @@ func (s *Scheduler) finish(e *entry, ex *store.CronExecution, elapsed time.Durat
 	log := s.log.With(slog.String("job", ex.JobName), slog.String("status", string(ex.Status)),
 		slog.String("trigger", string(ex.Trigger)), slog.Int64("execution_time_ms", ex.ExecutionTimeMs))
 	s.opts.Metrics.CronRun(ex.JobName, string(ex.Status), elapsed)
+	s.opts.Metrics.TokensRefreshed(ex.TokensRefreshed)
 	if err := s.db.InsertCronExecution(ctx, ex); err != nil {
 		s.opts.Metrics.CronWriteFailed(ex.JobName)
 		log.Error("scheduler: cannot record the run in cron_executions", slog.Any("error", err))

@@ -128,7 +128,13 @@ func TestCronJobStatsAndFailureStreaks(t *testing.T) {
 				t.Fatalf("streak at failure %d = %d", want, n)
 			}
 		}
-		addRun(t, db, "poll", store.CronSuccess, now)
+		ok := addRun(t, db, "poll", store.CronSuccess, now)
+		if n, err := db.CronFailureStreakBefore(ctx, "poll", ok); err != nil || n != 3 {
+			t.Fatalf("streak ended by the success = %d, %v", n, err)
+		}
+		if n, err := db.CronConsecutiveFailures(ctx, "poll", ok); err != nil || n != 0 {
+			t.Fatalf("streak at the success = %d, %v", n, err)
+		}
 		st, err = db.CronJobStats(ctx, "poll", now.Add(-24*time.Hour))
 		storetest.Must(t, err)
 		if st.ConsecutiveFailures != 0 {
