@@ -104,7 +104,9 @@ const missingDataHint = "My picture fills in from connected data (music from Spo
 	"and only as far as my privacy settings let this visitor see."
 
 // revealedClusters reports which clusters have any insight, summary or trait
-// in v.
+// evidence in v. A trait's cluster list is not enough: Reveal keeps a trait
+// listing a hidden cluster when another of its clusters shows, but drops the
+// hidden cluster's evidence.
 func revealedClusters(v privacy.View) map[privacy.Cluster]bool {
 	out := map[privacy.Cluster]bool{}
 	for _, in := range v.Insights {
@@ -114,8 +116,8 @@ func revealedClusters(v privacy.View) map[privacy.Cluster]bool {
 		out[s.Cluster] = true
 	}
 	for _, t := range v.Traits {
-		for _, c := range t.Clusters {
-			out[c] = true
+		for _, e := range t.Evidence {
+			out[e.Cluster] = true
 		}
 	}
 	return out
@@ -203,8 +205,8 @@ func mostRevealed(v privacy.View) privacy.Cluster {
 		count[s.Cluster]++
 	}
 	for _, t := range v.Traits {
-		for _, c := range t.Clusters {
-			count[c]++
+		for _, e := range t.Evidence {
+			count[e.Cluster]++
 		}
 	}
 	var best privacy.Cluster
@@ -238,7 +240,7 @@ func clusterFacts(v privacy.View, c privacy.Cluster) []string {
 	}
 	if len(out) == 0 {
 		for _, t := range v.Traits {
-			if slices.Contains(t.Clusters, c) && len(out) < localMaxFacts {
+			if slices.ContainsFunc(t.Evidence, func(e privacy.TraitEvidence) bool { return e.Cluster == c }) && len(out) < localMaxFacts {
 				out = append(out, traitSentence(t))
 			}
 		}

@@ -68,7 +68,11 @@ Write one paragraph of two to four sentences, addressed to the person ("you"), a
 //
 // Each narrative's sensitivity is the highest of its sources', its confidence
 // their mean. A view with no insights yields no narratives and no model call.
+// Local cannot write narratives (it only quotes), so it gets NOT_CONFIGURED.
 func Summarize(ctx context.Context, m Model, revealed privacy.View) ([]Narrative, error) {
+	if _, local := m.(Local); local {
+		return nil, apperr.New(apperr.NotConfigured, "llm: narrative summaries need a language model; none is configured")
+	}
 	byCluster := make(map[privacy.Cluster][]privacy.Insight)
 	for _, in := range revealed.Insights {
 		if in.Source == SourceLLM || !in.Cluster.Valid() || strings.TrimSpace(in.Title+in.Body) == "" {

@@ -229,3 +229,10 @@ func TestCleanDefusesDelimiters(t *testing.T) {
 		t.Fatalf("clean = %q", got)
 	}
 }
+
+func TestSummarizeNeedsALanguageModel(t *testing.T) {
+	_, err := Summarize(context.Background(), Local{}, friendsView(t))
+	if apperr.CodeOf(err) != apperr.NotConfigured {
+		t.Fatalf("err = %v, want NOT_CONFIGURED", err)
+	}
+}
