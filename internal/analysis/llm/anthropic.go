@@ -104,6 +104,17 @@ func NewAnthropic(cfg AnthropicConfig) (*Anthropic, error) {
 	return a, nil
 }
 
+// ModelFor returns an Anthropic model when cfg has a key and Local when it
+// has none, so the twin always answers, and from a language model only when
+// one is configured. It also reports which one it chose.
+func ModelFor(cfg AnthropicConfig) (m Model, remote bool) {
+	a, err := NewAnthropic(cfg)
+	if err != nil {
+		return Local{}, false
+	}
+	return a, true
+}
+
 // Model returns the model id requests use.
 func (a *Anthropic) Model() string { return a.model }
 

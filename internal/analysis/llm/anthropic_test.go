@@ -299,3 +299,14 @@ func TestAnthropicRetryAfterDateUsesClock(t *testing.T) {
 		t.Fatalf("RetryAfter = %v %v", d, ok)
 	}
 }
+
+func TestModelForPicksLocalWithoutKey(t *testing.T) {
+	if m, remote := ModelFor(AnthropicConfig{}); remote {
+		t.Fatalf("ModelFor without key = %T, remote", m)
+	} else if _, ok := m.(Local); !ok {
+		t.Fatalf("ModelFor without key = %T", m)
+	}
+	if m, remote := ModelFor(AnthropicConfig{APIKey: "k"}); !remote {
+		t.Fatalf("ModelFor with key = %T, not remote", m)
+	}
+}
