@@ -190,9 +190,16 @@ func TestConnectionUpdatedOverWebsocket(t *testing.T) {
 		if r := e.gql(tok, `mutation { disconnect(platform: DISCORD) { status } }`, nil); len(r.Errors) > 0 {
 			t.Fatalf("disconnect: %s", r.Raw)
 		}
-		m := readMsg(t, mine)
-		if m.Type != "next" || !strings.Contains(string(m.Payload), `"status":"DISCONNECTED"`) {
-			t.Fatalf("owner got %s %s", m.Type, m.Payload)
+		// On PostgreSQL the CONNECTED event of the connect above may still
+		// be in flight (NOTIFY is asynchronous): wait for DISCONNECTED.
+		for {
+			m := readMsg(t, mine)
+			if m.Type != "next" {
+				t.Fatalf("owner got %s %s", m.Type, m.Payload)
+			}
+			if strings.Contains(string(m.Payload), `"status":"DISCONNECTED"`) {
+				break
+			}
 		}
 		_ = theirs.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 		var other wsMsg
