@@ -51,6 +51,10 @@ type AnthropicConfig struct {
 	Logger     *slog.Logger
 	// Clock reads "now" for retry-after dates; the real clock when nil.
 	Clock clockwork.Clock
+	// Effort, when set ("low", "medium", "high"), is sent as
+	// output_config.effort to bound how much current models think before
+	// answering. Empty sends nothing, which suits models without the option.
+	Effort string
 }
 
 // Anthropic is a Model on the Anthropic Messages API (POST /v1/messages with
@@ -65,6 +69,7 @@ type Anthropic struct {
 	client  *http.Client
 	log     *slog.Logger
 	clock   clockwork.Clock
+	effort  string
 }
 
 var _ Model = (*Anthropic)(nil)
@@ -82,6 +87,7 @@ func NewAnthropic(cfg AnthropicConfig) (*Anthropic, error) {
 		client:  cfg.HTTPClient,
 		log:     cfg.Logger,
 		clock:   cfg.Clock,
+		effort:  cfg.Effort,
 	}
 	if a.model == "" {
 		a.model = DefaultModel
@@ -125,6 +131,12 @@ type messagesRequest struct {
 	System    string       `json:"system,omitempty"`
 	Messages  []apiMessage `json:"messages"`
 	Stream    bool         `json:"stream"`
+	// OutputConfig carries effort; omitted unless configured.
+	OutputConfig *outputConfig `json:"output_config,omitempty"`
+}
+
+type outputConfig struct {
+	Effort string `json:"effort"`
 }
 
 type apiMessage struct {
@@ -141,6 +153,9 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) (<-chan Chunk, erro
 	body := messagesRequest{Model: a.model, MaxTokens: req.MaxTokens, System: req.System, Stream: true}
 	if body.MaxTokens == 0 {
 		body.MaxTokens = DefaultMaxTokens
+	}
+	if a.effort != "" {
+		body.OutputConfig = &outputConfig{Effort: a.effort}
 	}
 	for _, m := range req.Messages {
 		body.Messages = append(body.Messages, apiMessage{Role: m.Role, Content: m.Text})

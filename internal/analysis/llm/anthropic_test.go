@@ -310,3 +310,23 @@ func TestModelForPicksLocalWithoutKey(t *testing.T) {
 		t.Fatalf("ModelFor with key = %T, not remote", m)
 	}
 }
+
+func TestAnthropicSendsEffortOnlyWhenConfigured(t *testing.T) {
+	srv := llmtest.NewServer(t, "")
+	a, err := NewAnthropic(AnthropicConfig{APIKey: llmtest.Key, BaseURL: srv.URL, Effort: "low"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Complete(context.Background(), a, hello()); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := srv.Last()
+	var body struct {
+		OutputConfig *struct {
+			Effort string `json:"effort"`
+		} `json:"output_config"`
+	}
+	if err := json.Unmarshal(last.Body, &body); err != nil || body.OutputConfig == nil || body.OutputConfig.Effort != "low" {
+		t.Fatalf("body = %s", last.Body)
+	}
+}

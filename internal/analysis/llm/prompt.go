@@ -21,10 +21,13 @@ const SummaryKeyPrefix = "llm.summary."
 // MaxHistory is how many earlier turns of a conversation TwinReply sends.
 const MaxHistory = 20
 
-// Token budgets: a summary is one paragraph, a chat reply a few.
+// Token budgets. A summary is one paragraph and a chat reply a few, but
+// current Claude models think adaptively by default and thinking tokens count
+// against max_tokens, so the budgets leave room for it; the prompts keep the
+// visible text short.
 const (
-	summaryMaxTokens = 400
-	replyMaxTokens   = 600
+	summaryMaxTokens = 2048
+	replyMaxTokens   = 2048
 )
 
 // Narrative is a model-written summary of one life cluster, as a candidate
@@ -112,6 +115,11 @@ func summarizeCluster(ctx context.Context, m Model, ci privacy.ClusterInfo, ins 
 	reply, err := Complete(ctx, m, req)
 	if err != nil {
 		return Narrative{}, fmt.Errorf("llm: summarize %s: %w", ci.Cluster, err)
+	}
+	switch reply.StopReason {
+	case "max_tokens", "refusal":
+		// A cut-off or refused paragraph is not worth storing as an insight.
+		return Narrative{}, apperr.New(apperr.Internal, "llm: summarize %s: the model stopped early (%s)", ci.Cluster, reply.StopReason)
 	}
 	body := strings.TrimSpace(reply.Text)
 	if body == "" {

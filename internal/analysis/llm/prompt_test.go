@@ -236,3 +236,14 @@ func TestSummarizeNeedsALanguageModel(t *testing.T) {
 		t.Fatalf("err = %v, want NOT_CONFIGURED", err)
 	}
 }
+
+func TestSummarizeRejectsACutOffParagraph(t *testing.T) {
+	srv := llmtest.NewServer(t, "")
+	resp := llmtest.Text("You build things in the")
+	resp.StopReason = "max_tokens"
+	srv.Respond(resp)
+	a := newTestAnthropic(t, srv, llmtest.Key, nil)
+	if got, err := Summarize(context.Background(), a, friendsView(t)); err == nil {
+		t.Fatalf("a cut-off summary was accepted: %+v", got)
+	}
+}
