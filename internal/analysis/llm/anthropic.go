@@ -23,8 +23,10 @@ const (
 	DefaultBaseURL = "https://api.anthropic.com"
 	// DefaultModel is the current Sonnet: platform.claude.com's models
 	// overview names Claude Sonnet 5.5 the current Sonnet (Sonnet 5, id
-	// "claude-sonnet-5", is marked legacy there); its id follows the
-	// "claude-opus-5-5" spelling the official streaming guide uses.
+	// "claude-sonnet-5", is marked legacy there). The id "claude-sonnet-5-5"
+	// is how providers' model references spell it and matches the
+	// "claude-opus-5-5" of the official streaming guide; set Model to pin
+	// another.
 	DefaultModel   = "claude-sonnet-5-5"
 	DefaultTimeout = 2 * time.Minute
 	// APIVersion is the anthropic-version header every request carries.
@@ -44,9 +46,9 @@ type AnthropicConfig struct {
 	BaseURL string
 	// Timeout bounds a whole call, streaming included; DefaultTimeout when 0.
 	Timeout time.Duration
-	// HTTPClient is http.DefaultClient's transport with no client timeout
-	// when nil (Timeout is applied per call through the context instead, so a
-	// long stream is not cut by a client-wide deadline).
+	// HTTPClient sends the requests. When nil, a client on
+	// http.DefaultTransport without a client-wide timeout is used: Timeout
+	// applies per call through the context instead.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Clock reads "now" for retry-after dates; the real clock when nil.
@@ -165,6 +167,7 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) (<-chan Chunk, erro
 		return nil, apperr.Wrap(err, apperr.Internal, "llm: encode request")
 	}
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, a.baseURL+"/v1/messages", bytes.NewReader(raw))
 	if err != nil {
@@ -182,7 +185,11 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) (<-chan Chunk, erro
 		cancel()
 		// The transport's error names the URL, never a header.
 		a.log.WarnContext(ctx, "llm: request failed", slog.String("model", a.model), slog.String("error", a.redact(err.Error())))
-		return nil, apperr.Wrap(errors.New(a.redact(err.Error())), apperr.Internal, "llm: the AI service could not be reached")
+		cause := errors.New(a.redact(err.Error()))
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			cause = fmt.Errorf("%w: %s", ctxErr, cause)
+		}
+		return nil, apperr.Wrap(cause, apperr.Internal, "llm: the AI service could not be reached")
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer cancel()
@@ -208,7 +215,9 @@ func (a *Anthropic) Stream(ctx context.Context, req Request) (<-chan Chunk, erro
 			slog.Int("input_tokens", usage.InputTokens), slog.Int("output_tokens", usage.OutputTokens), slog.String("stop_reason", stop)}
 		if err != nil {
 			a.log.WarnContext(ctx, "llm: stream failed", append(attrs, slog.String("error", a.redact(err.Error())))...)
-			send(ctx, ch, Chunk{Err: err})
+			// Sent under the caller's context: when only Timeout has run
+			// out, the caller must still learn why the reply stopped.
+			send(parent, ch, Chunk{Err: err})
 			return
 		}
 		a.log.DebugContext(ctx, "llm: reply streamed", attrs...)

@@ -330,3 +330,24 @@ func TestAnthropicSendsEffortOnlyWhenConfigured(t *testing.T) {
 		t.Fatalf("body = %s", last.Body)
 	}
 }
+
+func TestAnthropicTimeoutMidStreamIsAnErrorChunk(t *testing.T) {
+	srv := llmtest.NewServer(t, "")
+	gate := make(chan struct{}) // never opened: the reply stalls after one delta
+	resp := llmtest.Text("a", "b")
+	resp.Gate = gate
+	srv.Respond(resp)
+	a, err := NewAnthropic(AnthropicConfig{APIKey: llmtest.Key, BaseURL: srv.URL, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := a.Stream(context.Background(), hello())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := collect(t, ch) // waits for the deadline, no sleeping
+	last := chunks[len(chunks)-1]
+	if last.Err == nil || !errors.Is(last.Err, context.DeadlineExceeded) {
+		t.Fatalf("chunks = %+v, want a deadline error last", chunks)
+	}
+}
