@@ -351,3 +351,14 @@ func TestAnthropicTimeoutMidStreamIsAnErrorChunk(t *testing.T) {
 		t.Fatalf("chunks = %+v, want a deadline error last", chunks)
 	}
 }
+
+func TestAnthropicUnauthorizedResponse(t *testing.T) {
+	srv := llmtest.NewServer(t, "")
+	srv.Respond(llmtest.Unauthorized())
+	a := newTestAnthropic(t, srv, llmtest.Key, nil)
+	_, err := a.Stream(context.Background(), hello())
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 401 || strings.Contains(err.Error(), llmtest.Key) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -6,7 +6,8 @@
 // through privacy.Reveal for the audience at hand: the functions take nothing
 // else about the user, so a model can never be sent what that audience may not
 // see. Anthropic talks to the Anthropic Messages API; Local answers from the
-// revealed insights without any network, for installations without a key.
+// revealed insights without any network, for installations without a key;
+// ModelFor picks between them.
 package llm
 
 import (

@@ -64,6 +64,12 @@ func RateLimited(retryAfter string) Response {
 		ErrorMessage: "Number of request tokens has exceeded your per-minute rate limit", RetryAfter: retryAfter, ErrorAfter: -1}
 }
 
+// Unauthorized is a 401 authentication_error whatever key was sent (a
+// request with a key other than the server's gets one anyway).
+func Unauthorized() Response {
+	return Response{Status: http.StatusUnauthorized, ErrorType: "authentication_error", ErrorMessage: "invalid x-api-key", ErrorAfter: -1}
+}
+
 // Overloaded is a 529 overloaded_error.
 func Overloaded() Response {
 	return Response{Status: 529, ErrorType: "overloaded_error", ErrorMessage: "Overloaded", ErrorAfter: -1}
