@@ -44,8 +44,7 @@ func ServeGmailAPI(f *Fake, n int) *GmailAPI {
 	// The identity handler answers /users/me/profile with a fixed
 	// historyId; a pattern with the host takes precedence and answers with
 	// this mailbox's.
-	host := strings.TrimPrefix(f.URL(), "http://")
-	f.HandleAPI(http.MethodGet, host+"/gmail/v1/users/me/profile", a.profile)
+	f.HandleAPI(http.MethodGet, overridePattern(f, "/gmail/v1/users/me/profile"), a.profile)
 	f.HandleAPI(http.MethodGet, "/gmail/v1/users/me/messages", a.list)
 	f.HandleAPI(http.MethodGet, "/gmail/v1/users/me/messages/{id}", a.get)
 	f.HandleAPI(http.MethodGet, "/gmail/v1/users/me/history", a.history)

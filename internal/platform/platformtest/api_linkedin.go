@@ -19,8 +19,7 @@ type LinkedInAPI struct {
 // already answers /v2/userinfo; a pattern with the host takes precedence.
 func ServeLinkedInAPI(f *Fake) *LinkedInAPI {
 	a := &LinkedInAPI{f: f, name: f.Identity().DisplayName}
-	host := strings.TrimPrefix(f.URL(), "http://")
-	f.HandleAPI(http.MethodGet, host+"/v2/userinfo", a.userinfo)
+	f.HandleAPI(http.MethodGet, overridePattern(f, "/v2/userinfo"), a.userinfo)
 	return a
 }
 

@@ -3,6 +3,7 @@ package platformtest
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"sync"
@@ -234,4 +235,16 @@ func (a *SpotifyAPI) topItems(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	writeJSON(w, 200, map[string]any{"href": "https://api.spotify.com/v1/me/top/" + kind, "limit": 50, "next": nil, "offset": 0, "previous": nil, "total": len(items), "items": items})
+}
+
+// overridePattern turns path into a ServeMux pattern for the fake's host.
+// The identity handler already answers some paths the streams read with
+// more parameters; a pattern with a host takes precedence over one without
+// (and ServeMux matches the host without its port).
+func overridePattern(f *Fake, path string) string {
+	u, err := url.Parse(f.URL())
+	if err != nil {
+		panic(err)
+	}
+	return u.Hostname() + path
 }

@@ -46,8 +46,7 @@ func ServeYouTubeAPI(f *Fake, nSubs, nLikes int) *YouTubeAPI {
 	// The identity handler already serves GET /youtube/v3/channels (snippet
 	// only); a pattern with the server's host takes precedence over one
 	// without, so this handler answers the streams' part=snippet,contentDetails.
-	host := strings.TrimPrefix(f.URL(), "http://")
-	f.HandleAPI(http.MethodGet, host+"/youtube/v3/channels", a.quota(a.channels))
+	f.HandleAPI(http.MethodGet, overridePattern(f, "/youtube/v3/channels"), a.quota(a.channels))
 	f.HandleAPI(http.MethodGet, "/youtube/v3/subscriptions", a.quota(a.subscriptions))
 	f.HandleAPI(http.MethodGet, "/youtube/v3/videos", a.quota(a.videos))
 	return a
