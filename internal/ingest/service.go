@@ -1,0 +1,143 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// Options configure a Service. Zero values take the defaults.
+type Options struct {
+	// ObserverRetention is how long behaviour events are kept (default
+	// observe.DefaultRetention); older ones are rejected on arrival and
+	// deleted by ApplyObserverRetention.
+	ObserverRetention time.Duration
+	// ImportBatchSize is the number of records upserted per statement
+	// batch during imports (default 1000).
+	ImportBatchSize int
+	Bus             events.Bus
+	Clock           clockwork.Clock
+	Logger          *slog.Logger
+}
+
+// Service imports data exports, records the extension's events and reads
+// back what twinme holds. It is safe for concurrent use.
+type Service struct {
+	db    *store.DB
+	opts  Options
+	clock clockwork.Clock
+	log   *slog.Logger
+}
+
+// New returns the ingest service over db.
+func New(db *store.DB, opts Options) *Service {
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ImportBatchSize <= 0 {
+		opts.ImportBatchSize = 1000
+	}
+	return &Service{db: db, opts: opts, clock: opts.Clock, log: opts.Logger}
+}
+
+func (s *Service) publish(ctx context.Context, topic, userID, key string, payload any) {
+	if s.opts.Bus == nil {
+		return
+	}
+	ev, err := events.New(topic, userID, key, payload)
+	if err == nil {
+		err = s.opts.Bus.Publish(ctx, ev)
+	}
+	if err != nil {
+		s.log.Warn("ingest: publish", slog.String("topic", topic), slog.Any("error", err))
+	}
+}
+
+// DataItem is one stored item as the owner sees it.
+type DataItem struct {
+	ID          string
+	DataType    string
+	ExternalID  string
+	OccurredAt  time.Time
+	Payload     json.RawMessage
+	Source      string
+	FirstSeenAt time.Time
+	UpdatedAt   time.Time
+	// Cursor is this item's position for "after".
+	Cursor string
+}
+
+// DataPage is one page of PlatformData.
+type DataPage struct {
+	Items       []DataItem
+	HasNextPage bool
+	EndCursor   string
+}
+
+// Page sizes of PlatformData.
+const (
+	DefaultDataPage = 50
+	MaxDataPage     = 200
+)
+
+// PlatformData lists what twinme holds of userID's platform (one data type,
+// or all when dataType is ""), newest first, first items after the opaque
+// cursor after. Only the owner's data is ever read: userID must come from
+// the authenticated viewer.
+//
+// Errors: BAD_USER_INPUT for an unknown platform, a bad first or cursor.
+func (s *Service) PlatformData(ctx context.Context, userID, platformName, dataType string, first *int, after string) (DataPage, error) {
+	id, err := platform.Parse(platformName)
+	if err != nil {
+		return DataPage{}, err
+	}
+	n, err := store.PageSize(first, DefaultDataPage, MaxDataPage)
+	if err != nil {
+		return DataPage{}, err
+	}
+	cur, err := store.DecodeCursor(after)
+	if err != nil {
+		return DataPage{}, err
+	}
+	rows, err := s.db.ListPlatformData(ctx, userID, string(id), dataType, cur, n+1)
+	if err != nil {
+		return DataPage{}, err
+	}
+	var page DataPage
+	if len(rows) > n {
+		rows, page.HasNextPage = rows[:n], true
+	}
+	page.Items = make([]DataItem, len(rows))
+	for i, r := range rows {
+		page.Items[i] = DataItem{
+			ID: r.ID, DataType: r.DataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
+			Payload: json.RawMessage(r.Payload), Source: r.Source, FirstSeenAt: r.FirstSeenAt, UpdatedAt: r.UpdatedAt,
+			Cursor: store.Cursor{Time: r.OccurredAt, ID: r.ID}.Encode(),
+		}
+	}
+	if len(page.Items) > 0 {
+		page.EndCursor = page.Items[len(page.Items)-1].Cursor
+	}
+	return page, nil
+}
+
+// DeleteData erases everything userID holds of platform and its stream
+// cursors (disconnect with deleteData; fits connect.FlowOptions.DeleteData).
+func (s *Service) DeleteData(ctx context.Context, userID, platformName string) (int64, error) {
+	n, err := s.db.DeletePlatformData(ctx, userID, platformName)
+	if err != nil {
+		return 0, err
+	}
+	s.log.Info("ingest: deleted platform data", slog.String("platform", platformName), slog.Int64("items", n))
+	return n, nil
+}
