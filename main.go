@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twinme/twinme/internal/app"
 	"github.com/twinme/twinme/internal/apperr"
@@ -25,6 +27,7 @@ import (
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/secret"
+	"github.com/twinme/twinme/internal/store"
 )
 
 func main() {
@@ -49,6 +52,8 @@ Usage:
   twinme migrate up|down|status                  apply, undo (last group) or list migrations
   twinme users create --email E [--name N] [--admin]
                                                  create a user and print an API token once
+  twinme cron run <job>                          run one scheduled job once and print its execution as JSON
+  twinme cron list                               list the jobs and their schedules
   twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
   twinme keys rotate                             re-encrypt every stored token with the current key
 
@@ -73,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdUsers(ctx, args[1:], stdout, stderr, getenv)
 	case "keys":
 		return cmdKeys(ctx, args[1:], stdout, stderr, getenv)
+	case "cron":
+		return cmdCron(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -261,5 +268,60 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	default:
 		fmt.Fprint(stdout, usage)
 		return fmt.Errorf("unknown keys action %q (want generate or rotate)", args[0])
+	}
+}
+
+func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	usage := "Usage: twinme cron run <job> | twinme cron list\n\n" +
+		"run executes one job once (trigger cli), records it in cron_executions and prints the execution;\n" +
+		"it exits 1 when the run failed, for a Kubernetes CronJob or a systemd timer.\n\nEnvironment:\n" +
+		config.Help("TWINME_DATABASE_URL", "TWINME_DATA_DIR", "TWINME_ENCRYPTION_KEYS", "TWINME_INSTANCE")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return errors.New("cron needs run or list")
+		}
+		return flag.ErrHelp
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, cfg.LogLevel), app.Options{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch {
+	case args[0] == "list" && len(args) == 1:
+		jobs, err := a.Scheduler.Jobs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			last := "never ran"
+			if j.LastRun != nil {
+				last = fmt.Sprintf("last %s at %s", j.LastRun.Status, j.LastRun.ExecutedAt.Format(time.RFC3339))
+			}
+			fmt.Fprintf(stdout, "%-18s %-12s %s\n", j.Name, j.Schedule, last)
+		}
+		return nil
+	case args[0] == "run" && len(args) == 2:
+		ex, err := a.Scheduler.RunNow(ctx, args[1], store.TriggerCLI)
+		if err != nil {
+			return errors.New(apperr.MessageOf(err))
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(ex); err != nil {
+			return err
+		}
+		if ex.Status.Failed() {
+			return fmt.Errorf("job %s ended with status %s", ex.JobName, ex.Status)
+		}
+		return nil
+	default:
+		fmt.Fprint(stdout, usage)
+		return fmt.Errorf("unknown cron action %q", strings.Join(args, " "))
 	}
 }

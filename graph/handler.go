@@ -30,8 +30,9 @@ type HandlerOptions struct {
 	Websocket *transport.Websocket
 	// MaxUploadBytes bounds multipart uploads.
 	MaxUploadBytes int64
-	// Observe, when set, is told about every finished operation (metrics).
-	Observe func(ctx context.Context, operation string, errs gqlerror.List, d time.Duration)
+	// Observe, when set, is told about every finished query and mutation
+	// (metrics): its name, type, whether it had errors, and its duration.
+	Observe func(ctx context.Context, name, opType string, failed bool, d time.Duration)
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
@@ -89,12 +90,18 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 			start := time.Now()
 			resp := next(ctx)
-			name := ""
-			if oc := graphql.GetOperationContext(ctx); oc != nil {
-				name = oc.OperationName
+			oc := graphql.GetOperationContext(ctx)
+			opType := ""
+			if oc != nil && oc.Operation != nil {
+				opType = string(oc.Operation.Operation)
 			}
-			if resp != nil {
-				o.Observe(ctx, name, resp.Errors, time.Since(start))
+			// A subscription answers many times; its events are not operations.
+			if resp != nil && opType != "subscription" {
+				name := ""
+				if oc != nil {
+					name = oc.OperationName
+				}
+				o.Observe(ctx, name, opType, len(resp.Errors) > 0, time.Since(start))
 			}
 			return resp
 		})

@@ -13,6 +13,7 @@ import (
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -26,6 +27,7 @@ type Resolver struct {
 	Connect  *connect.Flow
 	Tokens   *connect.Manager
 	Provider map[platform.ID]platform.Provider // every platform, configured or not
+	Jobs     *scheduler.Scheduler
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
@@ -36,6 +38,12 @@ func (r *Resolver) User() generated.UserResolver         { return &userResolver{
 func (r *Resolver) ApiToken() generated.ApiTokenResolver { return &apiTokenResolver{r} }
 func (r *Resolver) Connection() generated.ConnectionResolver {
 	return &connectionResolver{r}
+}
+func (r *Resolver) CronExecution() generated.CronExecutionResolver {
+	return &cronExecutionResolver{r}
+}
+func (r *Resolver) ConnectionHealth() generated.ConnectionHealthResolver {
+	return &connectionHealthResolver{r}
 }
 func (r *Resolver) Subscription() generated.SubscriptionResolver {
 	return &subscriptionResolver{r}

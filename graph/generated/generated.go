@@ -31,6 +31,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	ApiToken() ApiTokenResolver
 	Connection() ConnectionResolver
+	ConnectionHealth() ConnectionHealthResolver
+	CronExecution() CronExecutionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -63,9 +65,51 @@ type ComplexityRoot struct {
 		TokenExpiresAt func(childComplexity int) int
 	}
 
+	ConnectionHealth struct {
+		Count    func(childComplexity int) int
+		Platform func(childComplexity int) int
+		Status   func(childComplexity int) int
+	}
+
 	CreatedApiToken struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
+	}
+
+	CronExecution struct {
+		ErrorMessage    func(childComplexity int) int
+		ExecutedAt      func(childComplexity int) int
+		ExecutionTimeMs func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Instance        func(childComplexity int) int
+		JobName         func(childComplexity int) int
+		PlatformsPolled func(childComplexity int) int
+		ResultData      func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TokensChecked   func(childComplexity int) int
+		TokensRefreshed func(childComplexity int) int
+		Trigger         func(childComplexity int) int
+	}
+
+	CronExecutionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CronExecutionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CronJob struct {
+		ConsecutiveFailures func(childComplexity int) int
+		LastRun             func(childComplexity int) int
+		Name                func(childComplexity int) int
+		NextRun             func(childComplexity int) int
+		Running             func(childComplexity int) int
+		Runs24h             func(childComplexity int) int
+		Schedule            func(childComplexity int) int
+		SuccessRate24h      func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -74,6 +118,7 @@ type ComplexityRoot struct {
 		Logout                 func(childComplexity int) int
 		RefreshConnectionToken func(childComplexity int, id string) int
 		RevokeAPIToken         func(childComplexity int, id string) int
+		RunCronJob             func(childComplexity int, name string) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
 		UpdateProfile          func(childComplexity int, input model.UpdateProfileInput) int
 	}
@@ -92,11 +137,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens   func(childComplexity int) int
-		Connections func(childComplexity int) int
-		Me          func(childComplexity int) int
-		Platforms   func(childComplexity int) int
-		Users       func(childComplexity int, first *int, after *string, search *string) int
+		APITokens        func(childComplexity int) int
+		ConnectionHealth func(childComplexity int) int
+		Connections      func(childComplexity int) int
+		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
+		CronJobs         func(childComplexity int) int
+		Me               func(childComplexity int) int
+		Platforms        func(childComplexity int) int
+		Users            func(childComplexity int, first *int, after *string, search *string) int
 	}
 
 	StartConnectionPayload struct {
@@ -105,7 +153,8 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		ConnectionUpdated func(childComplexity int) int
+		ConnectionUpdated      func(childComplexity int) int
+		CronExecutionCompleted func(childComplexity int, job *string) int
 	}
 
 	User struct {
@@ -141,6 +190,19 @@ type ConnectionResolver interface {
 
 	LastError(ctx context.Context, obj *store.Connection) (*string, error)
 }
+type ConnectionHealthResolver interface {
+	Platform(ctx context.Context, obj *store.ConnectionHealth) (model.Platform, error)
+	Status(ctx context.Context, obj *store.ConnectionHealth) (model.ConnectionStatus, error)
+}
+type CronExecutionResolver interface {
+	Status(ctx context.Context, obj *store.CronExecution) (model.CronStatus, error)
+	ExecutionTimeMs(ctx context.Context, obj *store.CronExecution) (int, error)
+
+	ErrorMessage(ctx context.Context, obj *store.CronExecution) (*string, error)
+	ResultData(ctx context.Context, obj *store.CronExecution) (model.JSON, error)
+
+	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
+}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
@@ -149,6 +211,7 @@ type MutationResolver interface {
 	StartConnection(ctx context.Context, platform model.Platform) (*model.StartConnectionPayload, error)
 	Disconnect(ctx context.Context, platform model.Platform, deleteData *bool) (*store.Connection, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
+	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*store.User, error)
@@ -156,9 +219,13 @@ type QueryResolver interface {
 	Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error)
 	Platforms(ctx context.Context) ([]model.PlatformInfo, error)
 	Connections(ctx context.Context) ([]store.Connection, error)
+	CronJobs(ctx context.Context) ([]model.CronJob, error)
+	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
+	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
 }
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
+	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *store.CronExecution, error)
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *store.User) (model.Role, error)
@@ -280,6 +347,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Connection.TokenExpiresAt(childComplexity), true
 
+	case "ConnectionHealth.count":
+		if e.ComplexityRoot.ConnectionHealth.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionHealth.Count(childComplexity), true
+	case "ConnectionHealth.platform":
+		if e.ComplexityRoot.ConnectionHealth.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionHealth.Platform(childComplexity), true
+	case "ConnectionHealth.status":
+		if e.ComplexityRoot.ConnectionHealth.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionHealth.Status(childComplexity), true
+
 	case "CreatedApiToken.apiToken":
 		if e.ComplexityRoot.CreatedApiToken.APIToken == nil {
 			break
@@ -292,6 +378,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedApiToken.Token(childComplexity), true
+
+	case "CronExecution.errorMessage":
+		if e.ComplexityRoot.CronExecution.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.ErrorMessage(childComplexity), true
+	case "CronExecution.executedAt":
+		if e.ComplexityRoot.CronExecution.ExecutedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.ExecutedAt(childComplexity), true
+	case "CronExecution.executionTimeMs":
+		if e.ComplexityRoot.CronExecution.ExecutionTimeMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.ExecutionTimeMs(childComplexity), true
+	case "CronExecution.id":
+		if e.ComplexityRoot.CronExecution.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.ID(childComplexity), true
+	case "CronExecution.instance":
+		if e.ComplexityRoot.CronExecution.Instance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.Instance(childComplexity), true
+	case "CronExecution.jobName":
+		if e.ComplexityRoot.CronExecution.JobName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.JobName(childComplexity), true
+	case "CronExecution.platformsPolled":
+		if e.ComplexityRoot.CronExecution.PlatformsPolled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.PlatformsPolled(childComplexity), true
+	case "CronExecution.resultData":
+		if e.ComplexityRoot.CronExecution.ResultData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.ResultData(childComplexity), true
+	case "CronExecution.status":
+		if e.ComplexityRoot.CronExecution.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.Status(childComplexity), true
+	case "CronExecution.tokensChecked":
+		if e.ComplexityRoot.CronExecution.TokensChecked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.TokensChecked(childComplexity), true
+	case "CronExecution.tokensRefreshed":
+		if e.ComplexityRoot.CronExecution.TokensRefreshed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.TokensRefreshed(childComplexity), true
+	case "CronExecution.trigger":
+		if e.ComplexityRoot.CronExecution.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecution.Trigger(childComplexity), true
+
+	case "CronExecutionConnection.edges":
+		if e.ComplexityRoot.CronExecutionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecutionConnection.Edges(childComplexity), true
+	case "CronExecutionConnection.pageInfo":
+		if e.ComplexityRoot.CronExecutionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecutionConnection.PageInfo(childComplexity), true
+
+	case "CronExecutionEdge.cursor":
+		if e.ComplexityRoot.CronExecutionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecutionEdge.Cursor(childComplexity), true
+	case "CronExecutionEdge.node":
+		if e.ComplexityRoot.CronExecutionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronExecutionEdge.Node(childComplexity), true
+
+	case "CronJob.consecutiveFailures":
+		if e.ComplexityRoot.CronJob.ConsecutiveFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.ConsecutiveFailures(childComplexity), true
+	case "CronJob.lastRun":
+		if e.ComplexityRoot.CronJob.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.LastRun(childComplexity), true
+	case "CronJob.name":
+		if e.ComplexityRoot.CronJob.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.Name(childComplexity), true
+	case "CronJob.nextRun":
+		if e.ComplexityRoot.CronJob.NextRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.NextRun(childComplexity), true
+	case "CronJob.running":
+		if e.ComplexityRoot.CronJob.Running == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.Running(childComplexity), true
+	case "CronJob.runs24h":
+		if e.ComplexityRoot.CronJob.Runs24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.Runs24h(childComplexity), true
+	case "CronJob.schedule":
+		if e.ComplexityRoot.CronJob.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.Schedule(childComplexity), true
+	case "CronJob.successRate24h":
+		if e.ComplexityRoot.CronJob.SuccessRate24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CronJob.SuccessRate24h(childComplexity), true
 
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
@@ -343,6 +577,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(string)), true
+	case "Mutation.runCronJob":
+		if e.ComplexityRoot.Mutation.RunCronJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runCronJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunCronJob(childComplexity, args["name"].(string)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -416,12 +661,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity), true
+	case "Query.connectionHealth":
+		if e.ComplexityRoot.Query.ConnectionHealth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConnectionHealth(childComplexity), true
 	case "Query.connections":
 		if e.ComplexityRoot.Query.Connections == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Connections(childComplexity), true
+	case "Query.cronExecutions":
+		if e.ComplexityRoot.Query.CronExecutions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cronExecutions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CronExecutions(childComplexity, args["job"].(*string), args["status"].(*model.CronStatus), args["first"].(*int), args["after"].(*string)), true
+	case "Query.cronJobs":
+		if e.ComplexityRoot.Query.CronJobs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CronJobs(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -466,6 +734,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ConnectionUpdated(childComplexity), true
+	case "Subscription.cronExecutionCompleted":
+		if e.ComplexityRoot.Subscription.CronExecutionCompleted == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_cronExecutionCompleted_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CronExecutionCompleted(childComplexity, args["job"].(*string)), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -772,6 +1051,74 @@ type StartConnectionPayload {
   expiresAt: Time!
 }
 
+# ─── Scheduled jobs (admins) ────────────────────────────────────────────────
+
+"A JSON document."
+scalar JSON
+
+enum CronStatus {
+  SUCCESS
+  ERROR
+  TIMEOUT
+  "A tick that arrived while the previous run was still going."
+  SKIPPED
+}
+
+enum CronTrigger {
+  SCHEDULE
+  HTTP
+  ADMIN
+  CLI
+}
+
+"One run of a scheduled job, as logged in cron_executions."
+type CronExecution {
+  id: ID!
+  jobName: String!
+  status: CronStatus!
+  executionTimeMs: Int!
+  tokensChecked: Int!
+  tokensRefreshed: Int!
+  platformsPolled: Int!
+  errorMessage: String
+  "What the job reported, e.g. per-connection outcomes. Never a token."
+  resultData: JSON!
+  executedAt: Time!
+  instance: String!
+  trigger: CronTrigger!
+}
+
+type CronExecutionEdge {
+  node: CronExecution!
+  cursor: String!
+}
+
+type CronExecutionConnection {
+  edges: [CronExecutionEdge!]!
+  pageInfo: PageInfo!
+}
+
+type CronJob {
+  name: String!
+  schedule: String!
+  "Null when this instance does not run the schedule (TWINME_SCHEDULER=off)."
+  nextRun: Time
+  lastRun: CronExecution
+  "Share of finished runs in the last 24 hours that succeeded; null without runs."
+  successRate24h: Float
+  runs24h: Int!
+  consecutiveFailures: Int!
+  "A run is in progress on this instance."
+  running: Boolean!
+}
+
+"How many connections of one platform are in one status."
+type ConnectionHealth {
+  platform: Platform!
+  status: ConnectionStatus!
+  count: Int!
+}
+
 type Query {
   "The signed-in user."
   me: User!
@@ -784,6 +1131,13 @@ type Query {
   platforms: [PlatformInfo!]! @public
   "The viewer's connections, one per platform ever connected."
   connections: [Connection!]!
+
+  "Every scheduled job with its schedule, last run and health. Admins only."
+  cronJobs: [CronJob!]! @admin
+  "Runs of scheduled jobs, newest first. Admins only."
+  cronExecutions(job: String, status: CronStatus, first: Int = 20, after: String): CronExecutionConnection! @admin
+  "Connections per platform and status, across all users. Admins only."
+  connectionHealth: [ConnectionHealth!]! @admin
 }
 
 type Mutation {
@@ -802,11 +1156,15 @@ type Mutation {
   disconnect(platform: Platform!, deleteData: Boolean = false): Connection!
   "Refreshes a connection's token now, whoever owns it. Admins only."
   refreshConnectionToken(id: ID!): Connection! @admin
+  "Runs a scheduled job now and returns its execution. Admins only."
+  runCronJob(name: String!): CronExecution! @admin
 }
 
 type Subscription {
   "The viewer's connections as their status changes."
   connectionUpdated: Connection!
+  "Each run of a scheduled job (all jobs, or only job) as it finishes. Admins only."
+  cronExecutionCompleted(job: String): CronExecution! @admin
 }
 `, BuiltIn: false},
 }
@@ -860,6 +1218,18 @@ func (ec *executionContext) childFields_Connection(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Connection", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectionHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_ConnectionHealth_platform(ctx, field)
+	case "status":
+		return ec.fieldContext_ConnectionHealth_status(ctx, field)
+	case "count":
+		return ec.fieldContext_ConnectionHealth_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectionHealth", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -868,6 +1238,78 @@ func (ec *executionContext) childFields_CreatedApiToken(ctx context.Context, fie
 		return ec.fieldContext_CreatedApiToken_apiToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedApiToken", field.Name)
+}
+
+func (ec *executionContext) childFields_CronExecution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CronExecution_id(ctx, field)
+	case "jobName":
+		return ec.fieldContext_CronExecution_jobName(ctx, field)
+	case "status":
+		return ec.fieldContext_CronExecution_status(ctx, field)
+	case "executionTimeMs":
+		return ec.fieldContext_CronExecution_executionTimeMs(ctx, field)
+	case "tokensChecked":
+		return ec.fieldContext_CronExecution_tokensChecked(ctx, field)
+	case "tokensRefreshed":
+		return ec.fieldContext_CronExecution_tokensRefreshed(ctx, field)
+	case "platformsPolled":
+		return ec.fieldContext_CronExecution_platformsPolled(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_CronExecution_errorMessage(ctx, field)
+	case "resultData":
+		return ec.fieldContext_CronExecution_resultData(ctx, field)
+	case "executedAt":
+		return ec.fieldContext_CronExecution_executedAt(ctx, field)
+	case "instance":
+		return ec.fieldContext_CronExecution_instance(ctx, field)
+	case "trigger":
+		return ec.fieldContext_CronExecution_trigger(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CronExecution", field.Name)
+}
+
+func (ec *executionContext) childFields_CronExecutionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CronExecutionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CronExecutionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CronExecutionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CronExecutionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CronExecutionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CronExecutionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CronExecutionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CronJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CronJob_name(ctx, field)
+	case "schedule":
+		return ec.fieldContext_CronJob_schedule(ctx, field)
+	case "nextRun":
+		return ec.fieldContext_CronJob_nextRun(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_CronJob_lastRun(ctx, field)
+	case "successRate24h":
+		return ec.fieldContext_CronJob_successRate24h(ctx, field)
+	case "runs24h":
+		return ec.fieldContext_CronJob_runs24h(ctx, field)
+	case "consecutiveFailures":
+		return ec.fieldContext_CronJob_consecutiveFailures(ctx, field)
+	case "running":
+		return ec.fieldContext_CronJob_running(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CronJob", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1140,6 +1582,20 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_runCronJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1182,6 +1638,44 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_cronExecutions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "job",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["job"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.CronStatus, error) {
+			return ec.unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1209,6 +1703,20 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["search"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_cronExecutionCompleted_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "job",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["job"] = arg0
 	return args, nil
 }
 
@@ -1654,6 +2162,75 @@ func (ec *executionContext) fieldContext_Connection_lastErrorAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
 }
 
+func (ec *executionContext) _ConnectionHealth_platform(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionHealth_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectionHealth().Platform(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionHealth_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionHealth", field, true, true, "Platform")
+}
+
+func (ec *executionContext) _ConnectionHealth_status(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionHealth_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConnectionHealth().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionHealth_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionHealth", field, true, true, "ConnectionStatus")
+}
+
+func (ec *executionContext) _ConnectionHealth_count(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionHealth_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionHealth_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionHealth", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CreatedApiToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1707,6 +2284,594 @@ func (ec *executionContext) fieldContext_CreatedApiToken_apiToken(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CronExecution_id(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CronExecution_jobName(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_jobName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_jobName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "String")
+}
+
+func (ec *executionContext) _CronExecution_status(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CronExecution().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CronStatus) graphql.Marshaler {
+			return ec.marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "CronStatus")
+}
+
+func (ec *executionContext) _CronExecution_executionTimeMs(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_executionTimeMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CronExecution().ExecutionTimeMs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_executionTimeMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "Int")
+}
+
+func (ec *executionContext) _CronExecution_tokensChecked(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_tokensChecked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokensChecked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_tokensChecked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CronExecution_tokensRefreshed(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_tokensRefreshed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokensRefreshed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_tokensRefreshed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CronExecution_platformsPolled(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_platformsPolled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformsPolled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_platformsPolled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CronExecution_errorMessage(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CronExecution().ErrorMessage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "String")
+}
+
+func (ec *executionContext) _CronExecution_resultData(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_resultData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CronExecution().ResultData(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_resultData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _CronExecution_executedAt(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_executedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExecutedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_executedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CronExecution_instance(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_instance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Instance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_instance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "String")
+}
+
+func (ec *executionContext) _CronExecution_trigger(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecution_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CronExecution().Trigger(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CronTrigger) graphql.Marshaler {
+			return ec.marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecution_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "CronTrigger")
+}
+
+func (ec *executionContext) _CronExecutionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CronExecutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecutionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CronExecutionEdge) graphql.Marshaler {
+			return ec.marshalNCronExecutionEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecutionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CronExecutionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecutionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CronExecutionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CronExecutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecutionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecutionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CronExecutionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CronExecutionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CronExecutionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecutionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecutionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CronExecutionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CronExecutionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CronExecutionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronExecutionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronExecutionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronExecutionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CronJob_name(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _CronJob_schedule(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _CronJob_nextRun(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_nextRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_nextRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CronJob_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+			return ec.marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CronJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CronJob_successRate24h(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_successRate24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessRate24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_successRate24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CronJob_runs24h(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_runs24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Runs24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_runs24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CronJob_consecutiveFailures(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_consecutiveFailures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsecutiveFailures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_consecutiveFailures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CronJob_running(ctx context.Context, field graphql.CollectedField, obj *model.CronJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CronJob_running(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Running, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CronJob_running(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1990,6 +3155,50 @@ func (ec *executionContext) fieldContext_Mutation_refreshConnectionToken(ctx con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_refreshConnectionToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runCronJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runCronJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunCronJob(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runCronJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runCronJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2329,6 +3538,114 @@ func (ec *executionContext) fieldContext_Query_connections(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cronJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cronJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CronJobs(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CronJob) graphql.Marshaler {
+			return ec.marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cronJobs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cronExecutions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cronExecutions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CronExecutions(ctx, fc.Args["job"].(*string), fc.Args["status"].(*model.CronStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CronExecutionConnection) graphql.Marshaler {
+			return ec.marshalNCronExecutionConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cronExecutions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecutionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cronExecutions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_connectionHealth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_connectionHealth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ConnectionHealth(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
+			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_connectionHealth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2479,6 +3796,50 @@ func (ec *executionContext) fieldContext_Subscription_connectionUpdated(_ contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Connection(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_cronExecutionCompleted(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_cronExecutionCompleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CronExecutionCompleted(ctx, fc.Args["job"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_cronExecutionCompleted(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CronExecution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_cronExecutionCompleted_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4010,6 +5371,51 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var connectionHealthImplementors = []string{"ConnectionHealth"}
+
+func (ec *executionContext) _ConnectionHealth(ctx context.Context, sel ast.SelectionSet, obj *store.ConnectionHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectionHealth")
+		case "platform":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectionHealth_platform(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConnectionHealth_status(ctx, field, obj)
+				})
+		case "count":
+			out.Values[i] = ec._ConnectionHealth_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdApiTokenImplementors = []string{"CreatedApiToken"}
 
 func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIToken) graphql.Marshaler {
@@ -4028,6 +5434,243 @@ func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.Select
 			}
 		case "apiToken":
 			out.Values[i] = ec._CreatedApiToken_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cronExecutionImplementors = []string{"CronExecution"}
+
+func (ec *executionContext) _CronExecution(ctx context.Context, sel ast.SelectionSet, obj *store.CronExecution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cronExecutionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CronExecution")
+		case "id":
+			out.Values[i] = ec._CronExecution_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "jobName":
+			out.Values[i] = ec._CronExecution_jobName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CronExecution_status(ctx, field, obj)
+				})
+		case "executionTimeMs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CronExecution_executionTimeMs(ctx, field, obj)
+				})
+		case "tokensChecked":
+			out.Values[i] = ec._CronExecution_tokensChecked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokensRefreshed":
+			out.Values[i] = ec._CronExecution_tokensRefreshed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "platformsPolled":
+			out.Values[i] = ec._CronExecution_platformsPolled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorMessage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CronExecution_errorMessage(ctx, field, obj)
+				})
+		case "resultData":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CronExecution_resultData(ctx, field, obj)
+				})
+		case "executedAt":
+			out.Values[i] = ec._CronExecution_executedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "instance":
+			out.Values[i] = ec._CronExecution_instance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CronExecution_trigger(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cronExecutionConnectionImplementors = []string{"CronExecutionConnection"}
+
+func (ec *executionContext) _CronExecutionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CronExecutionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cronExecutionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CronExecutionConnection")
+		case "edges":
+			out.Values[i] = ec._CronExecutionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CronExecutionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cronExecutionEdgeImplementors = []string{"CronExecutionEdge"}
+
+func (ec *executionContext) _CronExecutionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CronExecutionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cronExecutionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CronExecutionEdge")
+		case "node":
+			out.Values[i] = ec._CronExecutionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CronExecutionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cronJobImplementors = []string{"CronJob"}
+
+func (ec *executionContext) _CronJob(ctx context.Context, sel ast.SelectionSet, obj *model.CronJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cronJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CronJob")
+		case "name":
+			out.Values[i] = ec._CronJob_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "schedule":
+			out.Values[i] = ec._CronJob_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextRun":
+			out.Values[i] = ec._CronJob_nextRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._CronJob_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "successRate24h":
+			out.Values[i] = ec._CronJob_successRate24h(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "runs24h":
+			out.Values[i] = ec._CronJob_runs24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consecutiveFailures":
+			out.Values[i] = ec._CronJob_consecutiveFailures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "running":
+			out.Values[i] = ec._CronJob_running(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4112,6 +5755,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "refreshConnectionToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_refreshConnectionToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runCronJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runCronJob(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -4273,6 +5923,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connections(ctx, field)
 				})
+		case "cronJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cronJobs(ctx, field)
+				})
+		case "cronExecutions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cronExecutions(ctx, field)
+				})
+		case "connectionHealth":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_connectionHealth(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -4357,6 +6025,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "connectionUpdated":
 		return ec._Subscription_connectionUpdated(ctx, fields[0])
+	case "cronExecutionCompleted":
+		return ec._Subscription_cronExecutionCompleted(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -4929,6 +6599,26 @@ func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	return ec._Connection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx context.Context, sel ast.SelectionSet, v store.ConnectionHealth) graphql.Marshaler {
+	return ec._ConnectionHealth(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx context.Context, v any) (model.ConnectionStatus, error) {
 	var res model.ConnectionStatus
 	err := res.UnmarshalGQL(v)
@@ -4947,6 +6637,86 @@ func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋtwinmeᚋt
 	return ec._CreatedApiToken(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v store.CronExecution) graphql.Marshaler {
+	return ec._CronExecution(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CronExecution!")
+		return graphql.Null
+	}
+	return ec._CronExecution(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCronExecutionConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionConnection(ctx context.Context, sel ast.SelectionSet, v *model.CronExecutionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CronExecutionConnection!")
+		return graphql.Null
+	}
+	return ec._CronExecutionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdge(ctx context.Context, sel ast.SelectionSet, v model.CronExecutionEdge) graphql.Marshaler {
+	return ec._CronExecutionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCronExecutionEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronExecutionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJob(ctx context.Context, sel ast.SelectionSet, v model.CronJob) graphql.Marshaler {
+	return ec._CronJob(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJob(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, v any) (model.CronStatus, error) {
+	var res model.CronStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v model.CronStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx context.Context, v any) (model.CronTrigger, error) {
+	var res model.CronTrigger
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx context.Context, sel ast.SelectionSet, v model.CronTrigger) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4957,6 +6727,38 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
+	res, err := model.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, sel ast.SelectionSet, v model.JSON) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalJSON(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }
@@ -5325,6 +7127,46 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CronExecution(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, v any) (*model.CronStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CronStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v *model.CronStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -18,6 +18,30 @@ type CreatedAPIToken struct {
 	APIToken store.APIToken `json:"apiToken"`
 }
 
+type CronExecutionConnection struct {
+	Edges    []CronExecutionEdge `json:"edges"`
+	PageInfo PageInfo            `json:"pageInfo"`
+}
+
+type CronExecutionEdge struct {
+	Node   store.CronExecution `json:"node"`
+	Cursor string              `json:"cursor"`
+}
+
+type CronJob struct {
+	Name     string `json:"name"`
+	Schedule string `json:"schedule"`
+	// Null when this instance does not run the schedule (TWINME_SCHEDULER=off).
+	NextRun *time.Time           `json:"nextRun,omitempty"`
+	LastRun *store.CronExecution `json:"lastRun,omitempty"`
+	// Share of finished runs in the last 24 hours that succeeded; null without runs.
+	SuccessRate24h      *float64 `json:"successRate24h,omitempty"`
+	Runs24h             int      `json:"runs24h"`
+	ConsecutiveFailures int      `json:"consecutiveFailures"`
+	// A run is in progress on this instance.
+	Running bool `json:"running"`
+}
+
 type Mutation struct {
 }
 
@@ -129,6 +153,125 @@ func (e *ConnectionStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConnectionStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type CronStatus string
+
+const (
+	CronStatusSuccess CronStatus = "SUCCESS"
+	CronStatusError   CronStatus = "ERROR"
+	CronStatusTimeout CronStatus = "TIMEOUT"
+	// A tick that arrived while the previous run was still going.
+	CronStatusSkipped CronStatus = "SKIPPED"
+)
+
+var AllCronStatus = []CronStatus{
+	CronStatusSuccess,
+	CronStatusError,
+	CronStatusTimeout,
+	CronStatusSkipped,
+}
+
+func (e CronStatus) IsValid() bool {
+	switch e {
+	case CronStatusSuccess, CronStatusError, CronStatusTimeout, CronStatusSkipped:
+		return true
+	}
+	return false
+}
+
+func (e CronStatus) String() string {
+	return string(e)
+}
+
+func (e *CronStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CronStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CronStatus", str)
+	}
+	return nil
+}
+
+func (e CronStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CronStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CronStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type CronTrigger string
+
+const (
+	CronTriggerSchedule CronTrigger = "SCHEDULE"
+	CronTriggerHTTP     CronTrigger = "HTTP"
+	CronTriggerAdmin    CronTrigger = "ADMIN"
+	CronTriggerCli      CronTrigger = "CLI"
+)
+
+var AllCronTrigger = []CronTrigger{
+	CronTriggerSchedule,
+	CronTriggerHTTP,
+	CronTriggerAdmin,
+	CronTriggerCli,
+}
+
+func (e CronTrigger) IsValid() bool {
+	switch e {
+	case CronTriggerSchedule, CronTriggerHTTP, CronTriggerAdmin, CronTriggerCli:
+		return true
+	}
+	return false
+}
+
+func (e CronTrigger) String() string {
+	return string(e)
+}
+
+func (e *CronTrigger) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CronTrigger(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CronTrigger", str)
+	}
+	return nil
+}
+
+func (e CronTrigger) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CronTrigger) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CronTrigger) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

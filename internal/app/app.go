@@ -17,7 +17,9 @@ import (
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
 	"github.com/twinme/twinme/internal/store"
@@ -39,6 +41,11 @@ type App struct {
 	Platforms map[platform.ID]connect.Platform
 	Tokens    *connect.Manager
 	Connect   *connect.Flow
+	Metrics   *metrics.Metrics
+	Scheduler *scheduler.Scheduler
+
+	// poll runs the polling engine (platform-polling job).
+	poll func(ctx context.Context) (scheduler.Result, error)
 
 	stopEvents context.CancelFunc
 
@@ -81,13 +88,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr}
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
-	a.Events = a.openEvents(o)
+	a.Metrics = metrics.New()
+	a.Events = countSubscriptions{a.openEvents(o), a.Metrics}
 	a.Providers, a.Platforms = platforms(cfg)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
 		OnStatusChange: a.publishConnection,
 	})
 	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL})
+	if a.Scheduler, err = a.buildScheduler(o); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.server = a.buildServer(o)
 	return a, nil
 }
@@ -103,17 +115,29 @@ func (a *App) Close() error {
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.server.Handler() }
 
-// Serve runs the HTTP server on cfg.Listen until ctx ends, then shuts down
-// in order: stop accepting and close websockets, let requests finish.
+// Serve runs the HTTP server on cfg.Listen and the schedule until ctx ends,
+// then shuts down in order: stop accepting and close websockets, let
+// requests finish, then stop the scheduler (running jobs get 30 seconds to
+// finish). The caller closes the database afterwards.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := listen(a.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("app: listen on %s: %w", a.Config.Listen, err)
 	}
+	if err := a.Scheduler.Start(); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	return a.server.Run(ctx, ln, 20*time.Second)
+	err = a.server.Run(ctx, ln, 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if serr := a.Scheduler.Stop(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	return err
 }
 
 // openKeyring loads TWINME_ENCRYPTION_KEYS, or in development a key file
@@ -136,4 +160,25 @@ func openKeyring(cfg *config.Config, log *slog.Logger) (*secret.Keyring, error) 
 		log.Warn("app: TWINME_ENCRYPTION_KEYS is not set; generated a development key file (set the variable in production)", slog.String("path", path))
 	}
 	return secret.NewKeyring([]secret.Key{key})
+}
+
+// countSubscriptions keeps the active-subscriptions gauge: every
+// subscription holds one bus subscriber for its whole life.
+type countSubscriptions struct {
+	events.Bus
+	m *metrics.Metrics
+}
+
+func (c countSubscriptions) Subscribe(ctx context.Context, f events.Filter) <-chan events.Event {
+	c.m.SubscriptionStarted()
+	context.AfterFunc(ctx, c.m.SubscriptionEnded)
+	return c.Bus.Subscribe(ctx, f)
+}
+
+// Subscribers counts the bus's subscribers (tests wait on it).
+func (c countSubscriptions) Subscribers() int {
+	if n, ok := c.Bus.(interface{ Subscribers() int }); ok {
+		return n.Subscribers()
+	}
+	return -1
 }

@@ -29,6 +29,24 @@ type testEnv struct {
 	clock *clockwork.FakeClock
 }
 
+// newEnvErr builds an app like newEnv and returns the error it fails with.
+func newEnvErr(t testing.TB, d store.Dialect, env map[string]string) error {
+	t.Helper()
+	vars := map[string]string{"TWINME_DATABASE_URL": storetest.URL(t, d), "TWINME_DATA_DIR": t.TempDir()}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		return err
+	}
+	a, err := app.New(context.Background(), cfg, logx.Discard(), app.Options{Migrate: true})
+	if err == nil {
+		_ = a.Close()
+	}
+	return err
+}
+
 // newEnv starts twinme on dialect d; env overrides configuration.
 func newEnv(t testing.TB, d store.Dialect, env map[string]string) *testEnv {
 	t.Helper()

@@ -32,13 +32,14 @@ func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
 	resolver := &graph.Resolver{
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
-		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers,
+		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,
 		OpenIntrospection: cfg.Environment == config.Development,
 		Websocket:         a.websocket(),
 		MaxUploadBytes:    maxUploadBytes,
+		Observe:           a.observeOperation,
 	})
 	var google *auth.GoogleSignIn
 	if cfg.GoogleSignInEnabled() {
@@ -54,6 +55,14 @@ func (a *App) buildServer(o Options) *server.Server {
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 		},
+		SelfAuthRoutes: map[string]http.Handler{
+			"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret),
+			"GET /metrics":    a.metricsHandler(),
+		},
+		Health: map[string]func(context.Context) any{
+			"scheduler": func(context.Context) any { return a.Scheduler.State() },
+		},
+		Metrics: a.Metrics,
 	})
 }
 

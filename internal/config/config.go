@@ -57,7 +57,25 @@ type Config struct {
 	// Platforms holds each platform's OAuth client and endpoint overrides,
 	// keyed by platform id (spotify, youtube, …).
 	Platforms map[string]PlatformConfig
+
+	// Scheduler runs the schedule in this process (TWINME_SCHEDULER=off
+	// for API-only instances; jobs still run on demand).
+	Scheduler bool
+	// Schedules overrides job schedules by job name; the app validates them.
+	Schedules map[string]string
+	// ScheduleVars names the variable behind each job's schedule, for errors.
+	ScheduleVars    map[string]string
+	Instance        string
+	CronSecret      string
+	AlertWebhookURL string
+	AlertAfter      int
+	CronRetention   time.Duration
+	// MetricsToken, when set, is required as a Bearer token on /metrics.
+	MetricsToken string
 }
+
+// JobNames are the scheduled jobs whose schedule can be configured.
+var JobNames = []string{"token-refresh", "platform-polling", "analysis", "maintenance"}
 
 // PlatformConfig is one platform's OAuth client and endpoint overrides.
 type PlatformConfig struct {
@@ -112,6 +130,17 @@ var Vars = []Var{
 	{"TWINME_<PLATFORM>_CLIENT_ID", "(none)", "OAuth client id per platform: SPOTIFY, YOUTUBE, GITHUB, DISCORD, GMAIL, LINKEDIN, SLACK (YOUTUBE and GMAIL fall back to TWINME_GOOGLE_CLIENT_ID); a platform without one is not configured"},
 	{"TWINME_<PLATFORM>_CLIENT_SECRET", "(none)", "OAuth client secret per platform (YOUTUBE and GMAIL fall back to TWINME_GOOGLE_CLIENT_SECRET)"},
 	{"TWINME_<PLATFORM>_AUTH_URL, _TOKEN_URL, _REVOKE_URL, _API_URL", "(the provider's documented URLs)", "endpoint overrides per platform, for proxies and tests"},
+	{"TWINME_SCHEDULER", "on", "on or off: off keeps this instance from running the schedule (API-only instances); jobs still run through HTTP, admin and CLI triggers"},
+	{"TWINME_SCHEDULE_TOKEN_REFRESH", "every 5m", "schedule of the token-refresh job: \"every DURATION\" or a cron expression"},
+	{"TWINME_SCHEDULE_PLATFORM_POLLING", "every 30m", "schedule of the platform-polling job"},
+	{"TWINME_SCHEDULE_ANALYSIS", "every 1h", "schedule of the analysis job"},
+	{"TWINME_SCHEDULE_MAINTENANCE", "every 1h", "schedule of the maintenance job"},
+	{"TWINME_INSTANCE", "hostname plus a random suffix", "name of this instance in cron_executions"},
+	{"TWINME_CRON_SECRET", "(none: HTTP cron triggers disabled)", "Bearer secret for POST /api/cron/{job}; the triggers are never open without it"},
+	{"TWINME_ALERT_WEBHOOK_URL", "(none)", "Slack or Discord incoming webhook that hears about jobs failing repeatedly and recovering"},
+	{"TWINME_ALERT_AFTER", "3", "consecutive failures of a job before an alert"},
+	{"TWINME_CRON_RETENTION", "2160h (90 days)", "how long cron_executions rows are kept"},
+	{"TWINME_METRICS_TOKEN", "(none: /metrics is open)", "Bearer token required on /metrics"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and validates it.
@@ -211,6 +240,34 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.Platforms[id] = pc
 	}
+
+	switch strings.ToLower(p.str("TWINME_SCHEDULER", "on")) {
+	case "on", "true", "1", "yes":
+		c.Scheduler = true
+	case "off", "false", "0", "no":
+	default:
+		p.fail("TWINME_SCHEDULER", "must be on or off, got %q", p.getenv("TWINME_SCHEDULER"))
+	}
+	c.Schedules, c.ScheduleVars = map[string]string{}, map[string]string{}
+	for _, job := range JobNames {
+		name := "TWINME_SCHEDULE_" + strings.ToUpper(strings.ReplaceAll(job, "-", "_"))
+		c.ScheduleVars[job] = name
+		if v := p.str(name, ""); v != "" {
+			c.Schedules[job] = v
+		}
+	}
+	c.Instance = p.str("TWINME_INSTANCE", "")
+	c.CronSecret = p.str("TWINME_CRON_SECRET", "")
+	if c.CronSecret != "" && len(c.CronSecret) < 16 {
+		p.fail("TWINME_CRON_SECRET", "must be at least 16 characters (use a random value)")
+	}
+	c.AlertWebhookURL = p.str("TWINME_ALERT_WEBHOOK_URL", "")
+	if c.AlertWebhookURL != "" {
+		p.absURL("TWINME_ALERT_WEBHOOK_URL", c.AlertWebhookURL)
+	}
+	c.AlertAfter = int(p.int64("TWINME_ALERT_AFTER", 3, 1))
+	c.CronRetention = p.duration("TWINME_CRON_RETENTION", 90*24*time.Hour, time.Hour)
+	c.MetricsToken = p.str("TWINME_METRICS_TOKEN", "")
 
 	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
 		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)

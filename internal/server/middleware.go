@@ -97,7 +97,7 @@ func (s *statusWriter) Flush() {
 
 // withAccessLog logs one line per request: never headers, cookies, tokens
 // or query strings.
-func withAccessLog(log *slog.Logger, observe func(r *http.Request, status int, d time.Duration)) func(http.Handler) http.Handler {
+func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -118,9 +118,6 @@ func withAccessLog(log *slog.Logger, observe func(r *http.Request, status int, d
 				attrs = append(attrs, slog.String("user_id", viewerID))
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
-			if observe != nil {
-				observe(r, sw.status, d)
-			}
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -51,8 +52,13 @@ type Options struct {
 	// Routes adds handlers (pattern → handler) beside the built-in ones;
 	// they get request ids, logs, CORS, body limits and authentication.
 	Routes map[string]http.Handler
-	// Observe, when set, is told about every finished HTTP request (metrics).
-	Observe func(r *http.Request, status int, d time.Duration)
+	// SelfAuthRoutes are handlers that check their own credentials (cron
+	// triggers, metrics): they get request ids, logs and body limits, but no
+	// user authentication or rate limit, so their bearer secrets are not
+	// mistaken for API tokens.
+	SelfAuthRoutes map[string]http.Handler
+	// Metrics counts requests by route and open websockets; nil disables.
+	Metrics *metrics.Metrics
 }
 
 // Server is twinme's HTTP server.
@@ -100,13 +106,19 @@ func New(o Options) *Server {
 		writeJSONError(w, http.StatusNotFound, apperr.NotFound, "no such endpoint: "+r.URL.Path)
 	})
 
-	s.handler = chain(api,
+	// Metrics read the route pattern from the request the matching mux
+	// routed, so they wrap each mux (or self-authenticating handler) directly.
+	withUser := chain(o.Metrics.Middleware(api), withCORS(c.CORSOrigins), withAuth(o.Auth, o.Log))
+	root := http.NewServeMux()
+	root.Handle("/", withUser)
+	for pattern, h := range o.SelfAuthRoutes {
+		root.Handle(pattern, o.Metrics.Middleware(h))
+	}
+	s.handler = chain(root,
 		withRequestID,
-		withAccessLog(o.Log, o.Observe),
+		withAccessLog(o.Log),
 		withRecover(o.Log),
-		withCORS(c.CORSOrigins),
 		withBodyLimit(c.MaxBodyBytes, o.MaxUploadBytes),
-		withAuth(o.Auth, o.Log),
 	)
 	return s
 }
@@ -119,6 +131,8 @@ func (s *Server) endWithServer(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		s.opts.Metrics.WebsocketOpened()
+		defer s.opts.Metrics.WebsocketClosed()
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		stop := context.AfterFunc(s.socketsCtx, cancel)

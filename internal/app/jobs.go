@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+	"time"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/metrics"
+	"github.com/twinme/twinme/internal/scheduler"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// buildScheduler registers twinme's jobs. A malformed configured schedule
+// is an error naming its variable.
+func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
+	cfg := a.Config
+	s := scheduler.New(a.DB, a.Clock, a.Log, scheduler.Options{
+		Instance: cfg.Instance, Enabled: cfg.Scheduler,
+		AlertWebhookURL: cfg.AlertWebhookURL, AlertAfter: cfg.AlertAfter,
+		HTTPClient: o.HTTPClient, Metrics: a.Metrics, OnExecution: a.publishExecution,
+	})
+	schedule := func(job string) (string, error) {
+		v, ok := cfg.Schedules[job]
+		if !ok {
+			return scheduler.DefaultSchedules[job], nil
+		}
+		if _, err := scheduler.ParseSchedule(v); err != nil {
+			return "", fmt.Errorf("config: %s %v", cfg.ScheduleVars[job], err)
+		}
+		return v, nil
+	}
+	jobs := []struct {
+		name string
+		run  func(ctx context.Context) (scheduler.Result, error)
+	}{
+		{scheduler.JobTokenRefresh, a.runTokenRefresh},
+		{scheduler.JobPlatformPolling, a.runPlatformPolling},
+	}
+	for _, j := range jobs {
+		sch, err := schedule(j.name)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Register(scheduler.Job{Name: j.name, Schedule: sch, Run: j.run}); err != nil {
+			return nil, err
+		}
+	}
+	msch, err := schedule(scheduler.JobMaintenance)
+	if err != nil {
+		return nil, err
+	}
+	maint := scheduler.MaintenanceJob(a.DB, a.Clock, scheduler.MaintenanceOptions{
+		Schedule: msch, Retention: cfg.CronRetention,
+		Steps: []scheduler.CleanupStep{
+			{Name: "sessions", Run: a.Auth.DeleteExpiredSessions},
+			{Name: "oauth_states", Run: func(ctx context.Context) (int64, error) {
+				return a.DB.DeleteExpiredOAuthStates(ctx, a.Clock.Now())
+			}},
+		},
+	})
+	if err := s.Register(maint); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// runTokenRefresh is the 5-minute sweep: every connection expiring within
+// the margin is refreshed through the token manager.
+func (a *App) runTokenRefresh(ctx context.Context) (scheduler.Result, error) {
+	res, err := a.Tokens.Sweep(ctx)
+	type outcome struct {
+		ConnectionID string `json:"connection_id"`
+		UserID       string `json:"user_id"`
+		Platform     string `json:"platform"`
+		Outcome      string `json:"outcome"`
+		Error        string `json:"error,omitempty"`
+	}
+	per := make([]outcome, 0, len(res.PerConnection))
+	for _, o := range res.PerConnection {
+		per = append(per, outcome{o.ConnectionID, o.UserID, o.Platform, string(o.Kind), o.Error})
+		switch o.Kind {
+		case connect.OutcomeRefreshed, connect.OutcomeFresh, connect.OutcomeBackoff:
+		default:
+			a.Metrics.TokenRefreshFailed(string(o.Kind))
+		}
+	}
+	data := map[string]any{"checked": res.Checked, "refreshed": res.Refreshed, "failed": res.Failed, "connections": per}
+	return scheduler.Result{TokensChecked: res.Checked, TokensRefreshed: res.Refreshed, Data: data}, err
+}
+
+// runPlatformPolling runs the polling engine once it is installed; until
+// then there is nothing to poll and the run says so.
+func (a *App) runPlatformPolling(ctx context.Context) (scheduler.Result, error) {
+	if a.poll == nil {
+		return scheduler.Result{Data: map[string]string{"note": "no polling engine installed"}}, nil
+	}
+	return a.poll(ctx)
+}
+
+// publishExecution pushes cronExecutionCompleted to admin dashboards.
+func (a *App) publishExecution(ctx context.Context, ex store.CronExecution) {
+	e, err := events.New(events.CronExecutionCompleted, "", ex.JobName, map[string]string{"id": ex.ID})
+	if err == nil {
+		err = a.Events.Publish(context.WithoutCancel(ctx), e)
+	}
+	if err != nil {
+		a.Log.WarnContext(ctx, "app: publish cronExecutionCompleted", slog.Any("error", err))
+	}
+}
+
+// metricsHandler serves /metrics, behind TWINME_METRICS_TOKEN when set.
+func (a *App) metricsHandler() http.Handler {
+	h := a.Metrics.Handler()
+	token := a.Config.MetricsToken
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !bearerEquals(r.Header.Get("Authorization"), token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="twinme-metrics"`)
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func bearerEquals(header, want string) bool {
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func (a *App) observeOperation(_ context.Context, name, opType string, failed bool, d time.Duration) {
+	outcome := metrics.OutcomeOK
+	if failed {
+		outcome = metrics.OutcomeError
+	}
+	a.Metrics.GraphQLOperation(name, opType, outcome, d)
+}
