@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"strings"
-	"time"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
