@@ -79,6 +79,12 @@ func noDuplicates(t *testing.T, items []platform.Item) {
 		if it.OccurredAt.IsZero() {
 			t.Errorf("item %s has no OccurredAt", k)
 		}
+		var src struct {
+			Source string `json:"source"`
+		}
+		if json.Unmarshal(it.Payload, &src); src.Source != "api" {
+			t.Errorf("item %s payload has source %q, want api", k, src.Source)
+		}
 	}
 }
 
@@ -195,5 +201,33 @@ func TestNetworkErrorIsReturnedAsIs(t *testing.T) {
 	var ae *platform.APIError
 	if errors.As(err, &ae) {
 		t.Errorf("network error classified as %v", ae)
+	}
+}
+
+// A cursor that does not parse (written by an older version, or damaged)
+// starts the stream over and says so; it never wedges the stream.
+func TestUnreadableCursorStartsOver(t *testing.T) {
+	for _, id := range platform.All {
+		t.Run(string(id), func(t *testing.T) {
+			t.Parallel()
+			c := connect(t, id)
+			serveAPI[id](c.f)
+			for _, s := range c.p.Streams() {
+				page, err := s.Fetch(ctxT(t), nil, c.p, c.tok.AccessToken, json.RawMessage(`{"page":"three"`))
+				if err != nil {
+					t.Errorf("%s: %v", s.Name, err)
+					continue
+				}
+				if page.Cursor != nil && !json.Valid(page.Cursor) {
+					t.Errorf("%s: new cursor %q is not JSON", s.Name, page.Cursor)
+				}
+				if page.Cursor != nil && !page.Reset {
+					t.Errorf("%s: started over without saying so", s.Name)
+				}
+				if len(page.Items) == 0 {
+					t.Errorf("%s: no items after starting over", s.Name)
+				}
+			}
+		})
 	}
 }

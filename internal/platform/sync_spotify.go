@@ -163,6 +163,11 @@ func spotifyTop(kind, dataType string) Fetcher {
 		ok := readCursor(raw, &cur)
 		now := p.now().UTC()
 		today := now.Format(time.DateOnly)
+		if cur.Next != "" && cur.Date != today {
+			// A snapshot left unfinished on an earlier day starts over
+			// under today's date rather than mixing two days.
+			cur = spotifyTopCursor{}
+		}
 		if cur.Next == "" {
 			if cur.Done == today {
 				return Page{Cursor: raw, NotModified: true}, nil

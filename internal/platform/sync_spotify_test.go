@@ -155,3 +155,27 @@ func TestSpotifyTopSnapshots(t *testing.T) {
 		})
 	}
 }
+
+func TestSpotifyTopUnfinishedSnapshotStartsOverNextDay(t *testing.T) {
+	c := connect(t, platform.Spotify)
+	platformtest.ServeSpotifyAPI(c.f, 0)
+	s := stream(t, c.p, "top_tracks")
+	page1, err := s.Fetch(ctxT(t), nil, c.p, c.tok.AccessToken, nil)
+	if err != nil || !page1.More {
+		t.Fatalf("page 1: More %v, err %v", page1.More, err)
+	}
+	// The run breaks off; the next attempt comes the next day.
+	c.p = c.p.WithClock(clockwork.NewFakeClockAt(t0.Add(24 * time.Hour)))
+	res := runStream(t, c, stream(t, c.p, "top_tracks"), page1.Cursor)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.pages != 3 || len(res.items) != 9 {
+		t.Fatalf("%d items in %d pages, want a whole new snapshot (9 in 3)", len(res.items), res.pages)
+	}
+	for _, it := range res.items {
+		if !strings.Contains(it.ExternalID, ":2026-03-15:") {
+			t.Errorf("ExternalID %q mixes in the earlier day", it.ExternalID)
+		}
+	}
+}
