@@ -25,6 +25,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
@@ -52,6 +53,7 @@ Usage:
   twinme migrate up|down|status                  apply, undo (last group) or list migrations
   twinme users create --email E [--name N] [--admin]
                                                  create a user and print an API token once
+  twinme import --user EMAIL --platform P FILE…   import data exports (JSON files or zip archives) for a user
   twinme cron run <job>                          run one scheduled job once and print its execution as JSON
   twinme cron list                               list the jobs and their schedules
   twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKeys(ctx, args[1:], stdout, stderr, getenv)
 	case "cron":
 		return cmdCron(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -323,5 +327,101 @@ func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	default:
 		fmt.Fprint(stdout, usage)
 		return fmt.Errorf("unknown cron action %q", strings.Join(args, " "))
+	}
+}
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("import", "twinme import --user EMAIL --platform spotify|youtube FILE…", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	email := fs.String("user", "", "email of the user whose export this is (required)")
+	plat := fs.String("platform", "", "spotify (account data or extended streaming history) or youtube (Google Takeout history) (required)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *plat == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("--user, --platform and at least one file are required")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.DB.UserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no user with email %s", *email)
+	}
+	var files []importer.File
+	for _, path := range fs.Args() {
+		if strings.HasSuffix(strings.ToLower(path), ".zip") {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			zf, err := importer.FilesFromZip(f, st.Size())
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			files = append(files, zf...)
+			continue
+		}
+		pf, err := importer.FilesFromPaths(path)
+		if err != nil {
+			return err
+		}
+		files = append(files, pf...)
+	}
+	var bar func(importer.Progress)
+	if !*quiet {
+		bar = progressBar(stderr)
+	}
+	res, err := a.Ingest.ImportFiles(ctx, u.ID, *plat, files, bar)
+	if bar != nil {
+		fmt.Fprintln(stderr)
+	}
+	for _, f := range res.Files {
+		line := fmt.Sprintf("%s (%s): %d imported, %d duplicate, %d rejected, %d skipped", f.Name, f.Format, f.Imported, f.Duplicate, f.Rejected, f.Skipped)
+		if f.Error != "" {
+			line = fmt.Sprintf("%s: not imported: %s", f.Name, f.Error)
+		}
+		fmt.Fprintln(stdout, line)
+		for _, r := range f.Rejections {
+			fmt.Fprintf(stdout, "  record %d rejected: %s\n", r.Record, r.Reason)
+		}
+	}
+	for _, ig := range res.Ignored {
+		fmt.Fprintf(stdout, "%s: ignored (%s)\n", ig.Name, ig.Reason)
+	}
+	fmt.Fprintf(stdout, "total: %d imported, %d duplicate, %d rejected, %d skipped\n", res.Imported, res.Duplicate, res.Rejected, res.Skipped)
+	if err != nil {
+		return errors.New(apperr.MessageOf(err))
+	}
+	return nil
+}
+
+// progressBar draws a one-line bar of bytes read on w (a terminal's stderr).
+func progressBar(w io.Writer) func(importer.Progress) {
+	last := -1
+	return func(p importer.Progress) {
+		if p.BytesTotal <= 0 {
+			return
+		}
+		pct := int(p.BytesRead * 100 / p.BytesTotal)
+		if pct == last {
+			return
+		}
+		last = pct
+		const width = 30
+		filled := pct * width / 100
+		fmt.Fprintf(w, "\r[%s%s] %3d%% %d records  %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, p.Records, p.File)
 	}
 }

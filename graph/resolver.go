@@ -12,6 +12,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/store"
@@ -28,6 +29,8 @@ type Resolver struct {
 	Tokens   *connect.Manager
 	Provider map[platform.ID]platform.Provider // every platform, configured or not
 	Jobs     *scheduler.Scheduler
+	Ingest   *ingest.Service
+	Sync     *ingest.Engine
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)

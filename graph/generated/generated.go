@@ -112,20 +112,82 @@ type ComplexityRoot struct {
 		SuccessRate24h      func(childComplexity int) int
 	}
 
+	ImportFileResult struct {
+		Duplicate  func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Format     func(childComplexity int) int
+		Imported   func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Read       func(childComplexity int) int
+		Rejected   func(childComplexity int) int
+		Rejections func(childComplexity int) int
+		Skipped    func(childComplexity int) int
+	}
+
+	ImportRejection struct {
+		Reason func(childComplexity int) int
+		Record func(childComplexity int) int
+	}
+
+	ImportResult struct {
+		Duplicate func(childComplexity int) int
+		Files     func(childComplexity int) int
+		Ignored   func(childComplexity int) int
+		Imported  func(childComplexity int) int
+		Rejected  func(childComplexity int) int
+		Skipped   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
 		Disconnect             func(childComplexity int, platform model.Platform, deleteData *bool) int
+		ImportData             func(childComplexity int, platform model.Platform, file graphql.Upload) int
 		Logout                 func(childComplexity int) int
+		RecordObserverEvents   func(childComplexity int, events []model.ObserverEventInput) int
 		RefreshConnectionToken func(childComplexity int, id string) int
 		RevokeAPIToken         func(childComplexity int, id string) int
 		RunCronJob             func(childComplexity int, name string) int
+		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
+		SyncNow                func(childComplexity int, platform model.Platform) int
 		UpdateProfile          func(childComplexity int, input model.UpdateProfileInput) int
+	}
+
+	ObservationSettings struct {
+		Enabled   func(childComplexity int) int
+		FullPaths func(childComplexity int) int
+	}
+
+	ObserverRejection struct {
+		ClientEventID func(childComplexity int) int
+		Index         func(childComplexity int) int
+		Reason        func(childComplexity int) int
 	}
 
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PlatformDataConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PlatformDataEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PlatformDataItem struct {
+		DataType    func(childComplexity int) int
+		ExternalID  func(childComplexity int) int
+		FirstSeenAt func(childComplexity int) int
+		ID          func(childComplexity int) int
+		OccurredAt  func(childComplexity int) int
+		Payload     func(childComplexity int) int
+		Source      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 	}
 
 	PlatformInfo struct {
@@ -143,8 +205,15 @@ type ComplexityRoot struct {
 		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
 		CronJobs         func(childComplexity int) int
 		Me               func(childComplexity int) int
+		Observation      func(childComplexity int) int
+		PlatformData     func(childComplexity int, platform model.Platform, dataType *string, first *int, after *string) int
 		Platforms        func(childComplexity int) int
 		Users            func(childComplexity int, first *int, after *string, search *string) int
+	}
+
+	RecordObserverEventsResult struct {
+		Accepted func(childComplexity int) int
+		Rejected func(childComplexity int) int
 	}
 
 	StartConnectionPayload struct {
@@ -155,6 +224,33 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ConnectionUpdated      func(childComplexity int) int
 		CronExecutionCompleted func(childComplexity int, job *string) int
+		SyncProgress           func(childComplexity int, platform *model.Platform) int
+	}
+
+	SyncProgress struct {
+		Done     func(childComplexity int) int
+		Error    func(childComplexity int) int
+		Failed   func(childComplexity int) int
+		Items    func(childComplexity int) int
+		Platform func(childComplexity int) int
+		Stored   func(childComplexity int) int
+		Stream   func(childComplexity int) int
+	}
+
+	SyncResult struct {
+		Error      func(childComplexity int) int
+		Fetched    func(childComplexity int) int
+		NextSyncAt func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Platform   func(childComplexity int) int
+		Streams    func(childComplexity int) int
+	}
+
+	SyncStreamResult struct {
+		Error   func(childComplexity int) int
+		Fetched func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Pages   func(childComplexity int) int
 	}
 
 	User struct {
@@ -210,6 +306,10 @@ type MutationResolver interface {
 	Logout(ctx context.Context) (bool, error)
 	StartConnection(ctx context.Context, platform model.Platform) (*model.StartConnectionPayload, error)
 	Disconnect(ctx context.Context, platform model.Platform, deleteData *bool) (*store.Connection, error)
+	SyncNow(ctx context.Context, platform model.Platform) (*model.SyncResult, error)
+	ImportData(ctx context.Context, platform model.Platform, file graphql.Upload) (*model.ImportResult, error)
+	RecordObserverEvents(ctx context.Context, events []model.ObserverEventInput) (*model.RecordObserverEventsResult, error)
+	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
 }
@@ -219,12 +319,15 @@ type QueryResolver interface {
 	Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error)
 	Platforms(ctx context.Context) ([]model.PlatformInfo, error)
 	Connections(ctx context.Context) ([]store.Connection, error)
+	PlatformData(ctx context.Context, platform model.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error)
+	Observation(ctx context.Context) (*store.ObserverSettings, error)
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
 	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
 	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
 }
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
+	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
 	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *store.CronExecution, error)
 }
 type UserResolver interface {
@@ -527,6 +630,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CronJob.SuccessRate24h(childComplexity), true
 
+	case "ImportFileResult.duplicate":
+		if e.ComplexityRoot.ImportFileResult.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Duplicate(childComplexity), true
+	case "ImportFileResult.error":
+		if e.ComplexityRoot.ImportFileResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Error(childComplexity), true
+	case "ImportFileResult.format":
+		if e.ComplexityRoot.ImportFileResult.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Format(childComplexity), true
+	case "ImportFileResult.imported":
+		if e.ComplexityRoot.ImportFileResult.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Imported(childComplexity), true
+	case "ImportFileResult.name":
+		if e.ComplexityRoot.ImportFileResult.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Name(childComplexity), true
+	case "ImportFileResult.read":
+		if e.ComplexityRoot.ImportFileResult.Read == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Read(childComplexity), true
+	case "ImportFileResult.rejected":
+		if e.ComplexityRoot.ImportFileResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Rejected(childComplexity), true
+	case "ImportFileResult.rejections":
+		if e.ComplexityRoot.ImportFileResult.Rejections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Rejections(childComplexity), true
+	case "ImportFileResult.skipped":
+		if e.ComplexityRoot.ImportFileResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.Skipped(childComplexity), true
+
+	case "ImportRejection.reason":
+		if e.ComplexityRoot.ImportRejection.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRejection.Reason(childComplexity), true
+	case "ImportRejection.record":
+		if e.ComplexityRoot.ImportRejection.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRejection.Record(childComplexity), true
+
+	case "ImportResult.duplicate":
+		if e.ComplexityRoot.ImportResult.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Duplicate(childComplexity), true
+	case "ImportResult.files":
+		if e.ComplexityRoot.ImportResult.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Files(childComplexity), true
+	case "ImportResult.ignored":
+		if e.ComplexityRoot.ImportResult.Ignored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Ignored(childComplexity), true
+	case "ImportResult.imported":
+		if e.ComplexityRoot.ImportResult.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Imported(childComplexity), true
+	case "ImportResult.rejected":
+		if e.ComplexityRoot.ImportResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Rejected(childComplexity), true
+	case "ImportResult.skipped":
+		if e.ComplexityRoot.ImportResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Skipped(childComplexity), true
+
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -549,12 +757,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Disconnect(childComplexity, args["platform"].(model.Platform), args["deleteData"].(*bool)), true
+	case "Mutation.importData":
+		if e.ComplexityRoot.Mutation.ImportData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportData(childComplexity, args["platform"].(model.Platform), args["file"].(graphql.Upload)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.recordObserverEvents":
+		if e.ComplexityRoot.Mutation.RecordObserverEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordObserverEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordObserverEvents(childComplexity, args["events"].([]model.ObserverEventInput)), true
 	case "Mutation.refreshConnectionToken":
 		if e.ComplexityRoot.Mutation.RefreshConnectionToken == nil {
 			break
@@ -588,6 +818,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunCronJob(childComplexity, args["name"].(string)), true
+	case "Mutation.setObservation":
+		if e.ComplexityRoot.Mutation.SetObservation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setObservation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetObservation(childComplexity, args["enabled"].(bool), args["fullPaths"].(*bool)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -599,6 +840,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartConnection(childComplexity, args["platform"].(model.Platform)), true
+	case "Mutation.syncNow":
+		if e.ComplexityRoot.Mutation.SyncNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncNow(childComplexity, args["platform"].(model.Platform)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -610,6 +862,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
+
+	case "ObservationSettings.enabled":
+		if e.ComplexityRoot.ObservationSettings.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObservationSettings.Enabled(childComplexity), true
+	case "ObservationSettings.fullPaths":
+		if e.ComplexityRoot.ObservationSettings.FullPaths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObservationSettings.FullPaths(childComplexity), true
+
+	case "ObserverRejection.clientEventId":
+		if e.ComplexityRoot.ObserverRejection.ClientEventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObserverRejection.ClientEventID(childComplexity), true
+	case "ObserverRejection.index":
+		if e.ComplexityRoot.ObserverRejection.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObserverRejection.Index(childComplexity), true
+	case "ObserverRejection.reason":
+		if e.ComplexityRoot.ObserverRejection.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObserverRejection.Reason(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -623,6 +907,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PlatformDataConnection.edges":
+		if e.ComplexityRoot.PlatformDataConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataConnection.Edges(childComplexity), true
+	case "PlatformDataConnection.pageInfo":
+		if e.ComplexityRoot.PlatformDataConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataConnection.PageInfo(childComplexity), true
+
+	case "PlatformDataEdge.cursor":
+		if e.ComplexityRoot.PlatformDataEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataEdge.Cursor(childComplexity), true
+	case "PlatformDataEdge.node":
+		if e.ComplexityRoot.PlatformDataEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataEdge.Node(childComplexity), true
+
+	case "PlatformDataItem.dataType":
+		if e.ComplexityRoot.PlatformDataItem.DataType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.DataType(childComplexity), true
+	case "PlatformDataItem.externalId":
+		if e.ComplexityRoot.PlatformDataItem.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.ExternalID(childComplexity), true
+	case "PlatformDataItem.firstSeenAt":
+		if e.ComplexityRoot.PlatformDataItem.FirstSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.FirstSeenAt(childComplexity), true
+	case "PlatformDataItem.id":
+		if e.ComplexityRoot.PlatformDataItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.ID(childComplexity), true
+	case "PlatformDataItem.occurredAt":
+		if e.ComplexityRoot.PlatformDataItem.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.OccurredAt(childComplexity), true
+	case "PlatformDataItem.payload":
+		if e.ComplexityRoot.PlatformDataItem.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.Payload(childComplexity), true
+	case "PlatformDataItem.source":
+		if e.ComplexityRoot.PlatformDataItem.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.Source(childComplexity), true
+	case "PlatformDataItem.updatedAt":
+		if e.ComplexityRoot.PlatformDataItem.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformDataItem.UpdatedAt(childComplexity), true
 
 	case "PlatformInfo.configured":
 		if e.ComplexityRoot.PlatformInfo.Configured == nil {
@@ -697,6 +1056,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.observation":
+		if e.ComplexityRoot.Query.Observation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Observation(childComplexity), true
+	case "Query.platformData":
+		if e.ComplexityRoot.Query.PlatformData == nil {
+			break
+		}
+
+		args, err := ec.field_Query_platformData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PlatformData(childComplexity, args["platform"].(model.Platform), args["dataType"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.platforms":
 		if e.ComplexityRoot.Query.Platforms == nil {
 			break
@@ -714,6 +1090,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string), args["search"].(*string)), true
+
+	case "RecordObserverEventsResult.accepted":
+		if e.ComplexityRoot.RecordObserverEventsResult.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordObserverEventsResult.Accepted(childComplexity), true
+	case "RecordObserverEventsResult.rejected":
+		if e.ComplexityRoot.RecordObserverEventsResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordObserverEventsResult.Rejected(childComplexity), true
 
 	case "StartConnectionPayload.authorizeUrl":
 		if e.ComplexityRoot.StartConnectionPayload.AuthorizeURL == nil {
@@ -745,6 +1134,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CronExecutionCompleted(childComplexity, args["job"].(*string)), true
+	case "Subscription.syncProgress":
+		if e.ComplexityRoot.Subscription.SyncProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_syncProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.SyncProgress(childComplexity, args["platform"].(*model.Platform)), true
+
+	case "SyncProgress.done":
+		if e.ComplexityRoot.SyncProgress.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Done(childComplexity), true
+	case "SyncProgress.error":
+		if e.ComplexityRoot.SyncProgress.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Error(childComplexity), true
+	case "SyncProgress.failed":
+		if e.ComplexityRoot.SyncProgress.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Failed(childComplexity), true
+	case "SyncProgress.items":
+		if e.ComplexityRoot.SyncProgress.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Items(childComplexity), true
+	case "SyncProgress.platform":
+		if e.ComplexityRoot.SyncProgress.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Platform(childComplexity), true
+	case "SyncProgress.stored":
+		if e.ComplexityRoot.SyncProgress.Stored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Stored(childComplexity), true
+	case "SyncProgress.stream":
+		if e.ComplexityRoot.SyncProgress.Stream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncProgress.Stream(childComplexity), true
+
+	case "SyncResult.error":
+		if e.ComplexityRoot.SyncResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Error(childComplexity), true
+	case "SyncResult.fetched":
+		if e.ComplexityRoot.SyncResult.Fetched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Fetched(childComplexity), true
+	case "SyncResult.nextSyncAt":
+		if e.ComplexityRoot.SyncResult.NextSyncAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.NextSyncAt(childComplexity), true
+	case "SyncResult.outcome":
+		if e.ComplexityRoot.SyncResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Outcome(childComplexity), true
+	case "SyncResult.platform":
+		if e.ComplexityRoot.SyncResult.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Platform(childComplexity), true
+	case "SyncResult.streams":
+		if e.ComplexityRoot.SyncResult.Streams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncResult.Streams(childComplexity), true
+
+	case "SyncStreamResult.error":
+		if e.ComplexityRoot.SyncStreamResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncStreamResult.Error(childComplexity), true
+	case "SyncStreamResult.fetched":
+		if e.ComplexityRoot.SyncStreamResult.Fetched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncStreamResult.Fetched(childComplexity), true
+	case "SyncStreamResult.name":
+		if e.ComplexityRoot.SyncStreamResult.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncStreamResult.Name(childComplexity), true
+	case "SyncStreamResult.pages":
+		if e.ComplexityRoot.SyncStreamResult.Pages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncStreamResult.Pages(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -818,6 +1323,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ObserverEventInput", ec.unmarshalInputObserverEventInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 		)
 	}
@@ -1051,6 +1557,127 @@ type StartConnectionPayload {
   expiresAt: Time!
 }
 
+# ─── Platform data, imports and the browser extension ───────────────────────
+
+"A file upload (GraphQL multipart request)."
+scalar Upload
+
+"One item twinme holds of a platform: what the twin is made of."
+type PlatformDataItem {
+  id: ID!
+  "play, top_artist, watch, search, event, repo, guild, message …"
+  dataType: String!
+  externalId: String!
+  occurredAt: Time!
+  "The normalised item (never a mail body, a typed text or a token)."
+  payload: JSON!
+  "Where it came from: api, extended, account, takeout …"
+  source: String!
+  firstSeenAt: Time!
+  updatedAt: Time!
+}
+
+type PlatformDataEdge {
+  node: PlatformDataItem!
+  cursor: String!
+}
+
+type PlatformDataConnection {
+  edges: [PlatformDataEdge!]!
+  pageInfo: PageInfo!
+}
+
+type SyncStreamResult {
+  name: String!
+  pages: Int!
+  fetched: Int!
+  error: String
+}
+
+"The outcome of one sync of a connection."
+type SyncResult {
+  platform: Platform!
+  "synced, partial, failed, rate_limited, needs_reauth or skipped"
+  outcome: String!
+  fetched: Int!
+  streams: [SyncStreamResult!]!
+  nextSyncAt: Time
+  error: String
+}
+
+"Progress of a running sync, pushed per stored page and once at the end."
+type SyncProgress {
+  platform: Platform!
+  "The stream a page was stored for; null on the final event."
+  stream: String
+  "Items fetched so far in this run, and how many of them were new or changed."
+  items: Int!
+  stored: Int!
+  done: Boolean!
+  failed: Boolean!
+  error: String
+}
+
+type ImportRejection {
+  "1-based position of the record in its file."
+  record: Int!
+  reason: String!
+}
+
+type ImportFileResult {
+  name: String!
+  format: String!
+  read: Int!
+  imported: Int!
+  duplicate: Int!
+  rejected: Int!
+  skipped: Int!
+  "Up to a few sample rejections."
+  rejections: [ImportRejection!]!
+  "Why the file was not imported (nothing of it was stored); null on success."
+  error: String
+}
+
+type ImportResult {
+  imported: Int!
+  duplicate: Int!
+  rejected: Int!
+  skipped: Int!
+  files: [ImportFileResult!]!
+  "Archive entries that are no export of this platform."
+  ignored: [String!]!
+}
+
+"A behaviour event from the browser extension."
+input ObserverEventInput {
+  "The extension's id for the event: a retried batch adds nothing."
+  clientEventId: String!
+  "typing, mouse_move, mouse_click, scroll, focus, blur, navigation, form_submit, form_abandon, media_play, media_pause, tab_switch, window_focus, window_blur"
+  type: String!
+  "RFC 3339 time."
+  occurredAt: String!
+  "Reduced to its domain unless full paths are allowed; query strings are never kept."
+  url: String
+  data: JSON
+}
+
+type ObserverRejection {
+  index: Int!
+  clientEventId: String!
+  reason: String!
+}
+
+type RecordObserverEventsResult {
+  accepted: Int!
+  rejected: [ObserverRejection!]!
+}
+
+"Whether the browser extension may record, and how much of URLs it keeps."
+type ObservationSettings {
+  enabled: Boolean!
+  fullPaths: Boolean!
+}
+
 # ─── Scheduled jobs (admins) ────────────────────────────────────────────────
 
 "A JSON document."
@@ -1132,6 +1759,11 @@ type Query {
   "The viewer's connections, one per platform ever connected."
   connections: [Connection!]!
 
+  "What twinme holds of one of the viewer's platforms, newest first."
+  platformData(platform: Platform!, dataType: String, first: Int = 50, after: String): PlatformDataConnection!
+  "The viewer's browser-extension settings."
+  observation: ObservationSettings!
+
   "Every scheduled job with its schedule, last run and health. Admins only."
   cronJobs: [CronJob!]! @admin
   "Runs of scheduled jobs, newest first. Admins only."
@@ -1154,6 +1786,15 @@ type Mutation {
   startConnection(platform: Platform!): StartConnectionPayload!
   "Revokes the grant at the provider, erases the tokens; the data stays unless deleteData."
   disconnect(platform: Platform!, deleteData: Boolean = false): Connection!
+  "Syncs one of the viewer's connections now (joins a sync already running)."
+  syncNow(platform: Platform!): SyncResult!
+  "Imports a data export (Spotify account data or extended streaming history, Google Takeout YouTube history): JSON files or a zip."
+  importData(platform: Platform!, file: Upload!): ImportResult!
+  "Records a batch (≤ 500) of browser-extension events; valid ones are kept, invalid ones listed."
+  recordObserverEvents(events: [ObserverEventInput!]!): RecordObserverEventsResult! @scopes(any: [FULL, OBSERVER_WRITE])
+  "Turns the browser extension's observation on or off, and allows full URL paths."
+  setObservation(enabled: Boolean!, fullPaths: Boolean): ObservationSettings!
+
   "Refreshes a connection's token now, whoever owns it. Admins only."
   refreshConnectionToken(id: ID!): Connection! @admin
   "Runs a scheduled job now and returns its execution. Admins only."
@@ -1163,6 +1804,8 @@ type Mutation {
 type Subscription {
   "The viewer's connections as their status changes."
   connectionUpdated: Connection!
+  "Progress of the viewer's syncs (all platforms, or one)."
+  syncProgress(platform: Platform): SyncProgress!
   "Each run of a scheduled job (all jobs, or only job) as it finishes. Admins only."
   cronExecutionCompleted(job: String): CronExecution! @admin
 }
@@ -1312,6 +1955,80 @@ func (ec *executionContext) childFields_CronJob(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type CronJob", field.Name)
 }
 
+func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ImportFileResult_name(ctx, field)
+	case "format":
+		return ec.fieldContext_ImportFileResult_format(ctx, field)
+	case "read":
+		return ec.fieldContext_ImportFileResult_read(ctx, field)
+	case "imported":
+		return ec.fieldContext_ImportFileResult_imported(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_ImportFileResult_duplicate(ctx, field)
+	case "rejected":
+		return ec.fieldContext_ImportFileResult_rejected(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ImportFileResult_skipped(ctx, field)
+	case "rejections":
+		return ec.fieldContext_ImportFileResult_rejections(ctx, field)
+	case "error":
+		return ec.fieldContext_ImportFileResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportFileResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRejection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "record":
+		return ec.fieldContext_ImportRejection_record(ctx, field)
+	case "reason":
+		return ec.fieldContext_ImportRejection_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRejection", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "imported":
+		return ec.fieldContext_ImportResult_imported(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_ImportResult_duplicate(ctx, field)
+	case "rejected":
+		return ec.fieldContext_ImportResult_rejected(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ImportResult_skipped(ctx, field)
+	case "files":
+		return ec.fieldContext_ImportResult_files(ctx, field)
+	case "ignored":
+		return ec.fieldContext_ImportResult_ignored(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ObservationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_ObservationSettings_enabled(ctx, field)
+	case "fullPaths":
+		return ec.fieldContext_ObservationSettings_fullPaths(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObservationSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ObserverRejection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_ObserverRejection_index(ctx, field)
+	case "clientEventId":
+		return ec.fieldContext_ObserverRejection_clientEventId(ctx, field)
+	case "reason":
+		return ec.fieldContext_ObserverRejection_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObserverRejection", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1320,6 +2037,48 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PlatformDataConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PlatformDataConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PlatformDataConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformDataConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PlatformDataEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PlatformDataEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PlatformDataEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformDataEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PlatformDataItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlatformDataItem_id(ctx, field)
+	case "dataType":
+		return ec.fieldContext_PlatformDataItem_dataType(ctx, field)
+	case "externalId":
+		return ec.fieldContext_PlatformDataItem_externalId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_PlatformDataItem_occurredAt(ctx, field)
+	case "payload":
+		return ec.fieldContext_PlatformDataItem_payload(ctx, field)
+	case "source":
+		return ec.fieldContext_PlatformDataItem_source(ctx, field)
+	case "firstSeenAt":
+		return ec.fieldContext_PlatformDataItem_firstSeenAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PlatformDataItem_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformDataItem", field.Name)
 }
 
 func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1338,6 +2097,16 @@ func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordObserverEventsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_RecordObserverEventsResult_accepted(ctx, field)
+	case "rejected":
+		return ec.fieldContext_RecordObserverEventsResult_rejected(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordObserverEventsResult", field.Name)
+}
+
 func (ec *executionContext) childFields_StartConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "authorizeUrl":
@@ -1346,6 +2115,58 @@ func (ec *executionContext) childFields_StartConnectionPayload(ctx context.Conte
 		return ec.fieldContext_StartConnectionPayload_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StartConnectionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_SyncProgress_platform(ctx, field)
+	case "stream":
+		return ec.fieldContext_SyncProgress_stream(ctx, field)
+	case "items":
+		return ec.fieldContext_SyncProgress_items(ctx, field)
+	case "stored":
+		return ec.fieldContext_SyncProgress_stored(ctx, field)
+	case "done":
+		return ec.fieldContext_SyncProgress_done(ctx, field)
+	case "failed":
+		return ec.fieldContext_SyncProgress_failed(ctx, field)
+	case "error":
+		return ec.fieldContext_SyncProgress_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_SyncResult_platform(ctx, field)
+	case "outcome":
+		return ec.fieldContext_SyncResult_outcome(ctx, field)
+	case "fetched":
+		return ec.fieldContext_SyncResult_fetched(ctx, field)
+	case "streams":
+		return ec.fieldContext_SyncResult_streams(ctx, field)
+	case "nextSyncAt":
+		return ec.fieldContext_SyncResult_nextSyncAt(ctx, field)
+	case "error":
+		return ec.fieldContext_SyncResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncStreamResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SyncStreamResult_name(ctx, field)
+	case "pages":
+		return ec.fieldContext_SyncStreamResult_pages(ctx, field)
+	case "fetched":
+		return ec.fieldContext_SyncStreamResult_fetched(ctx, field)
+	case "error":
+		return ec.fieldContext_SyncStreamResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncStreamResult", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1554,6 +2375,42 @@ func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordObserverEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "events",
+		func(ctx context.Context, v any) ([]model.ObserverEventInput, error) {
+			return ec.unmarshalNObserverEventInput2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverEventInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["events"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_refreshConnectionToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1596,7 +2453,43 @@ func (ec *executionContext) field_Mutation_runCronJob_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setObservation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "fullPaths",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fullPaths"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_syncNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
@@ -1676,6 +2569,44 @@ func (ec *executionContext) field_Query_cronExecutions_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_platformData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (model.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dataType",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dataType"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1717,6 +2648,20 @@ func (ec *executionContext) field_Subscription_cronExecutionCompleted_args(ctx c
 		return nil, err
 	}
 	args["job"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_syncProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (*model.Platform, error) {
+			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
 	return args, nil
 }
 
@@ -2874,6 +3819,415 @@ func (ec *executionContext) fieldContext_CronJob_running(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ImportFileResult_name(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportFileResult_format(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportFileResult_read(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_read(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Read, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_read(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportFileResult_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportFileResult_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportFileResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportFileResult_skipped(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportFileResult_rejections(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_rejections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImportRejection) graphql.Marshaler {
+			return ec.marshalNImportRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_rejections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportFileResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRejection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportFileResult_error(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRejection_record(ctx context.Context, field graphql.CollectedField, obj *model.ImportRejection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRejection_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRejection_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRejection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRejection_reason(ctx context.Context, field graphql.CollectedField, obj *model.ImportRejection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRejection_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRejection_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRejection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportResult_imported(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_skipped(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportResult_files(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImportFileResult) graphql.Marshaler {
+			return ec.marshalNImportFileResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportFileResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportResult_ignored(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_ignored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ignored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3117,6 +4471,182 @@ func (ec *executionContext) fieldContext_Mutation_disconnect(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_syncNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SyncNow(ctx, fc.Args["platform"].(model.Platform))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncResult) graphql.Marshaler {
+			return ec.marshalNSyncResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_syncNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportData(ctx, fc.Args["platform"].(model.Platform), fc.Args["file"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordObserverEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordObserverEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordObserverEvents(ctx, fc.Args["events"].([]model.ObserverEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordObserverEventsResult) graphql.Marshaler {
+			return ec.marshalNRecordObserverEventsResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRecordObserverEventsResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordObserverEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordObserverEventsResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordObserverEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setObservation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setObservation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetObservation(ctx, fc.Args["enabled"].(bool), fc.Args["fullPaths"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
+			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setObservation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ObservationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setObservation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_refreshConnectionToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3205,6 +4735,121 @@ func (ec *executionContext) fieldContext_Mutation_runCronJob(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ObservationSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *store.ObserverSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObservationSettings_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObservationSettings_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObservationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ObservationSettings_fullPaths(ctx context.Context, field graphql.CollectedField, obj *store.ObserverSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObservationSettings_fullPaths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FullPaths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObservationSettings_fullPaths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObservationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ObserverRejection_index(ctx context.Context, field graphql.CollectedField, obj *model.ObserverRejection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObserverRejection_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObserverRejection_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObserverRejection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ObserverRejection_clientEventId(ctx context.Context, field graphql.CollectedField, obj *model.ObserverRejection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObserverRejection_clientEventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientEventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObserverRejection_clientEventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObserverRejection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ObserverRejection_reason(ctx context.Context, field graphql.CollectedField, obj *model.ObserverRejection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObserverRejection_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObserverRejection_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObserverRejection", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3249,6 +4894,309 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformDataConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PlatformDataEdge) graphql.Marshaler {
+			return ec.marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlatformDataConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformDataEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlatformDataConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlatformDataConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlatformDataEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PlatformDataItem) graphql.Marshaler {
+			return ec.marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlatformDataEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformDataItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlatformDataEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformDataItem_id(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PlatformDataItem_dataType(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_dataType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DataType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_dataType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformDataItem_externalId(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformDataItem_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PlatformDataItem_payload(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _PlatformDataItem_source(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformDataItem_firstSeenAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_firstSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_firstSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PlatformDataItem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformDataItem_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformDataItem_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field graphql.CollectedField, obj *model.PlatformInfo) (ret graphql.Marshaler) {
@@ -3538,6 +5486,82 @@ func (ec *executionContext) fieldContext_Query_connections(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_platformData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_platformData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PlatformData(ctx, fc.Args["platform"].(model.Platform), fc.Args["dataType"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlatformDataConnection) graphql.Marshaler {
+			return ec.marshalNPlatformDataConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_platformData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformDataConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_platformData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_observation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_observation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Observation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
+			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_observation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ObservationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cronJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3722,6 +5746,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordObserverEventsResult_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RecordObserverEventsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordObserverEventsResult_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordObserverEventsResult_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordObserverEventsResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecordObserverEventsResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.RecordObserverEventsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordObserverEventsResult_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ObserverRejection) graphql.Marshaler {
+			return ec.marshalNObserverRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordObserverEventsResult_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordObserverEventsResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ObserverRejection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StartConnectionPayload_authorizeUrl(ctx context.Context, field graphql.CollectedField, obj *model.StartConnectionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3800,6 +5879,50 @@ func (ec *executionContext) fieldContext_Subscription_connectionUpdated(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_syncProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_syncProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().SyncProgress(ctx, fc.Args["platform"].(*model.Platform))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncProgress) graphql.Marshaler {
+			return ec.marshalNSyncProgress2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_syncProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_syncProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_cronExecutionCompleted(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -3842,6 +5965,406 @@ func (ec *executionContext) fieldContext_Subscription_cronExecutionCompleted(ctx
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SyncProgress_platform(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _SyncProgress_stream(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_stream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stream, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_stream(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncProgress_items(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncProgress_stored(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_stored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_stored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncProgress_done(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SyncProgress_failed(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SyncProgress_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncProgress_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncProgress_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncProgress", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncResult_platform(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncResult", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _SyncResult_outcome(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncResult_fetched(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_fetched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fetched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_fetched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncResult_streams(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_streams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Streams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SyncStreamResult) graphql.Marshaler {
+			return ec.marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_streams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncStreamResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncResult_nextSyncAt(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_nextSyncAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextSyncAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_nextSyncAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncResult", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncResult_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncStreamResult_name(ctx context.Context, field graphql.CollectedField, obj *model.SyncStreamResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncStreamResult_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncStreamResult_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncStreamResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncStreamResult_pages(ctx context.Context, field graphql.CollectedField, obj *model.SyncStreamResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncStreamResult_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncStreamResult_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncStreamResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncStreamResult_fetched(ctx context.Context, field graphql.CollectedField, obj *model.SyncStreamResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncStreamResult_fetched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fetched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncStreamResult_fetched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncStreamResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncStreamResult_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncStreamResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncStreamResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncStreamResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncStreamResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -5174,6 +7697,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context, obj any) (model.ObserverEventInput, error) {
+	var it model.ObserverEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"clientEventId", "type", "occurredAt", "url", "data"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "clientEventId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientEventId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientEventID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "data":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("data"))
+			data, err := ec.unmarshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Data = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObserverEventInput unmarshals raw into the ObserverEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObserverEventInput(ctx context.Context, raw any) (model.ObserverEventInput, error) {
+	var out model.ObserverEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObserverEventInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
 	var it model.UpdateProfileInput
 	if obj == nil {
@@ -5691,6 +8284,175 @@ func (ec *executionContext) _CronJob(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var importFileResultImplementors = []string{"ImportFileResult"}
+
+func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportFileResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importFileResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportFileResult")
+		case "name":
+			out.Values[i] = ec._ImportFileResult_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._ImportFileResult_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "read":
+			out.Values[i] = ec._ImportFileResult_read(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imported":
+			out.Values[i] = ec._ImportFileResult_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._ImportFileResult_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._ImportFileResult_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ImportFileResult_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejections":
+			out.Values[i] = ec._ImportFileResult_rejections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ImportFileResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRejectionImplementors = []string{"ImportRejection"}
+
+func (ec *executionContext) _ImportRejection(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRejection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRejectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRejection")
+		case "record":
+			out.Values[i] = ec._ImportRejection_record(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ImportRejection_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importResultImplementors = []string{"ImportResult"}
+
+func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportResult")
+		case "imported":
+			out.Values[i] = ec._ImportResult_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._ImportResult_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._ImportResult_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ImportResult_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "files":
+			out.Values[i] = ec._ImportResult_files(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignored":
+			out.Values[i] = ec._ImportResult_ignored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5752,6 +8514,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "syncNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncNow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importData(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordObserverEvents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordObserverEvents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setObservation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setObservation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "refreshConnectionToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_refreshConnectionToken(ctx, field)
@@ -5763,6 +8553,87 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_runCronJob(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var observationSettingsImplementors = []string{"ObservationSettings"}
+
+func (ec *executionContext) _ObservationSettings(ctx context.Context, sel ast.SelectionSet, obj *store.ObserverSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, observationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ObservationSettings")
+		case "enabled":
+			out.Values[i] = ec._ObservationSettings_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fullPaths":
+			out.Values[i] = ec._ObservationSettings_fullPaths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var observerRejectionImplementors = []string{"ObserverRejection"}
+
+func (ec *executionContext) _ObserverRejection(ctx context.Context, sel ast.SelectionSet, obj *model.ObserverRejection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, observerRejectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ObserverRejection")
+		case "index":
+			out.Values[i] = ec._ObserverRejection_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientEventId":
+			out.Values[i] = ec._ObserverRejection_clientEventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ObserverRejection_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5802,6 +8673,150 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var platformDataConnectionImplementors = []string{"PlatformDataConnection"}
+
+func (ec *executionContext) _PlatformDataConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformDataConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformDataConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformDataConnection")
+		case "edges":
+			out.Values[i] = ec._PlatformDataConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PlatformDataConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var platformDataEdgeImplementors = []string{"PlatformDataEdge"}
+
+func (ec *executionContext) _PlatformDataEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformDataEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformDataEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformDataEdge")
+		case "node":
+			out.Values[i] = ec._PlatformDataEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PlatformDataEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var platformDataItemImplementors = []string{"PlatformDataItem"}
+
+func (ec *executionContext) _PlatformDataItem(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformDataItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformDataItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformDataItem")
+		case "id":
+			out.Values[i] = ec._PlatformDataItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dataType":
+			out.Values[i] = ec._PlatformDataItem_dataType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "externalId":
+			out.Values[i] = ec._PlatformDataItem_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._PlatformDataItem_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._PlatformDataItem_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._PlatformDataItem_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeenAt":
+			out.Values[i] = ec._PlatformDataItem_firstSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PlatformDataItem_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -5923,6 +8938,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connections(ctx, field)
 				})
+		case "platformData":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_platformData(ctx, field)
+				})
+		case "observation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_observation(ctx, field)
+				})
 		case "cronJobs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -5954,6 +8981,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordObserverEventsResultImplementors = []string{"RecordObserverEventsResult"}
+
+func (ec *executionContext) _RecordObserverEventsResult(ctx context.Context, sel ast.SelectionSet, obj *model.RecordObserverEventsResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordObserverEventsResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordObserverEventsResult")
+		case "accepted":
+			out.Values[i] = ec._RecordObserverEventsResult_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._RecordObserverEventsResult_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6025,11 +9090,182 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "connectionUpdated":
 		return ec._Subscription_connectionUpdated(ctx, fields[0])
+	case "syncProgress":
+		return ec._Subscription_syncProgress(ctx, fields[0])
 	case "cronExecutionCompleted":
 		return ec._Subscription_cronExecutionCompleted(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var syncProgressImplementors = []string{"SyncProgress"}
+
+func (ec *executionContext) _SyncProgress(ctx context.Context, sel ast.SelectionSet, obj *model.SyncProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncProgress")
+		case "platform":
+			out.Values[i] = ec._SyncProgress_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stream":
+			out.Values[i] = ec._SyncProgress_stream(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._SyncProgress_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stored":
+			out.Values[i] = ec._SyncProgress_stored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._SyncProgress_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._SyncProgress_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SyncProgress_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncResultImplementors = []string{"SyncResult"}
+
+func (ec *executionContext) _SyncResult(ctx context.Context, sel ast.SelectionSet, obj *model.SyncResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncResult")
+		case "platform":
+			out.Values[i] = ec._SyncResult_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._SyncResult_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetched":
+			out.Values[i] = ec._SyncResult_fetched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "streams":
+			out.Values[i] = ec._SyncResult_streams(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextSyncAt":
+			out.Values[i] = ec._SyncResult_nextSyncAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SyncResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncStreamResultImplementors = []string{"SyncStreamResult"}
+
+func (ec *executionContext) _SyncStreamResult(ctx context.Context, sel ast.SelectionSet, obj *model.SyncStreamResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncStreamResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncStreamResult")
+		case "name":
+			out.Values[i] = ec._SyncStreamResult_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pages":
+			out.Values[i] = ec._SyncStreamResult_pages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetched":
+			out.Values[i] = ec._SyncStreamResult_fetched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SyncStreamResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var userImplementors = []string{"User"}
@@ -6731,6 +9967,54 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResult(ctx context.Context, sel ast.SelectionSet, v model.ImportFileResult) graphql.Marshaler {
+	return ec._ImportFileResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportFileResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportFileResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejection(ctx context.Context, sel ast.SelectionSet, v model.ImportRejection) graphql.Marshaler {
+	return ec._ImportRejection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportRejection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportResult!")
+		return graphql.Null
+	}
+	return ec._ImportResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6763,6 +10047,53 @@ func (ec *executionContext) marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph�
 	return res
 }
 
+func (ec *executionContext) marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx context.Context, sel ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ObservationSettings!")
+		return graphql.Null
+	}
+	return ec._ObservationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNObserverEventInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverEventInput(ctx context.Context, v any) (model.ObserverEventInput, error) {
+	res, err := ec.unmarshalInputObserverEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNObserverEventInput2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverEventInputᚄ(ctx context.Context, v any) ([]model.ObserverEventInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ObserverEventInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNObserverEventInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverEventInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejection(ctx context.Context, sel ast.SelectionSet, v model.ObserverRejection) graphql.Marshaler {
+	return ec._ObserverRejection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNObserverRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ObserverRejection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -6775,6 +10106,38 @@ func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 
 func (ec *executionContext) marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, sel ast.SelectionSet, v model.Platform) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNPlatformDataConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataConnection(ctx context.Context, sel ast.SelectionSet, v *model.PlatformDataConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlatformDataConnection!")
+		return graphql.Null
+	}
+	return ec._PlatformDataConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdge(ctx context.Context, sel ast.SelectionSet, v model.PlatformDataEdge) graphql.Marshaler {
+	return ec._PlatformDataEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformDataEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataItem(ctx context.Context, sel ast.SelectionSet, v model.PlatformDataItem) graphql.Marshaler {
+	return ec._PlatformDataItem(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx context.Context, sel ast.SelectionSet, v model.PlatformInfo) graphql.Marshaler {
@@ -6795,6 +10158,14 @@ func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwin
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRecordObserverEventsResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRecordObserverEventsResult(ctx context.Context, sel ast.SelectionSet, v *model.RecordObserverEventsResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordObserverEventsResult!")
+		return graphql.Null
+	}
+	return ec._RecordObserverEventsResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -6898,6 +10269,42 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSyncProgress2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncProgress(ctx context.Context, sel ast.SelectionSet, v *model.SyncProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncProgress!")
+		return graphql.Null
+	}
+	return ec._SyncProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSyncResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncResult(ctx context.Context, sel ast.SelectionSet, v *model.SyncResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncResult!")
+		return graphql.Null
+	}
+	return ec._SyncResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResult(ctx context.Context, sel ast.SelectionSet, v model.SyncStreamResult) graphql.Marshaler {
+	return ec._SyncStreamResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncStreamResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6915,6 +10322,20 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
 	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNUser2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v store.User) graphql.Marshaler {
@@ -7185,6 +10606,40 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, sel ast.SelectionSet, v model.JSON) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalJSON(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, v any) (*model.Platform, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Platform)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, sel ast.SelectionSet, v *model.Platform) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

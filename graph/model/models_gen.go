@@ -42,7 +42,56 @@ type CronJob struct {
 	Running bool `json:"running"`
 }
 
+type ImportFileResult struct {
+	Name      string `json:"name"`
+	Format    string `json:"format"`
+	Read      int    `json:"read"`
+	Imported  int    `json:"imported"`
+	Duplicate int    `json:"duplicate"`
+	Rejected  int    `json:"rejected"`
+	Skipped   int    `json:"skipped"`
+	// Up to a few sample rejections.
+	Rejections []ImportRejection `json:"rejections"`
+	// Why the file was not imported (nothing of it was stored); null on success.
+	Error *string `json:"error,omitempty"`
+}
+
+type ImportRejection struct {
+	// 1-based position of the record in its file.
+	Record int    `json:"record"`
+	Reason string `json:"reason"`
+}
+
+type ImportResult struct {
+	Imported  int                `json:"imported"`
+	Duplicate int                `json:"duplicate"`
+	Rejected  int                `json:"rejected"`
+	Skipped   int                `json:"skipped"`
+	Files     []ImportFileResult `json:"files"`
+	// Archive entries that are no export of this platform.
+	Ignored []string `json:"ignored"`
+}
+
 type Mutation struct {
+}
+
+// A behaviour event from the browser extension.
+type ObserverEventInput struct {
+	// The extension's id for the event: a retried batch adds nothing.
+	ClientEventID string `json:"clientEventId"`
+	// typing, mouse_move, mouse_click, scroll, focus, blur, navigation, form_submit, form_abandon, media_play, media_pause, tab_switch, window_focus, window_blur
+	Type string `json:"type"`
+	// RFC 3339 time.
+	OccurredAt string `json:"occurredAt"`
+	// Reduced to its domain unless full paths are allowed; query strings are never kept.
+	URL  *string `json:"url,omitempty"`
+	Data JSON    `json:"data,omitempty"`
+}
+
+type ObserverRejection struct {
+	Index         int    `json:"index"`
+	ClientEventID string `json:"clientEventId"`
+	Reason        string `json:"reason"`
 }
 
 // Relay-style page information for cursor pagination.
@@ -50,6 +99,31 @@ type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// Pass as `after` to get the next page.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+type PlatformDataConnection struct {
+	Edges    []PlatformDataEdge `json:"edges"`
+	PageInfo PageInfo           `json:"pageInfo"`
+}
+
+type PlatformDataEdge struct {
+	Node   PlatformDataItem `json:"node"`
+	Cursor string           `json:"cursor"`
+}
+
+// One item twinme holds of a platform: what the twin is made of.
+type PlatformDataItem struct {
+	ID string `json:"id"`
+	// play, top_artist, watch, search, event, repo, guild, message …
+	DataType   string    `json:"dataType"`
+	ExternalID string    `json:"externalId"`
+	OccurredAt time.Time `json:"occurredAt"`
+	// The normalised item (never a mail body, a typed text or a token).
+	Payload JSON `json:"payload"`
+	// Where it came from: api, extended, account, takeout …
+	Source      string    `json:"source"`
+	FirstSeenAt time.Time `json:"firstSeenAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 // A platform twinme can connect, and whether this server is set up for it.
@@ -67,6 +141,11 @@ type PlatformInfo struct {
 type Query struct {
 }
 
+type RecordObserverEventsResult struct {
+	Accepted int                 `json:"accepted"`
+	Rejected []ObserverRejection `json:"rejected"`
+}
+
 type StartConnectionPayload struct {
 	// Send the browser here; the provider redirects back to /oauth/<platform>/callback.
 	AuthorizeURL string `json:"authorizeUrl"`
@@ -75,6 +154,37 @@ type StartConnectionPayload struct {
 }
 
 type Subscription struct {
+}
+
+// Progress of a running sync, pushed per stored page and once at the end.
+type SyncProgress struct {
+	Platform Platform `json:"platform"`
+	// The stream a page was stored for; null on the final event.
+	Stream *string `json:"stream,omitempty"`
+	// Items fetched so far in this run, and how many of them were new or changed.
+	Items  int     `json:"items"`
+	Stored int     `json:"stored"`
+	Done   bool    `json:"done"`
+	Failed bool    `json:"failed"`
+	Error  *string `json:"error,omitempty"`
+}
+
+// The outcome of one sync of a connection.
+type SyncResult struct {
+	Platform Platform `json:"platform"`
+	// synced, partial, failed, rate_limited, needs_reauth or skipped
+	Outcome    string             `json:"outcome"`
+	Fetched    int                `json:"fetched"`
+	Streams    []SyncStreamResult `json:"streams"`
+	NextSyncAt *time.Time         `json:"nextSyncAt,omitempty"`
+	Error      *string            `json:"error,omitempty"`
+}
+
+type SyncStreamResult struct {
+	Name    string  `json:"name"`
+	Pages   int     `json:"pages"`
+	Fetched int     `json:"fetched"`
+	Error   *string `json:"error,omitempty"`
 }
 
 type UpdateProfileInput struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/scheduler"
@@ -43,6 +44,8 @@ type App struct {
 	Connect   *connect.Flow
 	Metrics   *metrics.Metrics
 	Scheduler *scheduler.Scheduler
+	Ingest    *ingest.Service
+	Sync      *ingest.Engine
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
@@ -95,7 +98,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
 		OnStatusChange: a.publishConnection,
 	})
-	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL})
+	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: a.Events, Clock: o.Clock, Logger: log})
+	providers := map[platform.ID]platform.Provider{}
+	for id, p := range a.Platforms {
+		providers[id] = p.Provider
+	}
+	a.Sync = ingest.NewEngine(db, a.Tokens, ingest.EngineOptions{
+		Providers: providers, HTTPClient: o.HTTPClient, Workers: cfg.SyncWorkers, Interval: cfg.SyncInterval,
+		Bus: a.Events, Clock: o.Clock, Logger: log,
+	})
+	a.poll = a.runPolling
+	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData})
 	if a.Scheduler, err = a.buildScheduler(o); err != nil {
 		a.Close()
 		return nil, err

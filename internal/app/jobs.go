@@ -63,6 +63,7 @@ func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
 			{Name: "oauth_states", Run: func(ctx context.Context) (int64, error) {
 				return a.DB.DeleteExpiredOAuthStates(ctx, a.Clock.Now())
 			}},
+			{Name: "observer_events", Run: a.Ingest.ApplyObserverRetention},
 		},
 	})
 	if err := s.Register(maint); err != nil {
@@ -102,6 +103,12 @@ func (a *App) runPlatformPolling(ctx context.Context) (scheduler.Result, error) 
 		return scheduler.Result{Data: map[string]string{"note": "no polling engine installed"}}, nil
 	}
 	return a.poll(ctx)
+}
+
+// runPolling is one run of the polling engine over every due connection.
+func (a *App) runPolling(ctx context.Context) (scheduler.Result, error) {
+	res, err := a.Sync.RunDue(ctx)
+	return scheduler.Result{PlatformsPolled: res.Connections, Data: res}, err
 }
 
 // publishExecution pushes cronExecutionCompleted to admin dashboards.

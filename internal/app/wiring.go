@@ -33,6 +33,7 @@ func (a *App) buildServer(o Options) *server.Server {
 	resolver := &graph.Resolver{
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
+		Ingest: a.Ingest, Sync: a.Sync,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,
@@ -54,6 +55,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		MaxUploadBytes: maxUploadBytes,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
+			"POST /api/observer/events":      server.ObserverHandler(a.Ingest, a.Log),
 		},
 		SelfAuthRoutes: map[string]http.Handler{
 			"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret),

@@ -72,6 +72,10 @@ type Config struct {
 	CronRetention   time.Duration
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
+
+	SyncInterval      time.Duration
+	SyncWorkers       int
+	ObserverRetention time.Duration
 }
 
 // JobNames are the scheduled jobs whose schedule can be configured.
@@ -141,6 +145,9 @@ var Vars = []Var{
 	{"TWINME_ALERT_AFTER", "3", "consecutive failures of a job before an alert"},
 	{"TWINME_CRON_RETENTION", "2160h (90 days)", "how long cron_executions rows are kept"},
 	{"TWINME_METRICS_TOKEN", "(none: /metrics is open)", "Bearer token required on /metrics"},
+	{"TWINME_SYNC_INTERVAL", "30m", "how often each connection is polled (a provider asking for longer wins)"},
+	{"TWINME_SYNC_WORKERS", "4", "connections polled at once by one instance"},
+	{"TWINME_OBSERVER_RETENTION", "720h (30 days)", "how long browser-extension events are kept; older ones are refused and deleted by the maintenance job"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and validates it.
@@ -268,6 +275,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AlertAfter = int(p.int64("TWINME_ALERT_AFTER", 3, 1))
 	c.CronRetention = p.duration("TWINME_CRON_RETENTION", 90*24*time.Hour, time.Hour)
 	c.MetricsToken = p.str("TWINME_METRICS_TOKEN", "")
+	c.SyncInterval = p.duration("TWINME_SYNC_INTERVAL", 30*time.Minute, time.Minute)
+	c.SyncWorkers = int(p.int64("TWINME_SYNC_WORKERS", 4, 1))
+	c.ObserverRetention = p.duration("TWINME_OBSERVER_RETENTION", 30*24*time.Hour, time.Hour)
 
 	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
 		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)

@@ -50,7 +50,8 @@ type Options struct {
 	// Health adds sections (e.g. "scheduler") to /api/health.
 	Health map[string]func(ctx context.Context) any
 	// Routes adds handlers (pattern → handler) beside the built-in ones;
-	// they get request ids, logs, CORS, body limits and authentication.
+	// they get request ids, logs, CORS, body limits, authentication and
+	// the rate limit.
 	Routes map[string]http.Handler
 	// SelfAuthRoutes are handlers that check their own credentials (cron
 	// triggers, metrics): they get request ids, logs and body limits, but no
@@ -96,7 +97,7 @@ func New(o Options) *Server {
 		api.HandleFunc("GET /auth/google/callback", notConfigured)
 	}
 	for pattern, h := range o.Routes {
-		api.Handle(pattern, h)
+		api.Handle(pattern, chain(h, withRateLimit(s.limiter, o.Log)))
 	}
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {

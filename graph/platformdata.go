@@ -1,0 +1,215 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/twinme/twinme/graph/model"
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest"
+	"github.com/twinme/twinme/internal/ingest/importer"
+	"github.com/twinme/twinme/internal/ingest/observe"
+	"github.com/twinme/twinme/internal/store"
+)
+
+func (r *queryResolver) PlatformData(ctx context.Context, p model.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Ingest.PlatformData(ctx, v.User.ID, string(p), deref(dataType), first, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.PlatformDataConnection{Edges: make([]model.PlatformDataEdge, 0, len(page.Items))}
+	for _, it := range page.Items {
+		conn.Edges = append(conn.Edges, model.PlatformDataEdge{Cursor: it.Cursor, Node: model.PlatformDataItem{
+			ID: it.ID, DataType: it.DataType, ExternalID: it.ExternalID, OccurredAt: it.OccurredAt,
+			Payload: model.JSON(it.Payload), Source: it.Source, FirstSeenAt: it.FirstSeenAt, UpdatedAt: it.UpdatedAt,
+		}})
+	}
+	conn.PageInfo.HasNextPage = page.HasNextPage
+	if page.EndCursor != "" {
+		conn.PageInfo.EndCursor = &page.EndCursor
+	}
+	return conn, nil
+}
+
+func (r *queryResolver) Observation(ctx context.Context) (*store.ObserverSettings, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Ingest.ObserverSettings(ctx, v.User.ID)
+	return &s, err
+}
+
+func (r *mutationResolver) SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := r.Ingest.ObserverSettings(ctx, v.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	fp := cur.FullPaths
+	if fullPaths != nil {
+		fp = *fullPaths
+	}
+	s, err := r.Ingest.SetObserverSettings(ctx, v.User.ID, enabled, fp)
+	return &s, err
+}
+
+func (r *mutationResolver) SyncNow(ctx context.Context, p model.Platform) (*model.SyncResult, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := platformID(p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Sync.SyncNow(ctx, v.User.ID, string(id))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SyncResult{Platform: p, Outcome: string(res.Outcome), Fetched: res.Fetched, Streams: []model.SyncStreamResult{}, Error: optString(res.Error)}
+	if !res.NextSyncAt.IsZero() {
+		t := res.NextSyncAt
+		out.NextSyncAt = &t
+	}
+	for _, s := range res.Streams {
+		out.Streams = append(out.Streams, model.SyncStreamResult{Name: s.Name, Pages: s.Pages, Fetched: s.Fetched, Error: optString(s.Error)})
+	}
+	return out, nil
+}
+
+func (r *mutationResolver) ImportData(ctx context.Context, p model.Platform, file graphql.Upload) (*model.ImportResult, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := platformID(p)
+	if err != nil {
+		return nil, err
+	}
+	files, err := uploadFiles(file)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, string(id), files, nil)
+	if err != nil && !apperr.Is(err, apperr.BadUserInput) {
+		return nil, err
+	}
+	// A file that could not be imported is a BAD_USER_INPUT error naming
+	// it, and the result still says exactly what was stored.
+	return importResult(res), err
+}
+
+// uploadFiles turns an upload (JSON file or zip archive) into importer files.
+func uploadFiles(u graphql.Upload) ([]importer.File, error) {
+	if strings.HasSuffix(strings.ToLower(u.Filename), ".zip") {
+		ra, ok := u.File.(io.ReaderAt)
+		if !ok {
+			return nil, apperr.New(apperr.Internal, "upload is not seekable")
+		}
+		return importer.FilesFromZip(ra, u.Size)
+	}
+	used := false
+	return []importer.File{{Name: u.Filename, Size: u.Size, Open: func() (io.ReadCloser, error) {
+		if used {
+			if s, ok := u.File.(io.Seeker); ok {
+				if _, err := s.Seek(0, io.SeekStart); err != nil {
+					return nil, err
+				}
+			}
+		}
+		used = true
+		return io.NopCloser(u.File), nil
+	}}}, nil
+}
+
+func importResult(res ingest.ImportResult) *model.ImportResult {
+	out := &model.ImportResult{Imported: res.Imported, Duplicate: res.Duplicate, Rejected: res.Rejected, Skipped: res.Skipped, Files: []model.ImportFileResult{}, Ignored: []string{}}
+	for _, f := range res.Files {
+		fr := model.ImportFileResult{Name: f.Name, Format: f.Format, Read: f.Read, Imported: f.Imported, Duplicate: f.Duplicate, Rejected: f.Rejected, Skipped: f.Skipped, Rejections: []model.ImportRejection{}, Error: optString(f.Error)}
+		for _, rj := range f.Rejections {
+			fr.Rejections = append(fr.Rejections, model.ImportRejection{Record: rj.Record, Reason: rj.Reason})
+		}
+		out.Files = append(out.Files, fr)
+	}
+	for _, ig := range res.Ignored {
+		out.Ignored = append(out.Ignored, ig.Name)
+	}
+	return out
+}
+
+func (r *mutationResolver) RecordObserverEvents(ctx context.Context, evs []model.ObserverEventInput) (*model.RecordObserverEventsResult, error) {
+	v, err := auth.Require(ctx, auth.ScopeObserverWrite)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]observe.RawEvent, len(evs))
+	for i, e := range evs {
+		raw[i] = observe.RawEvent{ClientEventID: e.ClientEventID, Type: e.Type, OccurredAt: e.OccurredAt, URL: deref(e.URL), Data: json.RawMessage(e.Data)}
+	}
+	accepted, rejected, err := r.Ingest.RecordEvents(ctx, v.User.ID, raw)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RecordObserverEventsResult{Accepted: accepted, Rejected: []model.ObserverRejection{}}
+	for _, rj := range rejected {
+		out.Rejected = append(out.Rejected, model.ObserverRejection{Index: rj.Index, ClientEventID: rj.ClientEventID, Reason: rj.Reason})
+	}
+	return out, nil
+}
+
+func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platform) (<-chan *model.SyncProgress, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := ""
+	if p != nil {
+		id, err := platformID(*p)
+		if err != nil {
+			return nil, err
+		}
+		key = string(id)
+	}
+	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key})
+	out := make(chan *model.SyncProgress, 1)
+	go func() {
+		defer close(out)
+		for e := range in {
+			var sp ingest.SyncProgress
+			if json.Unmarshal(e.Payload, &sp) != nil {
+				continue
+			}
+			m := &model.SyncProgress{
+				Platform: model.Platform(strings.ToUpper(sp.Platform)), Stream: optString(sp.Stream),
+				Items: sp.Items, Stored: sp.Stored, Done: sp.Done, Failed: sp.Failed, Error: optString(sp.Error),
+			}
+			select {
+			case out <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/ingest/observe"
+)
+
+// EventRecorder stores browser-extension events for a user.
+type EventRecorder interface {
+	RecordEvents(ctx context.Context, userID string, raw []observe.RawEvent) (int, []observe.Rejection, error)
+}
+
+// ObserverHandler serves POST /api/observer/events for the browser
+// extension: a token with the observer:write (or full) scope, a JSON body
+// {"events":[…]} of at most 500 events and 1 MiB. The user is the token's,
+// never the body's. Valid events are kept and invalid ones listed:
+//
+//	200 {"accepted":N,"rejected":[{"index":i,"clientEventId":…,"reason":…}]}
+func ObserverHandler(rec EventRecorder, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := auth.Require(r.Context(), auth.ScopeObserverWrite)
+		if err != nil {
+			writeAppError(w, err)
+			return
+		}
+		var body struct {
+			Events []observe.RawEvent `json:"events"`
+		}
+		dec := json.NewDecoder(r.Body)
+		if err := dec.Decode(&body); err != nil {
+			writeJSONError(w, http.StatusBadRequest, apperr.BadUserInput, "body must be JSON: {\"events\":[…]}")
+			return
+		}
+		accepted, rejected, err := rec.RecordEvents(r.Context(), v.User.ID, body.Events)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.Internal {
+				log.ErrorContext(r.Context(), "observer: record events", slog.Any("error", err))
+			}
+			writeAppError(w, err)
+			return
+		}
+		type rej struct {
+			Index         int    `json:"index"`
+			ClientEventID string `json:"clientEventId"`
+			Reason        string `json:"reason"`
+		}
+		out := struct {
+			Accepted int   `json:"accepted"`
+			Rejected []rej `json:"rejected"`
+		}{Accepted: accepted, Rejected: []rej{}}
+		for _, x := range rejected {
+			out.Rejected = append(out.Rejected, rej{x.Index, x.ClientEventID, x.Reason})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+// writeAppError answers with the HTTP status of err's code and its safe message.
+func writeAppError(w http.ResponseWriter, err error) {
+	code := apperr.CodeOf(err)
+	status := map[apperr.Code]int{
+		apperr.Unauthenticated: http.StatusUnauthorized, apperr.Forbidden: http.StatusForbidden,
+		apperr.NotFound: http.StatusNotFound, apperr.BadUserInput: http.StatusBadRequest,
+		apperr.Conflict: http.StatusConflict, apperr.RateLimited: http.StatusTooManyRequests,
+		apperr.NotConfigured: http.StatusNotImplemented,
+	}[code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Field != "" {
+		w.Header().Set("X-Error-Field", ae.Field)
+	}
+	writeJSONError(w, status, code, apperr.MessageOf(err))
+}
