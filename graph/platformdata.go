@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -118,7 +119,7 @@ func uploadFiles(u graphql.Upload) ([]importer.File, error) {
 	if strings.HasSuffix(strings.ToLower(u.Filename), ".zip") {
 		ra, ok := u.File.(io.ReaderAt)
 		if !ok {
-			return nil, apperr.New(apperr.Internal, "upload is not seekable")
+			ra = &seekReaderAt{rs: u.File}
 		}
 		return importer.FilesFromZip(ra, u.Size)
 	}
@@ -212,4 +213,20 @@ func optString(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// seekReaderAt reads at offsets of an upload that can only seek (gqlgen keeps
+// small uploads in memory behind a reader without ReadAt).
+type seekReaderAt struct {
+	mu sync.Mutex
+	rs io.ReadSeeker
+}
+
+func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.rs.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.ReadFull(s.rs, p)
 }
