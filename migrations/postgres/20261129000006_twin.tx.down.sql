@@ -1,0 +1,3 @@
+DROP TABLE twin_messages;
+--bun:split
+DROP TABLE twin_conversations;
