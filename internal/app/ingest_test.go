@@ -169,7 +169,7 @@ func TestImportDataUpload(t *testing.T) {
 		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Raw, "Streaming_History_Audio_2023_0.json") {
 			t.Fatalf("wrong format: %s", r.Raw)
 		}
-		r = e.gql(tok, `{ platformData(platform: SPOTIFY, dataType: "play", first: 2) { edges { node { dataType source payload } } pageInfo { hasNextPage endCursor } } }`, nil)
+		r = e.gql(tok, `{ platformData(platform: SPOTIFY, first: 2) { edges { node { dataType source payload } } pageInfo { hasNextPage endCursor } } }`, nil)
 		edges, _ := dig(r.Data, "platformData", "edges").([]any)
 		if len(edges) != 2 || dig(r.Data, "platformData", "pageInfo", "hasNextPage") != true || strings.Contains(r.Raw, "ip_addr") {
 			t.Fatalf("platformData: %s", r.Raw)
