@@ -1,0 +1,530 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/privacy"
+)
+
+// Insight sources, as stored.
+const (
+	InsightSourcePattern = "pattern"
+	InsightSourceLLM     = "llm"
+)
+
+// Insight is one stored statement about a user.
+type Insight struct {
+	bun.BaseModel `bun:"table:insights"`
+
+	ID          string    `bun:"id,pk"`
+	UserID      string    `bun:"user_id,notnull"`
+	Key         string    `bun:"key,notnull"`
+	Cluster     string    `bun:"cluster,notnull"`
+	Subcluster  string    `bun:"subcluster,notnull"`
+	Title       string    `bun:"title,notnull"`
+	Body        string    `bun:"body,notnull"`
+	Evidence    string    `bun:"evidence,notnull"` // JSON array of privacy.Evidence
+	Confidence  float64   `bun:"confidence,notnull"`
+	Sensitivity int       `bun:"sensitivity,notnull"`
+	Source      string    `bun:"source,notnull"`
+	ContentHash string    `bun:"content_hash,notnull"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+}
+
+// PrivacyInsight returns the insight as the reveal filter takes it. Evidence
+// that does not parse is dropped (shown as none), never guessed.
+func (in *Insight) PrivacyInsight() privacy.Insight {
+	out := privacy.Insight{
+		Key: in.Key, Cluster: privacy.Cluster(in.Cluster), Subcluster: privacy.Subcluster(in.Subcluster),
+		Title: in.Title, Body: in.Body, Source: in.Source, Sensitivity: in.Sensitivity, Confidence: in.Confidence,
+	}
+	_ = json.Unmarshal([]byte(in.Evidence), &out.Evidence)
+	return out
+}
+
+// insightHash identifies an insight's content: what a reader would see
+// changed. Confidence is rounded to 3 decimals so float noise is no change.
+func insightHash(in privacy.Insight) string {
+	c := struct {
+		Cluster     privacy.Cluster    `json:"c"`
+		Subcluster  privacy.Subcluster `json:"s"`
+		Title       string             `json:"t"`
+		Body        string             `json:"b"`
+		Evidence    []privacy.Evidence `json:"e"`
+		Confidence  float64            `json:"f"`
+		Sensitivity int                `json:"x"`
+		Source      string             `json:"o"`
+	}{in.Cluster, in.Subcluster, in.Title, in.Body, in.Evidence, math.Round(in.Confidence*1000) / 1000, in.Sensitivity, in.Source}
+	raw, _ := json.Marshal(c)
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// SaveInsights stores userID's current insights of one source ("pattern" or
+// "llm") in one transaction: an insight is inserted when its key is new,
+// rewritten when its content changed, and left alone otherwise; stored
+// insights of that source whose key is no longer among ins are deleted
+// (the data behind them is gone). It returns the rows written, in the order
+// of ins, and the number deleted.
+//
+// Errors: BAD_USER_INPUT for an unknown source, cluster, an empty key, or a
+// sensitivity outside 0–100.
+func (db *DB) SaveInsights(ctx context.Context, userID, source string, ins []privacy.Insight, now time.Time) (stored []Insight, deleted int, err error) {
+	if source != InsightSourcePattern && source != InsightSourceLLM {
+		return nil, 0, apperr.Invalid("source", "unknown insight source %q", source)
+	}
+	keys := make([]string, 0, len(ins))
+	seen := make(map[string]bool, len(ins))
+	for _, in := range ins {
+		switch {
+		case in.Key == "":
+			return nil, 0, apperr.Invalid("key", "an insight needs a key")
+		case seen[in.Key]:
+			return nil, 0, apperr.Invalid("key", "insight key %q repeated", in.Key)
+		case !in.Cluster.Valid():
+			return nil, 0, apperr.Invalid("cluster", "insight %q: unknown life cluster %q", in.Key, in.Cluster)
+		case privacy.ValidateLevel(in.Sensitivity) != nil:
+			return nil, 0, apperr.Invalid("sensitivity", "insight %q: sensitivity %d outside 0–100", in.Key, in.Sensitivity)
+		}
+		seen[in.Key] = true
+		keys = append(keys, in.Key)
+	}
+	now = UTC(now)
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		stored, deleted = nil, 0
+		var existing []Insight
+		if err := tx.NewSelect().Model(&existing).Column("id", "key", "source", "content_hash", "created_at").
+			Where("user_id = ?", userID).Scan(ctx); err != nil {
+			return err
+		}
+		byKey := make(map[string]Insight, len(existing))
+		for _, e := range existing {
+			byKey[e.Key] = e
+		}
+		for _, in := range ins {
+			in.Source = source
+			hash := insightHash(in)
+			old, ok := byKey[in.Key]
+			if ok && old.ContentHash == hash {
+				continue
+			}
+			ev := in.Evidence
+			if ev == nil {
+				ev = []privacy.Evidence{}
+			}
+			evJSON, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			row := Insight{
+				ID: NewID(), UserID: userID, Key: in.Key, Cluster: string(in.Cluster), Subcluster: string(in.Subcluster),
+				Title: in.Title, Body: in.Body, Evidence: string(evJSON), Confidence: in.Confidence,
+				Sensitivity: in.Sensitivity, Source: source, ContentHash: hash, CreatedAt: now, UpdatedAt: now,
+			}
+			if ok {
+				// A key moves between sources only if a detector is renamed
+				// into an LLM key; the row keeps its id and first time.
+				row.ID, row.CreatedAt = old.ID, UTC(old.CreatedAt)
+				if _, err := tx.NewUpdate().Model(&row).WherePK().
+					Column("cluster", "subcluster", "title", "body", "evidence", "confidence", "sensitivity", "source", "content_hash", "updated_at").
+					Exec(ctx); err != nil {
+					return err
+				}
+			} else if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+				return err
+			}
+			stored = append(stored, row)
+		}
+		q := tx.NewDelete().Model((*Insight)(nil)).Where("user_id = ? AND source = ?", userID, source)
+		if len(keys) > 0 {
+			q = q.Where("key NOT IN (?)", bun.In(keys))
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted = int(n)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: save insights: %w", err)
+	}
+	return stored, deleted, nil
+}
+
+// ListInsights returns up to limit of userID's insights of cluster (all
+// clusters when cluster is ""), newest first ((created_at, id) descending),
+// after the keyset cursor.
+func (db *DB) ListInsights(ctx context.Context, userID, cluster string, after *Cursor, limit int) ([]Insight, error) {
+	var out []Insight
+	q := db.NewSelect().Model(&out).Where("user_id = ?", userID).
+		OrderExpr("created_at DESC, id DESC").Limit(int64(limit))
+	if cluster != "" {
+		q = q.Where("cluster = ?", cluster)
+	}
+	if after != nil {
+		t := UTC(after.Time)
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, after.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list insights: %w", err)
+	}
+	return out, nil
+}
+
+// InsightByID returns userID's insight id, or NOT_FOUND (also for another
+// user's insight).
+func (db *DB) InsightByID(ctx context.Context, userID, id string) (*Insight, error) {
+	in := new(Insight)
+	if err := db.NewSelect().Model(in).Where("id = ? AND user_id = ?", id, userID).Scan(ctx); err != nil {
+		if IsNoRows(err) {
+			return nil, apperr.New(apperr.NotFound, "insight not found")
+		}
+		return nil, fmt.Errorf("store: insight: %w", err)
+	}
+	return in, nil
+}
+
+// AllInsights returns every insight of userID, by key.
+func (db *DB) AllInsights(ctx context.Context, userID string) ([]Insight, error) {
+	var out []Insight
+	if err := db.NewSelect().Model(&out).Where("user_id = ?", userID).OrderExpr("key ASC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: insights: %w", err)
+	}
+	return out, nil
+}
+
+// SoulSignature is a user's latest analysis. The JSON columns are written
+// and read by the soul service; the store does not interpret them.
+type SoulSignature struct {
+	bun.BaseModel `bun:"table:soul_signatures"`
+
+	UserID       string    `bun:"user_id,pk"`
+	AnalyzedAt   time.Time `bun:"analyzed_at,notnull"`
+	Features     string    `bun:"features,notnull"`
+	Traits       string    `bun:"traits,notnull"`
+	Embedding    string    `bun:"embedding,notnull"`
+	Completeness string    `bun:"completeness,notnull"`
+	Summaries    string    `bun:"summaries,notnull"`
+	Periods      string    `bun:"periods,notnull"`
+	ContentHash  string    `bun:"content_hash,notnull"`
+	OptInSimilar bool      `bun:"opt_in_similar,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+}
+
+// ErrNoSignature is the NOT_FOUND error of a user never analysed.
+var ErrNoSignature = apperr.New(apperr.NotFound, "no soul signature yet")
+
+// SoulSignature returns userID's signature, or ErrNoSignature.
+func (db *DB) SoulSignature(ctx context.Context, userID string) (*SoulSignature, error) {
+	s := new(SoulSignature)
+	if err := db.NewSelect().Model(s).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		if IsNoRows(err) {
+			return nil, ErrNoSignature
+		}
+		return nil, fmt.Errorf("store: soul signature: %w", err)
+	}
+	return s, nil
+}
+
+// PutSoulSignature stores s (s.UpdatedAt stamps it) and reports whether its
+// content hash differs from the stored one (or none was stored). The
+// opt_in_similar choice is never changed here.
+func (db *DB) PutSoulSignature(ctx context.Context, s SoulSignature) (changed bool, err error) {
+	s.AnalyzedAt, s.UpdatedAt = UTC(s.AnalyzedAt), UTC(s.UpdatedAt)
+	for _, p := range []*string{&s.Features, &s.Traits, &s.Embedding, &s.Completeness, &s.Summaries, &s.Periods} {
+		if *p == "" {
+			*p = "null"
+		}
+	}
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var old string
+		err := tx.NewSelect().Model((*SoulSignature)(nil)).Column("content_hash").Where("user_id = ?", s.UserID).Scan(ctx, &old)
+		if err != nil && !IsNoRows(err) {
+			return err
+		}
+		changed = IsNoRows(err) || old != s.ContentHash
+		_, err = tx.NewInsert().Model(&s).
+			On("CONFLICT (user_id) DO UPDATE").
+			Set("analyzed_at = EXCLUDED.analyzed_at").
+			Set("features = EXCLUDED.features").
+			Set("traits = EXCLUDED.traits").
+			Set("embedding = EXCLUDED.embedding").
+			Set("completeness = EXCLUDED.completeness").
+			Set("summaries = EXCLUDED.summaries").
+			Set("periods = EXCLUDED.periods").
+			Set("content_hash = EXCLUDED.content_hash").
+			Set("updated_at = EXCLUDED.updated_at").
+			Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: put soul signature: %w", err)
+	}
+	return changed, nil
+}
+
+// SetOptInSimilar records whether userID takes part in similar twins. A
+// user not yet analysed gets an empty signature row holding the choice
+// (analyzed at the zero time, so the analysis job picks the user up).
+func (db *DB) SetOptInSimilar(ctx context.Context, userID string, optIn bool, now time.Time) error {
+	s := SoulSignature{UserID: userID, AnalyzedAt: time.Unix(0, 0).UTC(), Features: "{}", Traits: "[]", Embedding: "[]",
+		Completeness: "[]", Summaries: "[]", Periods: "[]", OptInSimilar: optIn, UpdatedAt: UTC(now)}
+	_, err := db.NewInsert().Model(&s).
+		On("CONFLICT (user_id) DO UPDATE").
+		Set("opt_in_similar = EXCLUDED.opt_in_similar").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: set similar-twins opt-in: %w", err)
+	}
+	return nil
+}
+
+// OptedInEmbeddings returns the embedding JSON of up to limit users who
+// opted in to similar twins, except exceptUserID, by user id.
+func (db *DB) OptedInEmbeddings(ctx context.Context, exceptUserID string, limit int) (map[string]string, error) {
+	var rows []SoulSignature
+	err := db.NewSelect().Model(&rows).Column("user_id", "embedding").
+		Where("opt_in_similar").Where("user_id <> ?", exceptUserID).
+		OrderExpr("user_id ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: similar twins: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r.Embedding
+	}
+	return out, nil
+}
+
+// UsersDueForAnalysis returns up to limit users with platform data or
+// observer events stored (or updated) after their last analysis, or never
+// analysed, least recently analysed first.
+func (db *DB) UsersDueForAnalysis(ctx context.Context, limit int) ([]string, error) {
+	var ids []string
+	err := db.NewRaw(`SELECT u.id FROM users u
+ LEFT JOIN soul_signatures s ON s.user_id = u.id
+ WHERE EXISTS (SELECT 1 FROM user_platform_data d WHERE d.user_id = u.id AND (s.analyzed_at IS NULL OR d.updated_at > s.analyzed_at))
+    OR EXISTS (SELECT 1 FROM soul_observer_events e WHERE e.user_id = u.id AND (s.analyzed_at IS NULL OR e.received_at > s.analyzed_at))
+ ORDER BY s.analyzed_at ASC NULLS FIRST, u.id ASC
+ LIMIT ?`, limit).Scan(ctx, &ids)
+	if err != nil && !IsNoRows(err) {
+		return nil, fmt.Errorf("store: users due for analysis: %w", err)
+	}
+	return ids, nil
+}
+
+// ListObserverEventsAfter returns up to limit of userID's events after the
+// keyset cursor, oldest first ((occurred_at, id) ascending), for reading
+// every event in pages.
+func (db *DB) ListObserverEventsAfter(ctx context.Context, userID string, after *Cursor, limit int) ([]ObserverEvent, error) {
+	var out []ObserverEvent
+	q := db.NewSelect().Model(&out).
+		Column("id", "type", "occurred_at", "domain", "data").
+		Where("user_id = ?", userID).
+		OrderExpr("occurred_at ASC, id ASC").Limit(int64(limit))
+	if after != nil {
+		t := UTC(after.Time)
+		q = q.Where("(occurred_at > ? OR (occurred_at = ? AND id > ?))", t, t, after.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list observer events: %w", err)
+	}
+	return out, nil
+}
+
+// PrivacySetting is one stored slider. Audience "" is the cluster's own
+// level; any other audience overrides it for that audience.
+type PrivacySetting struct {
+	bun.BaseModel `bun:"table:privacy_settings"`
+
+	UserID    string    `bun:"user_id,pk"`
+	Cluster   string    `bun:"cluster,pk"`
+	Audience  string    `bun:"audience,pk"`
+	Level     int       `bun:"level,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// PrivacySettings returns userID's sliders: privacy.DefaultSettings with the
+// stored rows applied. A stored level outside 0–100 is passed through as
+// it is, so privacy.Reveal fails closed on that cluster instead of this
+// guessing a value; rows of a cluster or audience no longer known are
+// ignored (Reveal never asks for them).
+func (db *DB) PrivacySettings(ctx context.Context, userID string) (privacy.Settings, error) {
+	var rows []PrivacySetting
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return privacy.Settings{}, fmt.Errorf("store: privacy settings: %w", err)
+	}
+	s := privacy.DefaultSettings()
+	s.Overrides = map[privacy.Audience]map[privacy.Cluster]int{}
+	for _, r := range rows {
+		c := privacy.Cluster(r.Cluster)
+		if !c.Valid() {
+			continue
+		}
+		if r.Audience == "" {
+			s.Levels[c] = r.Level
+			continue
+		}
+		a := privacy.Audience(r.Audience)
+		if !a.Valid() {
+			continue
+		}
+		if s.Overrides[a] == nil {
+			s.Overrides[a] = map[privacy.Cluster]int{}
+		}
+		s.Overrides[a][c] = r.Level
+	}
+	return s, nil
+}
+
+// SetPrivacyLevel stores userID's slider of cluster for audience ("" for
+// the cluster's own level) and returns the settings as they now are.
+//
+// Errors: BAD_USER_INPUT for an unknown cluster or audience or a level
+// outside 0–100.
+func (db *DB) SetPrivacyLevel(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience, level int, now time.Time) (privacy.Settings, error) {
+	if !cluster.Valid() {
+		_, err := privacy.ParseCluster(string(cluster))
+		return privacy.Settings{}, err
+	}
+	if audience != "" && !audience.Valid() {
+		_, err := privacy.ParseAudience(string(audience))
+		return privacy.Settings{}, err
+	}
+	if err := privacy.ValidateLevel(level); err != nil {
+		return privacy.Settings{}, err
+	}
+	row := PrivacySetting{UserID: userID, Cluster: string(cluster), Audience: string(audience), Level: level, UpdatedAt: UTC(now)}
+	if _, err := db.NewInsert().Model(&row).
+		On("CONFLICT (user_id, cluster, audience) DO UPDATE").
+		Set("level = EXCLUDED.level").
+		Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx); err != nil {
+		return privacy.Settings{}, fmt.Errorf("store: set privacy level: %w", err)
+	}
+	return db.PrivacySettings(ctx, userID)
+}
+
+// ClearPrivacyOverride removes audience's override of cluster, so the
+// audience sees the cluster's own level again.
+func (db *DB) ClearPrivacyOverride(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience) (privacy.Settings, error) {
+	if !audience.Valid() {
+		_, err := privacy.ParseAudience(string(audience))
+		return privacy.Settings{}, err
+	}
+	if _, err := db.NewDelete().Model((*PrivacySetting)(nil)).
+		Where("user_id = ? AND cluster = ? AND audience = ?", userID, string(cluster), string(audience)).
+		Exec(ctx); err != nil {
+		return privacy.Settings{}, fmt.Errorf("store: clear privacy override: %w", err)
+	}
+	return db.PrivacySettings(ctx, userID)
+}
+
+// ShareLink lets anyone holding its token see a user's signature as one
+// audience sees it. Only the token's SHA-256 is stored.
+type ShareLink struct {
+	bun.BaseModel `bun:"table:share_links"`
+
+	ID         string     `bun:"id,pk"`
+	UserID     string     `bun:"user_id,notnull"`
+	TokenHash  string     `bun:"token_hash,notnull"`
+	Audience   string     `bun:"audience,notnull"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	RevokedAt  *time.Time `bun:"revoked_at"`
+	LastUsedAt *time.Time `bun:"last_used_at"`
+}
+
+// ShareTokenPrefix starts every share-link token, so a leaked one is
+// recognisable.
+const ShareTokenPrefix = "tms_"
+
+// HashShareToken is what is stored of a share token.
+func HashShareToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// ErrShareLinkNotFound is the NOT_FOUND error of an unknown or revoked
+// share link; the two are not told apart.
+var ErrShareLinkNotFound = apperr.New(apperr.NotFound, "share link not found or revoked")
+
+// CreateShareLink creates a share link of userID for audience and returns
+// its token, which is never available again.
+//
+// Errors: BAD_USER_INPUT for an unknown audience.
+func (db *DB) CreateShareLink(ctx context.Context, userID string, audience privacy.Audience, now time.Time) (string, *ShareLink, error) {
+	if !audience.Valid() {
+		_, err := privacy.ParseAudience(string(audience))
+		return "", nil, err
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, fmt.Errorf("store: create share link: %w", err)
+	}
+	token := ShareTokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	l := &ShareLink{ID: NewID(), UserID: userID, TokenHash: HashShareToken(token), Audience: string(audience), CreatedAt: UTC(now)}
+	if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
+		return "", nil, fmt.Errorf("store: create share link: %w", err)
+	}
+	return token, l, nil
+}
+
+// ResolveShareLink returns the live link of token and stamps its
+// last use; ErrShareLinkNotFound for an unknown or revoked token.
+func (db *DB) ResolveShareLink(ctx context.Context, token string, now time.Time) (*ShareLink, error) {
+	l := new(ShareLink)
+	now = UTC(now)
+	err := db.NewUpdate().Model(l).
+		Set("last_used_at = ?", now).
+		Where("token_hash = ? AND revoked_at IS NULL", HashShareToken(token)).
+		Returning("*").
+		Scan(ctx)
+	if err != nil {
+		if IsNoRows(err) {
+			return nil, ErrShareLinkNotFound
+		}
+		return nil, fmt.Errorf("store: resolve share link: %w", err)
+	}
+	return l, nil
+}
+
+// RevokeShareLink revokes userID's link id; revoking it again is a no-op.
+// ErrShareLinkNotFound when userID has no such link.
+func (db *DB) RevokeShareLink(ctx context.Context, userID, id string, now time.Time) (*ShareLink, error) {
+	l := new(ShareLink)
+	err := db.NewUpdate().Model(l).
+		Set("revoked_at = COALESCE(revoked_at, ?)", UTC(now)).
+		Where("id = ? AND user_id = ?", id, userID).
+		Returning("*").
+		Scan(ctx)
+	if err != nil {
+		if IsNoRows(err) {
+			return nil, ErrShareLinkNotFound
+		}
+		return nil, fmt.Errorf("store: revoke share link: %w", err)
+	}
+	return l, nil
+}
+
+// ListShareLinks returns userID's links, newest first, revoked ones too.
+func (db *DB) ListShareLinks(ctx context.Context, userID string) ([]ShareLink, error) {
+	var out []ShareLink
+	if err := db.NewSelect().Model(&out).Where("user_id = ?", userID).OrderExpr("created_at DESC, id DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: list share links: %w", err)
+	}
+	return out, nil
+}

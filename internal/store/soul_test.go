@@ -1,0 +1,307 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/privacy"
+	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/store/storetest"
+)
+
+func insight(key string, c privacy.Cluster, title string, sens int) privacy.Insight {
+	return privacy.Insight{Key: key, Cluster: c, Title: title, Body: title + ".", Sensitivity: sens, Confidence: 0.8,
+		Evidence: []privacy.Evidence{{Label: "plays", Value: "120", Weight: 1}}}
+}
+
+func TestSaveInsightsStoresOnlyNewOrChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		ins := []privacy.Insight{
+			insight("music.chronotype", privacy.Creative, "Evening listener", 20),
+			insight("coding.hours", privacy.Professional, "Codes in the morning", 10),
+		}
+		stored, deleted, err := db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, ins, t0)
+		storetest.Must(t, err)
+		if len(stored) != 2 || deleted != 0 {
+			t.Fatalf("first save: stored %d deleted %d, want 2 and 0", len(stored), deleted)
+		}
+		firstID := stored[0].ID
+
+		stored, deleted, err = db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, ins, t0.Add(time.Hour))
+		storetest.Must(t, err)
+		if len(stored) != 0 || deleted != 0 {
+			t.Fatalf("same insights again: stored %d deleted %d, want nothing", len(stored), deleted)
+		}
+
+		ins[0].Title = "Night owl listener"
+		stored, _, err = db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, ins, t0.Add(2*time.Hour))
+		storetest.Must(t, err)
+		if len(stored) != 1 || stored[0].Key != "music.chronotype" || stored[0].ID != firstID {
+			t.Fatalf("changed title: stored %+v, want the chronotype row updated in place", stored)
+		}
+		if !stored[0].CreatedAt.Equal(t0) {
+			t.Fatalf("an update kept created_at %v, want %v", stored[0].CreatedAt, t0)
+		}
+
+		// An LLM narrative does not prune pattern insights, and a pattern
+		// run without the coding insight removes it.
+		_, _, err = db.SaveInsights(ctx, u.ID, store.InsightSourceLLM, []privacy.Insight{insight("summary.creative", privacy.Creative, "Summary", 20)}, t0)
+		storetest.Must(t, err)
+		_, deleted, err = db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, ins[:1], t0.Add(3*time.Hour))
+		storetest.Must(t, err)
+		if deleted != 1 {
+			t.Fatalf("deleted %d, want the vanished coding insight", deleted)
+		}
+		all, err := db.AllInsights(ctx, u.ID)
+		storetest.Must(t, err)
+		var keys []string
+		for _, in := range all {
+			keys = append(keys, in.Key+"/"+in.Source)
+		}
+		if fmt.Sprint(keys) != "[music.chronotype/pattern summary.creative/llm]" {
+			t.Fatalf("insights %v", keys)
+		}
+		got := all[0].PrivacyInsight()
+		if got.Title != "Night owl listener" || len(got.Evidence) != 1 || got.Evidence[0].Value != "120" {
+			t.Fatalf("read back %+v", got)
+		}
+	})
+}
+
+func TestSaveInsightsRejectsBadInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		for name, in := range map[string]privacy.Insight{
+			"no key":          {Cluster: privacy.Personal, Title: "x"},
+			"unknown cluster": {Key: "k", Cluster: "secret", Title: "x"},
+			"sensitivity":     {Key: "k", Cluster: privacy.Personal, Title: "x", Sensitivity: 101},
+		} {
+			if _, _, err := db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, []privacy.Insight{in}, t0); apperr.CodeOf(err) != apperr.BadUserInput {
+				t.Errorf("%s: err %v, want BAD_USER_INPUT", name, err)
+			}
+		}
+	})
+}
+
+func TestListInsightsKeysetByCluster(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		other := newUser(t, db, "bob@example.com")
+		for i := range 5 {
+			_, _, err := db.SaveInsights(ctx, u.ID, store.InsightSourceLLM, nil, t0) // no-op, keeps the loop honest
+			storetest.Must(t, err)
+			var ins []privacy.Insight
+			for j := 0; j <= i; j++ {
+				c := privacy.Creative
+				if j%2 == 1 {
+					c = privacy.Professional
+				}
+				ins = append(ins, insight(fmt.Sprintf("k%d", j), c, fmt.Sprintf("t%d", j), 10))
+			}
+			_, _, err = db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, ins, t0.Add(time.Duration(i)*time.Minute))
+			storetest.Must(t, err)
+		}
+		_, _, err := db.SaveInsights(ctx, other.ID, store.InsightSourcePattern, []privacy.Insight{insight("k0", privacy.Creative, "other", 10)}, t0)
+		storetest.Must(t, err)
+
+		var got []string
+		var after *store.Cursor
+		for {
+			page, err := db.ListInsights(ctx, u.ID, string(privacy.Creative), after, 2)
+			storetest.Must(t, err)
+			for _, in := range page {
+				got = append(got, in.Key)
+			}
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			after = &store.Cursor{Time: last.CreatedAt, ID: last.ID}
+		}
+		if fmt.Sprint(got) != "[k4 k2 k0]" {
+			t.Fatalf("creative insights newest first: %v", got)
+		}
+	})
+}
+
+// forceLevel stores a level the CHECK constraint refuses, as a row written
+// by an older or broken release would be.
+func forceLevel(t *testing.T, db *store.DB, userID string, c privacy.Cluster, level int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	storetest.Must(t, err)
+	defer conn.Close()
+	if db.Dialect == store.SQLite {
+		_, err = conn.ExecContext(ctx, "PRAGMA ignore_check_constraints = ON")
+		storetest.Must(t, err)
+		defer conn.ExecContext(ctx, "PRAGMA ignore_check_constraints = OFF") //nolint:errcheck
+	} else {
+		_, err = conn.ExecContext(ctx, "ALTER TABLE privacy_settings DROP CONSTRAINT IF EXISTS privacy_settings_level_check")
+		storetest.Must(t, err)
+	}
+	_, err = conn.ExecContext(ctx, "INSERT INTO privacy_settings (user_id, cluster, audience, level, updated_at) VALUES (?, ?, '', ?, ?)",
+		userID, string(c), level, t0)
+	storetest.Must(t, err)
+}
+
+func TestPrivacySettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		s, err := db.PrivacySettings(ctx, u.ID)
+		storetest.Must(t, err)
+		for _, a := range privacy.Audiences() {
+			for _, ci := range privacy.Clusters() {
+				if l, err := s.Level(ci.Cluster, a); err != nil || l != privacy.DefaultLevel {
+					t.Fatalf("default level of %s for %s: %d, %v", ci.Cluster, a, l, err)
+				}
+			}
+		}
+
+		_, err = db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, "", 80, t0)
+		storetest.Must(t, err)
+		s, err = db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, privacy.AudienceProfessional, 0, t0)
+		storetest.Must(t, err)
+		if l, _ := s.Level(privacy.Personal, privacy.AudienceFriends); l != 80 {
+			t.Errorf("friends see personal at %d, want the cluster level 80", l)
+		}
+		if l, _ := s.Level(privacy.Personal, privacy.AudienceProfessional); l != 0 {
+			t.Errorf("professional sees personal at %d, want the override 0", l)
+		}
+		s, err = db.ClearPrivacyOverride(ctx, u.ID, privacy.Personal, privacy.AudienceProfessional)
+		storetest.Must(t, err)
+		if l, _ := s.Level(privacy.Personal, privacy.AudienceProfessional); l != 80 {
+			t.Errorf("after clearing the override professional sees %d, want 80", l)
+		}
+
+		for name, call := range map[string]func() error{
+			"level 101":        func() error { _, err := db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, "", 101, t0); return err },
+			"level -1":         func() error { _, err := db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, "", -1, t0); return err },
+			"unknown cluster":  func() error { _, err := db.SetPrivacyLevel(ctx, u.ID, "secrets", "", 10, t0); return err },
+			"unknown audience": func() error { _, err := db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, "boss", 10, t0); return err },
+		} {
+			if err := call(); apperr.CodeOf(err) != apperr.BadUserInput {
+				t.Errorf("%s: err %v, want BAD_USER_INPUT", name, err)
+			}
+		}
+
+		// A stored level out of range reaches the filter as it is, and
+		// that cluster's level no longer resolves.
+		v := newUser(t, db, "eve@example.com")
+		forceLevel(t, db, v.ID, privacy.Creative, 150)
+		s, err = db.PrivacySettings(ctx, v.ID)
+		storetest.Must(t, err)
+		if _, err := s.Level(privacy.Creative, privacy.AudienceEveryone); err == nil {
+			t.Fatal("an out-of-range stored level resolved; the filter would not fail closed")
+		}
+		if l, err := s.Level(privacy.Personal, privacy.AudienceEveryone); err != nil || l != privacy.DefaultLevel {
+			t.Fatalf("other clusters: %d, %v", l, err)
+		}
+	})
+}
+
+func TestShareLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		other := newUser(t, db, "bob@example.com")
+		if _, _, err := db.CreateShareLink(ctx, u.ID, "boss", t0); apperr.CodeOf(err) != apperr.BadUserInput {
+			t.Fatalf("unknown audience: %v", err)
+		}
+		token, l, err := db.CreateShareLink(ctx, u.ID, privacy.AudienceFriends, t0)
+		storetest.Must(t, err)
+		if l.TokenHash == token || l.TokenHash != store.HashShareToken(token) {
+			t.Fatal("the stored hash is not the token's SHA-256")
+		}
+		got, err := db.ResolveShareLink(ctx, token, t0.Add(time.Minute))
+		storetest.Must(t, err)
+		if got.UserID != u.ID || got.Audience != string(privacy.AudienceFriends) || got.LastUsedAt == nil {
+			t.Fatalf("resolved %+v", got)
+		}
+		if _, err := db.ResolveShareLink(ctx, token+"x", t0); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if _, err := db.RevokeShareLink(ctx, other.ID, l.ID, t0); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("revoked by someone else: %v", err)
+		}
+		if _, err := db.ResolveShareLink(ctx, token, t0); err != nil {
+			t.Fatalf("a failed revoke by another user broke the link: %v", err)
+		}
+		_, err = db.RevokeShareLink(ctx, u.ID, l.ID, t0.Add(time.Hour))
+		storetest.Must(t, err)
+		if _, err := db.ResolveShareLink(ctx, token, t0.Add(2*time.Hour)); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("revoked token: %v, want NOT_FOUND", err)
+		}
+		links, err := db.ListShareLinks(ctx, u.ID)
+		storetest.Must(t, err)
+		if len(links) != 1 || links[0].RevokedAt == nil {
+			t.Fatalf("links %+v", links)
+		}
+	})
+}
+
+func TestSoulSignatureAndDueUsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		idle := newUser(t, db, "idle@example.com")
+		_ = idle
+		due := func() []string {
+			ids, err := db.UsersDueForAnalysis(ctx, 10)
+			storetest.Must(t, err)
+			return ids
+		}
+		if ids := due(); len(ids) != 0 {
+			t.Fatalf("users without data are due: %v", ids)
+		}
+		if _, err := db.SoulSignature(ctx, u.ID); apperr.CodeOf(err) != apperr.NotFound {
+			t.Fatalf("no signature yet: %v", err)
+		}
+		_, err := store.UpsertPlatformData(ctx, db.DB, u.ID, "github", []store.PlatformItem{{DataType: "event", ExternalID: "1", OccurredAt: t0, Payload: []byte(`{"source":"api"}`)}}, t0)
+		storetest.Must(t, err)
+		if ids := due(); fmt.Sprint(ids) != fmt.Sprint([]string{u.ID}) {
+			t.Fatalf("due %v, want the user with new data", ids)
+		}
+		sig := store.SoulSignature{UserID: u.ID, AnalyzedAt: t0.Add(time.Minute), Features: "{}", ContentHash: "h1", UpdatedAt: t0}
+		changed, err := db.PutSoulSignature(ctx, sig)
+		storetest.Must(t, err)
+		if !changed {
+			t.Fatal("a first signature is a change")
+		}
+		if ids := due(); len(ids) != 0 {
+			t.Fatalf("due right after analysis: %v", ids)
+		}
+		if changed, _ = db.PutSoulSignature(ctx, sig); changed {
+			t.Fatal("the same hash again reported a change")
+		}
+		_, err = db.InsertObserverEvents(ctx, u.ID, []store.NewObserverEvent{{ClientEventID: "e1", Type: "scroll", OccurredAt: t0}}, t0.Add(2*time.Minute))
+		storetest.Must(t, err)
+		if ids := due(); len(ids) != 1 {
+			t.Fatalf("an observer event after the analysis makes the user due: %v", ids)
+		}
+
+		storetest.Must(t, db.SetOptInSimilar(ctx, u.ID, true, t0))
+		storetest.Must(t, db.SetOptInSimilar(ctx, idle.ID, false, t0))
+		sig.ContentHash = "h2"
+		_, err = db.PutSoulSignature(ctx, sig)
+		storetest.Must(t, err)
+		got, err := db.SoulSignature(ctx, u.ID)
+		storetest.Must(t, err)
+		if !got.OptInSimilar || got.ContentHash != "h2" {
+			t.Fatalf("a new analysis dropped the opt-in or hash: %+v", got)
+		}
+		emb, err := db.OptedInEmbeddings(ctx, idle.ID, 10)
+		storetest.Must(t, err)
+		if _, ok := emb[u.ID]; !ok || len(emb) != 1 {
+			t.Fatalf("opted-in embeddings %v", emb)
+		}
+	})
+}
