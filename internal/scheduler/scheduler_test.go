@@ -70,6 +70,19 @@ func (h *harness) next(t *testing.T) store.CronExecution {
 	}
 }
 
+// recv receives from ch, failing the test if nothing comes.
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(guard):
+		t.Fatal("nothing arrived")
+		var zero T
+		return zero
+	}
+}
+
 func (h *harness) none(t *testing.T) {
 	t.Helper()
 	select {
@@ -160,7 +173,7 @@ func TestOverlappingTickIsSkipped(t *testing.T) {
 		storetest.Must(t, h.s.Start())
 		h.waiters(t, 1)
 		h.clock.Advance(5 * time.Minute)
-		<-started
+		recv(t, started)
 
 		// The 12:10 tick arrives while the 12:05 run is still going.
 		h.waiters(t, 2) // gocron's next tick and the run's timeout
@@ -219,10 +232,10 @@ func TestTimeoutIsRecordedAsTimeout(t *testing.T) {
 				}
 				res <- ex
 			}()
-			<-started
+			recv(t, started)
 			h.waiters(t, 1)
 			h.clock.Advance(time.Minute)
-			ex := <-res
+			ex := recv(t, res)
 			if ex.Status != store.CronTimeout || ex.ErrorMessage != "timed out after 1m0s" || ex.ExecutionTimeMs != 60_000 {
 				t.Fatalf("%s: %+v", name, ex)
 			}
@@ -234,7 +247,9 @@ func TestTimeoutIsRecordedAsTimeout(t *testing.T) {
 		}
 		// A body that ignores its context is still going: the job stays
 		// busy rather than running twice.
-		ex, err := h.s.RunNow(context.Background(), "stubborn", store.TriggerCLI)
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		ex, err := h.s.RunNow(ctx, "stubborn", store.TriggerCLI)
 		storetest.Must(t, err)
 		if ex.Status != store.CronSkipped {
 			t.Fatalf("second run of a stuck job: %+v", ex)
