@@ -446,7 +446,7 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 		}
 		items := make([]store.PlatformItem, len(page.Items))
 		for i, it := range page.Items {
-			items[i] = apiItem(r.p.ID, it)
+			items[i] = apiItem(it)
 		}
 		counts, err := r.e.db.SavePage(ctx, r.c, s.Name, items, page.Cursor, r.e.clock.Now())
 		if err != nil {

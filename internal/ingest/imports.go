@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -61,63 +63,54 @@ type ImportResult struct {
 // database's, which stop the import (files committed before stay).
 func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, files []importer.File, progress func(importer.Progress)) (ImportResult, error) {
 	var (
-		tx      *bun.Tx
-		counts  store.UpsertCounts
+		cur     *fileWriter
 		perFile []store.UpsertCounts // of files whose transaction committed, in order
 		names   []string
 	)
-	rollback := func() {
-		if tx != nil {
-			_ = tx.Rollback()
-			tx = nil
+	abort := func() {
+		if cur != nil {
+			_, _ = cur.finish(false)
+			cur = nil
 		}
 	}
-	defer rollback()
-	batch := make([]store.PlatformItem, 0, s.opts.ImportBatchSize)
+	defer abort()
 	im := importer.Importer{
 		BatchSize: s.opts.ImportBatchSize,
 		Clock:     s.clock,
 		OnFileStart: func(ctx context.Context, name string, _ importer.Format) error {
-			rollback()
-			t, err := s.db.BeginTx(ctx, nil)
+			abort()
+			w, err := s.newFileWriter(ctx, userID, platformName)
 			if err != nil {
-				return fmt.Errorf("ingest: import: %w", err)
+				return err
 			}
-			tx, counts = &t, store.UpsertCounts{}
+			cur = w
 			return nil
 		},
 		OnFileEnd: func(ctx context.Context, fr importer.FileResult) error {
-			if tx == nil {
+			if cur == nil {
 				return nil
 			}
-			if fr.Err != nil {
-				rollback()
-				return nil
-			}
-			err := tx.Commit()
-			tx = nil
+			w := cur
+			cur = nil
+			counts, err := w.finish(fr.Err == nil)
 			if err != nil {
-				return fmt.Errorf("ingest: import: commit %s: %w", fr.Name, err)
+				return fmt.Errorf("ingest: import: %s: %w", fr.Name, err)
 			}
-			perFile = append(perFile, counts)
-			names = append(names, fr.Name)
+			if fr.Err == nil {
+				perFile = append(perFile, counts)
+				names = append(names, fr.Name)
+			}
 			return nil
 		},
 	}
 	sink := func(ctx context.Context, recs []importer.Record) error {
-		batch = batch[:0]
-		for _, r := range recs {
-			batch = append(batch, recordItem(r))
+		if cur == nil {
+			return errors.New("ingest: import: records outside of a file")
 		}
-		c, err := store.UpsertPlatformData(ctx, tx, userID, platformName, batch, s.clock.Now())
-		if err != nil {
-			return fmt.Errorf("ingest: import: %w", err)
-		}
-		counts.Add(c)
-		return nil
+		return cur.write(recs)
 	}
 	res, err := im.Import(ctx, platformName, files, sink, progress)
-	rollback()
+	abort()
 
 	out := ImportResult{Ignored: res.Ignored}
 	j := 0
@@ -150,4 +143,91 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 		return out, fmt.Errorf("ingest: import: %w", err)
 	}
 	return out, err
+}
+
+// fileWriter upserts one file's records in one transaction. Records are
+// converted (hashed) in the parser's goroutine and written by another, so
+// parsing the next batch overlaps with the database writing this one.
+type fileWriter struct {
+	tx       bun.Tx
+	userID   string
+	platform string
+	now      time.Time
+	batches  chan []store.PlatformItem
+	free     chan []store.PlatformItem
+	done     chan struct{}
+
+	mu     sync.Mutex
+	err    error
+	counts store.UpsertCounts
+}
+
+func (s *Service) newFileWriter(ctx context.Context, userID, platformName string) (*fileWriter, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: import: %w", err)
+	}
+	w := &fileWriter{
+		tx: tx, userID: userID, platform: platformName, now: s.clock.Now(),
+		batches: make(chan []store.PlatformItem, 1),
+		free:    make(chan []store.PlatformItem, 3),
+		done:    make(chan struct{}),
+	}
+	for range cap(w.free) {
+		w.free <- make([]store.PlatformItem, 0, s.opts.ImportBatchSize)
+	}
+	go w.loop(ctx)
+	return w, nil
+}
+
+func (w *fileWriter) loop(ctx context.Context) {
+	defer close(w.done)
+	for batch := range w.batches {
+		w.mu.Lock()
+		failed := w.err != nil
+		w.mu.Unlock()
+		if !failed {
+			c, err := store.UpsertPlatformData(ctx, w.tx, w.userID, w.platform, batch, w.now)
+			w.mu.Lock()
+			w.counts.Add(c)
+			w.err = err
+			w.mu.Unlock()
+		}
+		w.free <- batch[:0]
+	}
+}
+
+// write queues recs (which the importer reuses after it returns); an
+// earlier batch's failure is returned here, aborting the import.
+func (w *fileWriter) write(recs []importer.Record) error {
+	w.mu.Lock()
+	err := w.err
+	w.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("ingest: import: %w", err)
+	}
+	batch := <-w.free
+	for _, r := range recs {
+		batch = append(batch, recordItem(r))
+	}
+	w.batches <- batch
+	return nil
+}
+
+// finish waits for the queued batches and commits (or rolls back) the
+// file's transaction, returning its counts.
+func (w *fileWriter) finish(commit bool) (store.UpsertCounts, error) {
+	close(w.batches)
+	<-w.done
+	w.mu.Lock()
+	err, counts := w.err, w.counts
+	w.mu.Unlock()
+	if err != nil || !commit {
+		_ = w.tx.Rollback()
+		return store.UpsertCounts{}, err
+	}
+	if err := w.tx.Commit(); err != nil {
+		return store.UpsertCounts{}, fmt.Errorf("commit: %w", err)
+	}
+	return counts, nil
 }
