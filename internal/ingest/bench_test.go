@@ -218,8 +218,10 @@ func BenchmarkPollRun1000(b *testing.B) {
 	}
 	clock := clockwork.NewFakeClockAt(start)
 	eng := ingest.NewEngine(db, staticTokens{}, ingest.EngineOptions{
-		Providers:  map[platform.ID]platform.Provider{platform.Spotify: p},
-		Streams:    func(platform.Provider) []platform.Stream { return []platform.Stream{{Name: "saved_tracks", DataType: "saved_track", Fetch: fetchSavedTracks}} },
+		Providers: map[platform.ID]platform.Provider{platform.Spotify: p},
+		Streams: func(platform.Provider) []platform.Stream {
+			return []platform.Stream{{Name: "saved_tracks", DataType: "saved_track", Fetch: fetchSavedTracks}}
+		},
 		RateLimits: map[platform.ID]rate.Limit{platform.Spotify: rate.Inf},
 		Clock:      clock,
 		Logger:     slog.New(slog.DiscardHandler),
