@@ -476,7 +476,7 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	gs := s.gs
-	s.running = false
+	s.gs, s.running = nil, false
 	s.mu.Unlock()
 	var err error
 	if gs != nil {

@@ -468,3 +468,43 @@ func TestMaintenanceDropsOldRowsAndRunsSteps(t *testing.T) {
 		}
 	})
 }
+
+func TestStopWaitsForRunsThenRefusesNewOnes(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	h := newHarness(t, db, clockwork.NewFakeClockAt(t0), Options{Enabled: true},
+		Job{Name: "work", Schedule: "every 1h", Timeout: time.Hour, Run: func(context.Context) (Result, error) {
+			started <- struct{}{}
+			<-release
+			return Result{}, nil
+		}})
+	storetest.Must(t, h.s.Start())
+	res := make(chan store.CronExecution, 1)
+	go func() {
+		ex, _ := h.s.RunNow(context.Background(), "work", store.TriggerAdmin)
+		res <- ex
+	}()
+	recv(t, started)
+
+	// Stop with a deadline that has passed: the run is still going.
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.s.Stop(expired); err == nil {
+		t.Fatal("Stop returned before the running job finished")
+	}
+	close(release)
+	if ex := recv(t, res); ex.Status != store.CronError && ex.Status != store.CronSuccess {
+		t.Fatalf("run during stop: %+v", ex)
+	}
+	ctx, cancel2 := context.WithTimeout(context.Background(), guard)
+	defer cancel2()
+	storetest.Must(t, h.s.Stop(ctx)) // twice is fine
+	if st := h.s.State(); st.Running {
+		t.Fatal("stopped scheduler reports running")
+	}
+	_, err := h.s.RunNow(ctx, "work", store.TriggerCLI)
+	if apperr.CodeOf(err) != apperr.NotConfigured {
+		t.Fatalf("RunNow after Stop: %v", err)
+	}
+}
