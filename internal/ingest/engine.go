@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
@@ -238,11 +237,17 @@ func (r *PollResult) add(c ConnectionResult) {
 	r.PerConnection = append(r.PerConnection, c)
 }
 
-// RunDue syncs every connected connection whose next_sync_at is due, with
-// at most Workers at once (the platform-polling job). Connections are
-// claimed in small batches as workers free up, so several instances share
-// the work and none syncs a connection another is syncing. The error is
-// ctx's or the database's; per-connection failures are in the result.
+// RunDue syncs every connected connection whose next_sync_at was due when
+// it started, with at most Workers at once (the platform-polling job). Each
+// worker claims one connection at a time (moving its next_sync_at by
+// ClaimLease), so several instances share the work, none syncs a
+// connection another is syncing, and no claim waits in a queue long enough
+// to expire. The error is ctx's or the database's; per-connection failures
+// are in the result.
+//
+// Runs are bounded by RunTimeout rather than ctx (a syncNow caller may be
+// waiting on the same run); when ctx ends RunDue stops claiming and
+// returns, and runs already going finish on their own.
 func (e *Engine) RunDue(ctx context.Context) (PollResult, error) {
 	var res PollResult
 	ids := make([]string, 0, len(e.opts.Providers))
@@ -250,36 +255,38 @@ func (e *Engine) RunDue(ctx context.Context) (PollResult, error) {
 		ids = append(ids, string(id))
 	}
 	sort.Strings(ids)
-	now := e.clock.Now()
-	batch := 4 * e.opts.Workers
+	dueAt := e.clock.Now()
 
 	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opts.Workers)
-	var claimErr error
-	for gctx.Err() == nil {
-		cs, err := e.db.ClaimDueConnections(gctx, ids, now, e.clock.Now().Add(e.opts.ClaimLease), batch)
-		if err != nil {
-			claimErr = err
-			break
-		}
-		for i := range cs {
-			c := cs[i]
-			g.Go(func() error {
-				r := e.syncShared(gctx, &c)
+	var firstErr error
+	var wg sync.WaitGroup
+	for range e.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				cs, err := e.db.ClaimDueConnections(ctx, ids, dueAt, e.clock.Now().Add(e.opts.ClaimLease), 1)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil && ctx.Err() == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if len(cs) == 0 {
+					return
+				}
+				r := e.syncShared(ctx, &cs[0])
 				mu.Lock()
 				res.add(r)
 				mu.Unlock()
-				return nil
-			})
-		}
-		if len(cs) < batch {
-			break
-		}
+			}
+		}()
 	}
-	_ = g.Wait()
-	if claimErr != nil {
-		return res, claimErr
+	wg.Wait()
+	if firstErr != nil {
+		return res, firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("ingest: poll: %w", err)
@@ -333,6 +340,9 @@ func (e *Engine) SyncNow(ctx context.Context, userID, platformName string) (Conn
 // an impatient caller does not fail the others; each caller stops waiting
 // when its own ctx ends.
 func (e *Engine) syncShared(ctx context.Context, c *store.Connection) ConnectionResult {
+	if ctx.Err() != nil {
+		return ConnectionResult{ConnectionID: c.ID, UserID: c.UserID, Platform: c.Platform, Outcome: OutcomeSkipped, Error: "cancelled"}
+	}
 	ch := e.flight.DoChan(c.ID, func() (any, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.RunTimeout)
 		defer cancel()
@@ -443,6 +453,10 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 		}
 		if page.NotModified {
 			return
+		}
+		if page.Reset {
+			r.e.log.Info("ingest: stream starts over (its cursor expired or did not parse)",
+				slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
 		}
 		items := make([]store.PlatformItem, len(page.Items))
 		for i, it := range page.Items {

@@ -346,3 +346,31 @@ func TestSyncNowErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestTwoInstancesSyncEachConnectionOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		const n = 12
+		for i := range n {
+			e.connectUser("user" + string(rune('a'+i)) + "@example.com")
+		}
+		e.feed.add(5)
+		a, b := e.engine(), e.engine()
+		var wg sync.WaitGroup
+		var ra, rb ingest.PollResult
+		var ea, eb error
+		wg.Add(2)
+		go func() { defer wg.Done(); ra, ea = a.RunDue(ctx) }()
+		go func() { defer wg.Done(); rb, eb = b.RunDue(ctx) }()
+		wg.Wait()
+		storetest.Must(t, ea)
+		storetest.Must(t, eb)
+		if ra.Connections+rb.Connections != n || ra.Synced+rb.Synced != n || ra.Inserted+rb.Inserted != n*5 {
+			t.Fatalf("instances synced %d+%d connections (%d+%d items), want %d once each", ra.Connections, rb.Connections, ra.Inserted, rb.Inserted, n)
+		}
+		if got := len(e.feed.served()); got != n {
+			t.Fatalf("%d API requests, want %d", got, n)
+		}
+	})
+}

@@ -521,19 +521,28 @@ func (db *DB) ClaimDueConnections(ctx context.Context, platforms []string, now, 
 		Where("(next_sync_at IS NULL OR next_sync_at <= ?)", now).
 		OrderExpr("next_sync_at ASC NULLS FIRST, id ASC").
 		Limit(int64(limit))
-	if db.Dialect == Postgres {
-		sub = sub.For("UPDATE SKIP LOCKED")
-	}
 	var cs []Connection
-	err := db.NewUpdate().Model(&cs).
-		Set("next_sync_at = ?", UTC(leaseUntil)).
-		Where("id IN (?)", sub).
-		// Re-checked on the row as it is when locked: a connection another
-		// instance claimed meanwhile no longer matches.
-		Where("status = ?", StatusConnected).
-		Where("(next_sync_at IS NULL OR next_sync_at <= ?)", now).
-		Returning("*").
-		Scan(ctx)
+	var err error
+	if db.Dialect == Postgres {
+		// The queue pattern: the rows the CTE locks (skipping those another
+		// claim holds; a row claimed meanwhile fails the re-check of its
+		// WHERE) are exactly the rows updated.
+		sub = sub.For("UPDATE SKIP LOCKED")
+		err = db.NewUpdate().With("due", sub).Model(&cs).
+			TableExpr("due").
+			Set("next_sync_at = ?", UTC(leaseUntil)).
+			Where("?TableAlias.id = due.id").
+			Returning("?TableAlias.*").
+			Scan(ctx)
+	} else {
+		// SQLite has one writer at a time: the statement sees no
+		// concurrent claim.
+		err = db.NewUpdate().Model(&cs).
+			Set("next_sync_at = ?", UTC(leaseUntil)).
+			Where("id IN (?)", sub).
+			Returning("*").
+			Scan(ctx)
+	}
 	if err != nil && !IsNoRows(err) {
 		return nil, fmt.Errorf("store: claim due connections: %w", err)
 	}
