@@ -1,0 +1,262 @@
+package soul
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twinme/twinme/internal/analysis"
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/privacy"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// SignatureView is a soul signature as one viewer may see it.
+type SignatureView struct {
+	// Owner: the viewer is the user; View is then unfiltered and
+	// Completeness is set.
+	Owner bool
+	// Audience the view was revealed for ("" for the owner).
+	Audience privacy.Audience
+	// Analyzed is false until the first analysis; AnalyzedAt is then zero.
+	Analyzed   bool
+	AnalyzedAt time.Time
+	View       privacy.View
+	// Completeness (owner only: which platforms someone uses is itself
+	// personal) says per cluster which sources have enough data and how
+	// to supply the rest. Missing lists those sources once each.
+	Completeness []analysis.ClusterCompleteness
+	Missing      []string
+}
+
+// Empty reports whether there is nothing to show: no insight, summary or
+// trait.
+func (v SignatureView) Empty() bool {
+	return len(v.View.Insights) == 0 && len(v.View.Summaries) == 0 && len(v.View.Traits) == 0
+}
+
+// Signature returns owner's signature as viewer sees it for audience. The
+// owner sees everything (audience is ignored); anyone else, and an
+// anonymous viewer (""), sees only privacy.Reveal of the owner's view under
+// the owner's settings for audience: this is the one path for share links,
+// twin chat with others and anything sent to an LLM on someone's behalf.
+// If the settings cannot be read, nothing is revealed (the error is
+// returned). A user with no data gets an empty signature whose
+// Completeness says what is missing: no error, and no personality.
+//
+// Errors: BAD_USER_INPUT for an unknown audience (non-owners).
+func (s *Service) Signature(ctx context.Context, viewerUserID, ownerUserID string, audience privacy.Audience) (SignatureView, error) {
+	isOwner := viewerUserID != "" && viewerUserID == ownerUserID
+	if !isOwner {
+		a, err := privacy.ParseAudience(string(audience))
+		if err != nil {
+			return SignatureView{}, err
+		}
+		audience = a
+	}
+	full, doc, analyzed, err := s.ownerView(ctx, ownerUserID)
+	if err != nil {
+		return SignatureView{}, err
+	}
+	if isOwner {
+		out := SignatureView{Owner: true, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at, View: full, Completeness: doc.Completeness}
+		if len(out.Completeness) == 0 {
+			// Never analysed: nothing is known, so everything is missing.
+			out.Completeness = analysis.Analyze(analysis.Input{}, time.UTC, s.clock.Now()).Completeness
+		}
+		out.Missing = missing(out.Completeness)
+		return out, nil
+	}
+	settings, err := s.db.PrivacySettings(ctx, ownerUserID)
+	if err != nil {
+		return SignatureView{}, fmt.Errorf("soul: signature: %w", err)
+	}
+	return SignatureView{Audience: audience, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at,
+		View: privacy.Reveal(full, settings, audience)}, nil
+}
+
+type analyzedAt struct {
+	ok bool
+	at time.Time
+}
+
+// ownerView assembles the owner's unfiltered view from stored insights (of
+// both sources) and the stored signature's traits and summaries.
+func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
+	var v privacy.View
+	var doc signatureDoc
+	var an analyzedAt
+	sig, err := s.db.SoulSignature(ctx, userID)
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+	case err != nil:
+		return v, doc, an, fmt.Errorf("soul: signature: %w", err)
+	default:
+		if doc, err = decodeSignature(sig); err != nil {
+			return v, doc, an, err
+		}
+		// A signature row holding only the similar-twins opt-in has the
+		// zero analysis time and no completeness.
+		if len(doc.Completeness) > 0 {
+			an = analyzedAt{ok: true, at: sig.AnalyzedAt}
+		}
+	}
+	rows, err := s.db.AllInsights(ctx, userID)
+	if err != nil {
+		return v, doc, an, fmt.Errorf("soul: signature: %w", err)
+	}
+	for i := range rows {
+		v.Insights = append(v.Insights, rows[i].PrivacyInsight())
+	}
+	v.Summaries = doc.Summaries
+	v.Traits = doc.Traits
+	return v, doc, an, nil
+}
+
+func missing(cc []analysis.ClusterCompleteness) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cc {
+		for _, m := range c.Missing {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// SharedSignature returns what a share link's audience may see of its
+// owner's signature.
+//
+// Errors: NOT_FOUND for an unknown or revoked token.
+func (s *Service) SharedSignature(ctx context.Context, token string) (SignatureView, error) {
+	l, err := s.db.ResolveShareLink(ctx, token, s.clock.Now())
+	if err != nil {
+		return SignatureView{}, err
+	}
+	return s.Signature(ctx, "", l.UserID, privacy.Audience(l.Audience))
+}
+
+// ShareLinkOwner resolves a share token to its owner and audience, for
+// twin chat through a link (whose replies must come from
+// Signature(ctx, "", owner, audience)).
+//
+// Errors: NOT_FOUND for an unknown or revoked token.
+func (s *Service) ShareLinkOwner(ctx context.Context, token string) (ownerUserID string, audience privacy.Audience, err error) {
+	l, err := s.db.ResolveShareLink(ctx, token, s.clock.Now())
+	if err != nil {
+		return "", "", err
+	}
+	return l.UserID, privacy.Audience(l.Audience), nil
+}
+
+// CreateShareLink creates a link showing userID's signature to audience and
+// returns its token (shown once).
+//
+// Errors: BAD_USER_INPUT for an unknown audience.
+func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) (string, *store.ShareLink, error) {
+	a, err := privacy.ParseAudience(audience)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.db.CreateShareLink(ctx, userID, a, s.clock.Now())
+}
+
+// RevokeShareLink revokes userID's link id. Errors: NOT_FOUND.
+func (s *Service) RevokeShareLink(ctx context.Context, userID, id string) (*store.ShareLink, error) {
+	return s.db.RevokeShareLink(ctx, userID, id, s.clock.Now())
+}
+
+// ShareLinks lists userID's links, newest first.
+func (s *Service) ShareLinks(ctx context.Context, userID string) ([]store.ShareLink, error) {
+	return s.db.ListShareLinks(ctx, userID)
+}
+
+// PrivacySettings returns userID's sliders (every cluster at 50 until set).
+func (s *Service) PrivacySettings(ctx context.Context, userID string) (privacy.Settings, error) {
+	return s.db.PrivacySettings(ctx, userID)
+}
+
+// SetClusterPrivacy sets userID's slider of cluster, for audience when it
+// is not "" (an override) or else the cluster's own level, and returns the
+// settings as they now are. Cluster and audience take slugs or GraphQL
+// enum spellings.
+//
+// Errors: BAD_USER_INPUT for an unknown cluster or audience or a level
+// outside 0–100.
+func (s *Service) SetClusterPrivacy(ctx context.Context, userID, cluster string, level int, audience string) (privacy.Settings, error) {
+	c, err := privacy.ParseCluster(cluster)
+	if err != nil {
+		return privacy.Settings{}, err
+	}
+	var a privacy.Audience
+	if audience != "" {
+		if a, err = privacy.ParseAudience(audience); err != nil {
+			return privacy.Settings{}, err
+		}
+	}
+	if err := privacy.ValidateLevel(level); err != nil {
+		return privacy.Settings{}, err
+	}
+	return s.db.SetPrivacyLevel(ctx, userID, c, a, level, s.clock.Now())
+}
+
+// InsightPage is one page of Insights.
+type InsightPage struct {
+	Insights    []store.Insight
+	Cursors     []string
+	HasNextPage bool
+	EndCursor   string
+}
+
+// Page sizes of Insights.
+const (
+	DefaultInsightPage = 20
+	MaxInsightPage     = 100
+)
+
+// Insights lists the owner's own insights of cluster ("" for all), newest
+// first, first after the opaque cursor after.
+//
+// Errors: BAD_USER_INPUT for an unknown cluster, a bad first or cursor.
+func (s *Service) Insights(ctx context.Context, userID, cluster string, first *int, after string) (InsightPage, error) {
+	var c privacy.Cluster
+	if cluster != "" {
+		var err error
+		if c, err = privacy.ParseCluster(cluster); err != nil {
+			return InsightPage{}, err
+		}
+	}
+	n, err := store.PageSize(first, DefaultInsightPage, MaxInsightPage)
+	if err != nil {
+		return InsightPage{}, err
+	}
+	cur, err := store.DecodeCursor(after)
+	if err != nil {
+		return InsightPage{}, err
+	}
+	rows, err := s.db.ListInsights(ctx, userID, string(c), cur, n+1)
+	if err != nil {
+		return InsightPage{}, err
+	}
+	var page InsightPage
+	if len(rows) > n {
+		rows, page.HasNextPage = rows[:n], true
+	}
+	page.Insights = rows
+	for _, r := range rows {
+		page.Cursors = append(page.Cursors, store.Cursor{Time: r.CreatedAt, ID: r.ID}.Encode())
+	}
+	if len(page.Cursors) > 0 {
+		page.EndCursor = page.Cursors[len(page.Cursors)-1]
+	}
+	return page, nil
+}
+
+// Insight returns the owner's insight id (for an InsightAdded event).
+// Errors: NOT_FOUND, also for another user's insight.
+func (s *Service) Insight(ctx context.Context, userID, id string) (*store.Insight, error) {
+	return s.db.InsightByID(ctx, userID, id)
+}
