@@ -1,13 +1,19 @@
 package metrics_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/twinme/twinme/internal/metrics"
 )
@@ -109,4 +115,68 @@ func TestNilMetricsAreNoOps(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatal("nil middleware must pass through")
 	}
+}
+
+func TestGraphQLExtensionCountsOperationsAndSubscriptions(t *testing.T) {
+	m := metrics.New()
+	ext := m.GraphQLExtension()
+	ri := ext.(graphql.ResponseInterceptor)
+	oi := ext.(graphql.OperationInterceptor)
+	op := func(name string, kind ast.Operation) context.Context {
+		return graphql.WithOperationContext(context.Background(), &graphql.OperationContext{
+			OperationName: name,
+			Operation:     &ast.OperationDefinition{Operation: kind, Name: name},
+			Stats:         graphql.Stats{OperationStart: time.Now()},
+		})
+	}
+	ri.InterceptResponse(op("Me", ast.Query), func(context.Context) *graphql.Response {
+		return &graphql.Response{Data: []byte(`{}`)}
+	})
+	ri.InterceptResponse(op("", ast.Mutation), func(context.Context) *graphql.Response {
+		return &graphql.Response{Errors: gqlerror.List{{Message: "forbidden"}}}
+	})
+
+	// A subscription that the client stops after two events.
+	ctx, cancel := context.WithCancel(op("CronRuns", ast.Subscription))
+	events := 0
+	rh := oi.InterceptOperation(ctx, func(ctx context.Context) graphql.ResponseHandler {
+		return func(ctx context.Context) *graphql.Response {
+			if events == 2 {
+				return nil
+			}
+			events++
+			return &graphql.Response{Data: []byte(`{}`)}
+		}
+	})
+	rh(ctx)
+	rh(ctx)
+	body := scrape(t, m)
+	wantLines(t, body,
+		`twinme_graphql_operations_total{operation="Me",outcome="ok",type="query"} 1`,
+		`twinme_graphql_operations_total{operation="anonymous",outcome="error",type="mutation"} 1`,
+		`twinme_graphql_operations_total{operation="CronRuns",outcome="ok",type="subscription"} 1`,
+		`twinme_subscriptions_active 1`,
+	)
+	if rh(ctx) != nil {
+		t.Fatal("stream did not end")
+	}
+	cancel() // the end was already counted: the gauge must not go below zero
+	wantLines(t, scrape(t, m), `twinme_subscriptions_active 0`)
+
+	// A subscription whose client goes away without the stream ending.
+	ctx2, cancel2 := context.WithCancel(op("", ast.Subscription))
+	oi.InterceptOperation(ctx2, func(ctx context.Context) graphql.ResponseHandler {
+		return func(ctx context.Context) *graphql.Response { return &graphql.Response{} }
+	})
+	wantLines(t, scrape(t, m), `twinme_subscriptions_active 1`)
+	done := make(chan struct{})
+	context.AfterFunc(ctx2, func() { close(done) })
+	cancel2()
+	<-done
+	// AfterFuncs run in their own goroutines; the gauge drops once both ran.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) &&
+		!strings.Contains(scrape(t, m), "twinme_subscriptions_active 0"); {
+		runtime.Gosched()
+	}
+	wantLines(t, scrape(t, m), `twinme_subscriptions_active 0`)
 }
