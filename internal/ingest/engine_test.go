@@ -374,3 +374,98 @@ func TestTwoInstancesSyncEachConnectionOnce(t *testing.T) {
 		}
 	})
 }
+
+// funcStream is a stream without HTTP, for engine rules that do not depend
+// on a provider's wire format.
+func funcStream(name string, fetch func(cursor json.RawMessage) (platform.Page, error)) platform.Stream {
+	return platform.Stream{Name: name, DataType: "thing", Fetch: func(_ context.Context, _ *http.Client, _ platform.Provider, _ string, cur json.RawMessage) (platform.Page, error) {
+		return fetch(cur)
+	}}
+}
+
+func thing(id string) platform.Item {
+	return platform.Item{DataType: "thing", ExternalID: id, OccurredAt: start, Payload: json.RawMessage(`{"source":"api","id":"` + id + `"}`)}
+}
+
+func TestNotModifiedPollAfterAndPartialFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		c := e.connectUser("ada@example.com")
+		var calls []string
+		// GitHub-style: 304 with X-Poll-Interval of an hour.
+		events304 := funcStream("events", func(cur json.RawMessage) (platform.Page, error) {
+			calls = append(calls, "events:"+string(cur))
+			return platform.Page{NotModified: true, Cursor: cur, PollAfter: time.Hour}, nil
+		})
+		broken := funcStream("starred", func(json.RawMessage) (platform.Page, error) {
+			calls = append(calls, "starred")
+			return platform.Page{}, &platform.APIError{Platform: platform.Spotify, Kind: platform.APIBadRequest, StatusCode: 400}
+		})
+		guilds := funcStream("guilds", func(json.RawMessage) (platform.Page, error) {
+			calls = append(calls, "guilds")
+			return platform.Page{Items: []platform.Item{thing("g1"), thing("g2")}, Cursor: json.RawMessage(`"v1"`)}, nil
+		})
+		storetest.Must(t, db.SetStreamCursor(ctx, c.ID, "events", json.RawMessage(`{"etag":"W/\"abc\""}`)))
+		r, err := e.engine(events304, broken, guilds).SyncNow(ctx, c.UserID, "spotify")
+		storetest.Must(t, err)
+		// The bad stream fails alone; the others run.
+		if r.Outcome != ingest.OutcomePartial || r.Inserted != 2 || len(calls) != 3 {
+			t.Fatalf("run %+v calls %v", r, calls)
+		}
+		if r.Streams[1].Error == "" || r.Streams[0].Fetched != 0 {
+			t.Fatalf("streams %+v", r.Streams)
+		}
+		after := e.reload(c.ID)
+		cur := store.StreamCursors(after.SyncCursor)
+		if string(compactJSON(cur["events"])) != `{"etag":"W/\"abc\""}` || string(cur["guilds"]) != `"v1"` {
+			t.Fatalf("cursors %s", after.SyncCursor)
+		}
+		// A partial run is a failure for the record, but its poll interval
+		// (the longer one asked for) still applies.
+		if !after.NextSyncAt.Equal(start.Add(time.Hour)) || after.LastError == "" || after.LastSync != nil {
+			t.Fatalf("next %v error %q last sync %v", after.NextSyncAt, after.LastError, after.LastSync)
+		}
+	})
+}
+
+func compactJSON(raw json.RawMessage) []byte {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func TestDisconnectDuringRunStoresNothingMore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		c := e.connectUser("ada@example.com")
+		pages := 0
+		s := funcStream("things", func(json.RawMessage) (platform.Page, error) {
+			pages++
+			if pages == 2 {
+				// The person disconnects (and deletes the data) while the
+				// second page is in flight.
+				_, _, err := db.DisconnectConnection(ctx, c.UserID, "spotify", start)
+				storetest.Must(t, err)
+				_, err = db.DeletePlatformData(ctx, c.UserID, "spotify")
+				storetest.Must(t, err)
+			}
+			return platform.Page{Items: []platform.Item{thing("p" + string(rune('0'+pages)))}, Cursor: json.RawMessage(`1`), More: pages < 3}, nil
+		})
+		r, err := e.engine(s).SyncNow(ctx, c.UserID, "spotify")
+		storetest.Must(t, err)
+		if r.Outcome != ingest.OutcomeSkipped || pages != 2 {
+			t.Fatalf("run %+v after %d pages", r, pages)
+		}
+		n, err := db.CountPlatformData(ctx, c.UserID, "spotify")
+		storetest.Must(t, err)
+		if len(n) != 0 {
+			t.Fatalf("data after disconnect: %v", n)
+		}
+		if after := e.reload(c.ID); after.Status != store.StatusDisconnected || after.NextSyncAt != nil {
+			t.Fatalf("disconnected connection was revived: %s next %v", after.Status, after.NextSyncAt)
+		}
+	})
+}
