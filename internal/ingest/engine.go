@@ -458,9 +458,15 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 			r.e.log.Info("ingest: stream starts over (its cursor expired or did not parse)",
 				slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
 		}
-		items := make([]store.PlatformItem, len(page.Items))
-		for i, it := range page.Items {
-			items[i] = apiItem(it)
+		items := make([]store.PlatformItem, 0, len(page.Items))
+		for _, it := range page.Items {
+			if it.DataType == "" || it.ExternalID == "" {
+				// A stream bug must not block the whole connection.
+				r.e.log.Error("ingest: stream returned an item without data type or external id",
+					slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
+				continue
+			}
+			items = append(items, apiItem(it))
 		}
 		counts, err := r.e.db.SavePage(ctx, r.c, s.Name, items, page.Cursor, r.e.clock.Now())
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest/importer"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -62,6 +63,11 @@ type ImportResult struct {
 // what was expected; the other files were imported), or ctx's or the
 // database's, which stop the import (files committed before stay).
 func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, files []importer.File, progress func(importer.Progress)) (ImportResult, error) {
+	id, err := platform.Parse(platformName)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	platformName = string(id)
 	var (
 		cur     *fileWriter
 		perFile []store.UpsertCounts // of files whose transaction committed, in order
