@@ -234,3 +234,23 @@ func (db *DB) ListTwinConversations(ctx context.Context, userID string, after *C
 	}
 	return out, nil
 }
+
+// FailStaleTwinMessages finishes every twin message still pending that was
+// created before before, with errMsg, and returns how many it finished: the
+// replies of an instance that stopped without storing them would otherwise
+// show as "typing" forever.
+func (db *DB) FailStaleTwinMessages(ctx context.Context, before time.Time, errMsg string) (int64, error) {
+	res, err := db.NewUpdate().Model((*TwinMessage)(nil)).
+		Set("error_message = ?", errMsg).
+		Set("completed = ?", true).
+		Where("role = ? AND completed = ? AND created_at < ?", TwinRoleTwin, false, UTC(before)).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: fail stale twin messages: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: fail stale twin messages: %w", err)
+	}
+	return n, nil
+}

@@ -134,6 +134,37 @@ func TestTwinMessagesAppendListFinish(t *testing.T) {
 	})
 }
 
+func TestFailStaleTwinMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ada := newUser(t, db, "ada@example.com")
+		c := &store.TwinConversation{OwnerUserID: ada.ID, ViewerUserID: &ada.ID, CreatedAt: t0, UpdatedAt: t0}
+		storetest.Must(t, db.CreateTwinConversation(ctx, c))
+		old := &store.TwinMessage{ConversationID: c.ID, Role: store.TwinRoleTwin, CreatedAt: t0}
+		done := &store.TwinMessage{ConversationID: c.ID, Role: store.TwinRoleTwin, CreatedAt: t0}
+		fresh := &store.TwinMessage{ConversationID: c.ID, Role: store.TwinRoleTwin, CreatedAt: t0.Add(time.Hour)}
+		storetest.Must(t, db.AppendTwinMessages(ctx, old, done, fresh))
+		storetest.Must(t, db.FinishTwinMessage(ctx, done.ID, "fine", store.TwinSourceLocal, "", t0))
+
+		n, err := db.FailStaleTwinMessages(ctx, t0.Add(30*time.Minute), "interrupted")
+		storetest.Must(t, err)
+		if n != 1 {
+			t.Fatalf("failed %d stale messages, want 1", n)
+		}
+		for _, tc := range []struct {
+			m         *store.TwinMessage
+			completed bool
+			errMsg    string
+		}{{old, true, "interrupted"}, {done, true, ""}, {fresh, false, ""}} {
+			got, err := db.TwinMessage(ctx, c.ID, tc.m.ID)
+			storetest.Must(t, err)
+			if got.Completed != tc.completed || got.Error != tc.errMsg {
+				t.Fatalf("message %+v, want completed=%v error %q", got, tc.completed, tc.errMsg)
+			}
+		}
+	})
+}
+
 func ids(ms []store.TwinMessage) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {

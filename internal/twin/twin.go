@@ -65,6 +65,10 @@ type Participant struct {
 	ShareLinkID  string
 	ShareOwnerID string
 	Audience     privacy.Audience
+	// Client tells anonymous guests of one link apart for the rate limit
+	// (e.g. the client's IP address); when "", every anonymous guest of
+	// the link shares one allowance. It grants no access.
+	Client string
 }
 
 // Owner is the participant of a user chatting with their own twin.
@@ -78,12 +82,13 @@ func (p Participant) storeParticipant() store.TwinParticipant {
 }
 
 // rateKey is the rate-limit bucket: a signed-in person's account wherever
-// they chat, or for an anonymous guest the link they came through.
+// they chat, or for an anonymous guest the link they came through (and their
+// client, when known).
 func (p Participant) rateKey() string {
 	if p.UserID != "" {
 		return "twin:user:" + p.UserID
 	}
-	return "twin:share:" + p.ShareLinkID
+	return "twin:share:" + p.ShareLinkID + ":" + p.Client
 }
 
 // ShareLink is a share link as Views resolves it from its token.
@@ -151,7 +156,14 @@ func New(cfg Config) *Service {
 		limiter: cfg.Limiter, timeout: cfg.ReplyTimeout, clock: cfg.Clock, log: cfg.Logger,
 	}
 	if s.model == nil {
-		s.model, _ = llm.ModelFor(cfg.Anthropic)
+		ac := cfg.Anthropic
+		if ac.Logger == nil {
+			ac.Logger = cfg.Logger
+		}
+		if ac.Clock == nil {
+			ac.Clock = cfg.Clock
+		}
+		s.model, _ = llm.ModelFor(ac)
 	}
 	s.source = SourceOf(s.model)
 	if s.limiter == nil {
@@ -256,6 +268,29 @@ func (s *Service) Conversation(ctx context.Context, who Participant, id string) 
 		return store.TwinConversation{}, apperr.New(apperr.NotFound, "conversation not found")
 	}
 	return *c, nil
+}
+
+// Conversations returns up to limit of who's conversations with their own
+// twin, most recently active first, after the cursor (UpdatedAt and ID of
+// the last one seen). A share-link guest has no list: they come back to a
+// conversation by its id.
+func (s *Service) Conversations(ctx context.Context, who Participant, after *store.Cursor, limit int) ([]store.TwinConversation, error) {
+	if who.IsGuest() || who.UserID == "" {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in to list your conversations")
+	}
+	return s.db.ListTwinConversations(ctx, who.UserID, after, limit)
+}
+
+// RecoverStale finishes, with ErrMsgInterrupted, every reply still pending
+// that began longer ago than the reply timeout (and so can no longer be
+// running anywhere), and returns how many. Run it at start and from the
+// maintenance job.
+func (s *Service) RecoverStale(ctx context.Context) (int64, error) {
+	n, err := s.db.FailStaleTwinMessages(ctx, s.clock.Now().Add(-s.timeout-finishTimeout), ErrMsgInterrupted)
+	if n > 0 {
+		s.log.InfoContext(ctx, "twin: finished stale replies", slog.Int64("count", n))
+	}
+	return n, err
 }
 
 // Messages returns up to limit messages of conversation id, oldest first,

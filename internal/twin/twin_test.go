@@ -464,6 +464,21 @@ func TestFiftyFirstMessageIsRateLimited(t *testing.T) {
 		if _, _, err := f.svc.Send(ctx, guest, gconv.ID, "hi there"); err != nil {
 			t.Fatalf("another participant: %v", err)
 		}
+		// Anonymous guests of one link told apart by their client have an
+		// allowance each.
+		a, b := guest, guest
+		a.Client, b.Client = "198.51.100.7", "203.0.113.9"
+		for i := range 50 {
+			if _, _, err := f.svc.Send(ctx, a, gconv.ID, "hello?"); err != nil {
+				t.Fatalf("guest a message %d: %v", i+1, err)
+			}
+		}
+		if _, _, err := f.svc.Send(ctx, a, gconv.ID, "hello?"); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("guest a 51st message: %v, want RATE_LIMITED", err)
+		}
+		if _, _, err := f.svc.Send(ctx, b, gconv.ID, "hello?"); err != nil {
+			t.Fatalf("guest b: %v", err)
+		}
 		f.svc.Shutdown(ctx)
 		ms, err := db.ListTwinMessages(ctx, conv.ID, nil, 200)
 		storetest.Must(t, err)
@@ -616,6 +631,69 @@ func TestShutdownInterruptsRunningReplies(t *testing.T) {
 		}
 		if n := len(srv.Requests()); n != 1 {
 			t.Fatalf("model called %d times", n)
+		}
+	})
+}
+
+func TestRecoverStaleRepliesAndListConversations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, twin.Config{ReplyTimeout: time.Minute})
+		owner := twin.Owner(f.ada.ID)
+		first, err := f.svc.StartConversation(ctx, owner, "")
+		storetest.Must(t, err)
+		f.clock.Advance(time.Second)
+		second, err := f.svc.StartConversation(ctx, owner, privacy.AudienceDating)
+		storetest.Must(t, err)
+		guest, err := f.svc.Guest(ctx, friendsToken, "")
+		storetest.Must(t, err)
+		_, err = f.svc.StartConversation(ctx, guest, "")
+		storetest.Must(t, err)
+
+		// A reply an instance began and never stored: it stopped mid-way.
+		f.clock.Advance(time.Second)
+		orphan := &store.TwinMessage{ConversationID: first.ID, Role: store.TwinRoleTwin, CreatedAt: f.clock.Now()}
+		storetest.Must(t, db.AppendTwinMessages(ctx, orphan))
+		if n, err := f.svc.RecoverStale(ctx); err != nil || n != 0 {
+			t.Fatalf("recovered %d, %v while the reply may still be running", n, err)
+		}
+		f.clock.Advance(2 * time.Minute)
+		if n, err := f.svc.RecoverStale(ctx); err != nil || n != 1 {
+			t.Fatalf("recovered %d, %v; want 1", n, err)
+		}
+		if got := storedReply(t, f, owner, first.ID, orphan.ID); !got.Completed || got.Error != twin.ErrMsgInterrupted {
+			t.Fatalf("stale reply %+v", got)
+		}
+
+		// The owner's own conversations, latest activity first; the guest's
+		// is not among them, and a guest has no list.
+		convs, err := f.svc.Conversations(ctx, owner, nil, 10)
+		storetest.Must(t, err)
+		if len(convs) != 2 || convs[0].ID != first.ID || convs[1].ID != second.ID {
+			t.Fatalf("conversations %+v", convs)
+		}
+		if _, err := f.svc.Conversations(ctx, guest, nil, 10); apperr.CodeOf(err) != apperr.Unauthenticated {
+			t.Fatalf("guest list: %v, want UNAUTHENTICATED", err)
+		}
+	})
+}
+
+func TestOwnerPreviewsAnAudience(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db, twin.Config{})
+		owner := twin.Owner(f.ada.ID)
+		conv, err := f.svc.StartConversation(ctx, owner, privacy.AudienceFriends)
+		storetest.Must(t, err)
+		ch := subscribe(t, f, owner, conv.ID)
+		_, pending, err := f.svc.Send(ctx, owner, conv.ID, "Do you sleep late at night?")
+		storetest.Must(t, err)
+		reply := checkStream(t, collect(t, ch), pending.ID)
+		if strings.Contains(reply, hiddenMarker) {
+			t.Fatalf("preview as friends reveals the hidden cluster: %q", reply)
+		}
+		if c := f.views.lastCall(t); c.asOwner || c.audience != privacy.AudienceFriends {
+			t.Fatalf("preview loaded view as %+v", c)
 		}
 	})
 }
