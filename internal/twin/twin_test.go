@@ -119,7 +119,7 @@ const (
 	otherLink    = "link_other"
 )
 
-func setup(t *testing.T, db *store.DB, cfg twin.Config) *fixture {
+func setup(t testing.TB, db *store.DB, cfg twin.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: db, clock: clockwork.NewFakeClockAt(t0), bus: events.NewLocal(slog.New(slog.DiscardHandler))}
