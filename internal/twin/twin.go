@@ -305,7 +305,10 @@ func (s *Service) Messages(ctx context.Context, who Participant, id string, afte
 // Send stores who's message text in conversation conversationID and starts
 // the twin's reply, which streams as ReplyEvents on the TwinReply topic
 // (keyed by conversation id) and is stored when it ends. It returns at once
-// with the stored user message and the pending twin message.
+// with the stored user message and the pending twin message. Events are not
+// replayed: a client subscribes (Subscribe) before it sends, and one that
+// missed events (a gap in Seq) reads the stored reply with Messages after
+// the Done event.
 //
 // Errors: BAD_USER_INPUT for an empty message or one over
 // llm.MaxChatChars characters; RATE_LIMITED past the AI rate limit;
