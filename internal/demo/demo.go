@@ -1,0 +1,347 @@
+// Package demo creates a demo user with a year of synthetic activity on every
+// platform, sent through the same storage path as real data (the
+// deduplicating platform-data upsert the importer and poller use, and the
+// observer service's RecordEvents), then analyses it, so a newcomer sees a
+// full soul signature without connecting anything.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/uptrace/bun"
+
+	"github.com/twinme/twinme/internal/analysis"
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/ingest"
+	"github.com/twinme/twinme/internal/ingest/importer"
+	"github.com/twinme/twinme/internal/ingest/observe"
+	"github.com/twinme/twinme/internal/itemkey"
+	"github.com/twinme/twinme/internal/soul"
+	"github.com/twinme/twinme/internal/store"
+)
+
+// YearSeed is the fixed seed of the demo year: every demo user has the
+// same life (shifted to end at the time of seeding).
+const YearSeed = 20261129
+
+// DefaultEmail is the demo user's address when none is given.
+const DefaultEmail = "demo@twinme.local"
+
+// Deps are the services the demo goes through.
+type Deps struct {
+	DB     *store.DB
+	Auth   *auth.Service
+	Ingest *ingest.Service
+	Soul   *soul.Service
+	Clock  clockwork.Clock
+	Logger *slog.Logger
+}
+
+// Result is what Seed did.
+type Result struct {
+	UserID string
+	// Token is a new API token of the demo user (scope full), shown once.
+	Token string
+	// Stored counts platform items written (new or changed), Observer the
+	// browser events accepted.
+	Stored   int
+	Observer int
+	Run      soul.RunResult
+}
+
+// upsertBatch is how many items one transaction stores.
+const upsertBatch = 2000
+
+// SeedUser creates the demo user email (or reuses it: seeding again stores
+// nothing new), stores one synthetic year of activity ending now through
+// the ingest path, analyses it and returns the user id and a new API token.
+func SeedUser(ctx context.Context, d Deps, email string) (Result, error) {
+	var res Result
+	if email == "" {
+		email = DefaultEmail
+	}
+	if d.Clock == nil {
+		d.Clock = clockwork.NewRealClock()
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	u, err := d.Auth.CreateUser(ctx, email, "Sam Synthetic (demo)", false)
+	if apperr.CodeOf(err) == apperr.Conflict {
+		u, err = d.DB.UserByEmail(ctx, email)
+	}
+	if err != nil {
+		return res, fmt.Errorf("demo: user: %w", err)
+	}
+	res.UserID = u.ID
+
+	now := d.Clock.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	start := today.AddDate(0, 0, -364)
+	year := analysis.SyntheticYear(YearSeed, start)
+
+	items := Items(year)
+	for _, p := range []string{"spotify", "youtube", "github", "gmail", "discord", "linkedin"} {
+		n, err := store1(ctx, d.DB, u.ID, p, items[p], now)
+		if err != nil {
+			return res, err
+		}
+		res.Stored += n
+	}
+
+	if _, err := d.Ingest.SetObserverSettings(ctx, u.ID, true, false); err != nil {
+		return res, fmt.Errorf("demo: observer settings: %w", err)
+	}
+	raw := ObserverEvents(year.Observer, start, today)
+	for i := 0; i < len(raw); i += observe.MaxBatchEvents {
+		accepted, _, err := d.Ingest.RecordEvents(ctx, u.ID, raw[i:min(i+observe.MaxBatchEvents, len(raw))])
+		if err != nil {
+			return res, fmt.Errorf("demo: observer events: %w", err)
+		}
+		res.Observer += accepted
+	}
+
+	if res.Run, err = d.Soul.Analyze(ctx, u.ID); err != nil {
+		return res, fmt.Errorf("demo: analyze: %w", err)
+	}
+	token, _, err := d.Auth.CreateAPIToken(ctx, u.ID, "demo "+now.Format("2006-01-02 15:04"), []string{auth.ScopeFull}, nil)
+	if err != nil {
+		return res, fmt.Errorf("demo: token: %w", err)
+	}
+	res.Token = token
+	d.Logger.Info("demo: seeded", slog.String("user_id", u.ID), slog.Int("stored", res.Stored),
+		slog.Int("observer_events", res.Observer), slog.Int("insights_stored", res.Run.InsightsStored))
+	return res, nil
+}
+
+// Seed is SeedUser returning the user id and token only.
+func Seed(ctx context.Context, d Deps, email string) (userID, token string, err error) {
+	r, err := SeedUser(ctx, d, email)
+	return r.UserID, r.Token, err
+}
+
+// store1 upserts one platform's items in transactions of upsertBatch, as
+// an import does.
+func store1(ctx context.Context, db *store.DB, userID, platform string, items []store.PlatformItem, now time.Time) (int, error) {
+	stored := 0
+	for i := 0; i < len(items); i += upsertBatch {
+		chunk := items[i:min(i+upsertBatch, len(items))]
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			c, err := store.UpsertPlatformData(ctx, tx, userID, platform, chunk, now)
+			stored += c.Stored()
+			return err
+		})
+		if err != nil {
+			return stored, fmt.Errorf("demo: store %s: %w", platform, err)
+		}
+	}
+	return stored, nil
+}
+
+// item builds an upsert item whose content hash is the importer's
+// canonical one, as ingest computes it.
+func item(platform, dataType, externalID string, at time.Time, source string, payload any) store.PlatformItem {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		panic(err) // only plain structs and maps reach here
+	}
+	r := importer.Record{Platform: platform, DataType: dataType, ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw}
+	return store.PlatformItem{DataType: dataType, ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw,
+		ContentHash: r.ContentHash(), Source: source}
+}
+
+// Items converts a synthetic year into the platform items the importer
+// and the platform streams would have stored, by platform, in the same
+// payload shapes (see soul.Load for the fields read back):
+//   - plays with skip data as Spotify extended-history export rows, the
+//     others as Web API recently-played items; each artist's genres as a
+//     long-term top-artist item (Spotify gives genres per artist only);
+//   - liked videos as Data API items, watches as Takeout rows;
+//   - GitHub events and repositories, Gmail metadata, Discord guilds and
+//     the LinkedIn userinfo as their streams store them.
+func Items(in analysis.Input) map[string][]store.PlatformItem {
+	out := map[string][]store.PlatformItem{}
+	add := func(p string, it store.PlatformItem) { out[p] = append(out[p], it) }
+
+	genres := map[string][]string{}
+	var artists []string
+	for _, p := range in.Plays {
+		if _, ok := genres[p.Artist]; !ok {
+			artists = append(artists, p.Artist)
+			genres[p.Artist] = p.Genres
+		}
+		if p.Skipped != nil {
+			add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceExtendedHistory, struct {
+				Source    string `json:"source"`
+				Track     string `json:"track"`
+				Artist    string `json:"artist,omitempty"`
+				TrackURI  string `json:"track_uri,omitempty"`
+				MsPlayed  int    `json:"ms_played"`
+				ReasonEnd string `json:"reason_end,omitempty"`
+				Skipped   *bool  `json:"skipped,omitempty"`
+			}{store.SourceExtendedHistory, p.Track, p.Artist, p.TrackID, p.MsPlayed, p.ReasonEnd, p.Skipped}))
+			continue
+		}
+		add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceAPI, struct {
+			Source     string   `json:"source"`
+			TrackID    string   `json:"track_id"`
+			TrackURI   string   `json:"track_uri"`
+			Track      string   `json:"track"`
+			Artists    []string `json:"artists"`
+			Album      string   `json:"album"`
+			DurationMS int      `json:"duration_ms"`
+			PlayedAt   string   `json:"played_at"`
+		}{"api", p.TrackID, p.TrackID, p.Track, []string{p.Artist}, "", p.MsPlayed, p.At.UTC().Format(time.RFC3339Nano)}))
+	}
+	last := time.Time{}
+	if n := len(in.Plays); n > 0 {
+		last = in.Plays[n-1].At
+	}
+	snapshot := last.UTC().Format("2006-01-02")
+	for i, a := range artists {
+		id := fmt.Sprintf("demoartist%04d", i)
+		add("spotify", item("spotify", "top_artist", "long_term:"+snapshot+":"+id, last, store.SourceAPI, struct {
+			Source     string   `json:"source"`
+			TimeRange  string   `json:"time_range"`
+			Snapshot   string   `json:"snapshot"`
+			Rank       int      `json:"rank"`
+			ArtistID   string   `json:"artist_id"`
+			URI        string   `json:"uri"`
+			Name       string   `json:"name"`
+			Genres     []string `json:"genres"`
+			Popularity int      `json:"popularity"`
+		}{"api", "long_term", snapshot, i + 1, id, "spotify:artist:" + id, a, append([]string{}, genres[a]...), 50}))
+	}
+
+	for i, v := range in.Videos {
+		vid := fmt.Sprintf("demo%07d", i)
+		if v.Source == analysis.VideoLike {
+			add("youtube", item("youtube", "liked_video", vid, v.At, store.SourceAPI, struct {
+				Source       string   `json:"source"`
+				VideoID      string   `json:"video_id"`
+				Title        string   `json:"title"`
+				ChannelID    string   `json:"channel_id"`
+				ChannelTitle string   `json:"channel_title"`
+				CategoryID   string   `json:"category_id"`
+				Tags         []string `json:"tags"`
+				PublishedAt  string   `json:"published_at"`
+			}{"api", vid, v.Title, "UC" + v.Channel, v.Channel, v.CategoryID, []string{}, v.At.UTC().Format(time.RFC3339)}))
+			continue
+		}
+		add("youtube", item("youtube", importer.DataWatch, importer.YouTubeWatchID(vid, v.At), v.At, "takeout", struct {
+			Source  string `json:"source"`
+			VideoID string `json:"video_id,omitempty"`
+			Title   string `json:"title,omitempty"`
+			Channel string `json:"channel,omitempty"`
+		}{"takeout", vid, v.Title, v.Channel}))
+	}
+
+	repoIDs := map[string]int64{}
+	for i, r := range in.Repos {
+		id := int64(1000 + i)
+		repoIDs[r.Name] = id
+		add("github", item("github", "repo", strconv.FormatInt(id, 10), last, store.SourceAPI, struct {
+			Source      string         `json:"source"`
+			FullName    string         `json:"full_name"`
+			Private     bool           `json:"private"`
+			Fork        bool           `json:"fork"`
+			Archived    bool           `json:"archived"`
+			Description string         `json:"description"`
+			Language    string         `json:"language"`
+			Languages   map[string]int `json:"languages"`
+			Topics      []string       `json:"topics"`
+			Stars       int            `json:"stargazers_count"`
+			Forks       int            `json:"forks_count"`
+			URL         string         `json:"html_url"`
+		}{"api", r.Name, false, false, false, "", r.Language, r.Languages, []string{}, r.Stars, 0, "https://github.com/" + r.Name}))
+	}
+	for i, e := range in.CodeEvents {
+		add("github", item("github", "event", strconv.Itoa(40_000_000+i), e.At, store.SourceAPI, struct {
+			Source    string `json:"source"`
+			Type      string `json:"type"`
+			Repo      string `json:"repo"`
+			RepoID    int64  `json:"repo_id"`
+			Public    bool   `json:"public"`
+			CreatedAt string `json:"created_at"`
+		}{"api", e.Type, e.Repo, repoIDs[e.Repo], true, e.At.UTC().Format(time.RFC3339)}))
+	}
+
+	for i, m := range in.Mails {
+		id := fmt.Sprintf("18c%013x", i)
+		add("gmail", item("gmail", "message", id, m.At, store.SourceAPI, struct {
+			Source       string   `json:"source"`
+			ID           string   `json:"id"`
+			ThreadID     string   `json:"thread_id"`
+			LabelIDs     []string `json:"label_ids"`
+			InternalDate string   `json:"internal_date"`
+			From         string   `json:"from"`
+			To           string   `json:"to"`
+			Date         string   `json:"date"`
+		}{"api", id, id, m.Labels, strconv.FormatInt(m.At.UnixMilli(), 10), m.From, "", m.At.UTC().Format(time.RFC1123Z)}))
+	}
+	for i, g := range in.Guilds {
+		id := strconv.Itoa(900_000_000_000 + i)
+		add("discord", item("discord", "guild", id, last, store.SourceAPI, struct {
+			Source      string   `json:"source"`
+			GuildID     string   `json:"guild_id"`
+			Name        string   `json:"name"`
+			Owner       bool     `json:"owner"`
+			Permissions string   `json:"permissions"`
+			Features    []string `json:"features"`
+			Members     int      `json:"approximate_member_count"`
+		}{"api", id, g.Name, g.Owner, "0", []string{}, 40 + 10*i}))
+	}
+	if p := in.LinkedIn; p != nil {
+		add("linkedin", item("linkedin", "profile", p.Sub, last, store.SourceAPI, struct {
+			Source        string `json:"source"`
+			Sub           string `json:"sub"`
+			Name          string `json:"name"`
+			GivenName     string `json:"given_name"`
+			FamilyName    string `json:"family_name"`
+			Locale        string `json:"locale,omitempty"`
+			Email         string `json:"email,omitempty"`
+			EmailVerified bool   `json:"email_verified"`
+		}{"api", p.Sub, p.Name, p.GivenName, p.FamilyName, p.Locale, p.Email, p.EmailVerified}))
+	}
+	return out
+}
+
+// ObserverEvents converts synthetic browser events into the extension's
+// batch format. The observer refuses events older than its retention (30
+// days by default), so the year is folded into the four weeks before
+// today: an event keeps its weekday and time of day, and lands on the
+// same day of a 28-day cycle.
+func ObserverEvents(evs []analysis.ObserverEvent, start, today time.Time) []observe.RawEvent {
+	window := today.AddDate(0, 0, -28)
+	out := make([]observe.RawEvent, 0, len(evs))
+	for i, e := range evs {
+		offset := e.At.Sub(start)
+		day := int(offset / (24 * time.Hour))
+		tod := offset - time.Duration(day)*24*time.Hour
+		// start and window are 28·k days apart, so weekdays are kept.
+		at := window.AddDate(0, 0, day%28).Add(tod)
+		data := map[string]float64{}
+		for k, v := range e.Data {
+			if k == "speed" {
+				k = "speed_px_s"
+			}
+			data[k] = v
+		}
+		raw, _ := json.Marshal(data)
+		out = append(out, observe.RawEvent{
+			ClientEventID: fmt.Sprintf("demo-%06d", i),
+			Type:          e.Type,
+			OccurredAt:    at.UTC().Format(time.RFC3339Nano),
+			URL:           "https://" + e.Domain + "/",
+			Data:          raw,
+		})
+	}
+	return out
+}
