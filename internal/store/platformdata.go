@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,15 @@ func UpsertPlatformData(ctx context.Context, tx bun.IDB, userID, platform string
 	now = UTC(now)
 	rows, dups := dedupeItems(items)
 	counts.Unchanged += dups
+	// One key order for every writer keeps concurrent upserts of
+	// overlapping items (an import while a poll runs) from deadlocking on
+	// PostgreSQL's row locks.
+	slices.SortFunc(rows, func(a, b PlatformItem) int {
+		if c := strings.Compare(a.DataType, b.DataType); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ExternalID, b.ExternalID)
+	})
 	for start := 0; start < len(rows); start += upsertChunk {
 		end := min(start+upsertChunk, len(rows))
 		c, err := upsertChunkRows(ctx, tx, userID, platform, rows[start:end], now)
