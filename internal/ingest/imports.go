@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -155,13 +154,11 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 // converted (hashed) in the parser's goroutine and written by another, so
 // parsing the next batch overlaps with the database writing this one.
 type fileWriter struct {
-	tx       bun.Tx
-	userID   string
-	platform string
-	now      time.Time
-	batches  chan []store.PlatformItem
-	free     chan []store.PlatformItem
-	done     chan struct{}
+	tx      bun.Tx
+	writer  *store.PlatformDataWriter
+	batches chan []store.PlatformItem
+	free    chan []store.PlatformItem
+	done    chan struct{}
 
 	mu     sync.Mutex
 	err    error
@@ -174,7 +171,7 @@ func (s *Service) newFileWriter(ctx context.Context, userID, platformName string
 		return nil, fmt.Errorf("ingest: import: %w", err)
 	}
 	w := &fileWriter{
-		tx: tx, userID: userID, platform: platformName, now: s.clock.Now(),
+		tx: tx, writer: store.NewPlatformDataWriter(tx, userID, platformName, s.clock.Now()),
 		batches: make(chan []store.PlatformItem, 1),
 		free:    make(chan []store.PlatformItem, 3),
 		done:    make(chan struct{}),
@@ -193,7 +190,7 @@ func (w *fileWriter) loop(ctx context.Context) {
 		failed := w.err != nil
 		w.mu.Unlock()
 		if !failed {
-			c, err := store.UpsertPlatformData(ctx, w.tx, w.userID, w.platform, batch, w.now)
+			c, err := w.writer.Upsert(ctx, batch)
 			w.mu.Lock()
 			w.counts.Add(c)
 			w.err = err
@@ -225,6 +222,7 @@ func (w *fileWriter) write(recs []importer.Record) error {
 func (w *fileWriter) finish(commit bool) (store.UpsertCounts, error) {
 	close(w.batches)
 	<-w.done
+	_ = w.writer.Close()
 	w.mu.Lock()
 	err, counts := w.err, w.counts
 	w.mu.Unlock()

@@ -103,11 +103,43 @@ const upsertChunk = 500
 // than the item's. Items repeated within the batch count once (the richest,
 // then the last). now stamps first_seen_at and updated_at.
 func UpsertPlatformData(ctx context.Context, tx bun.IDB, userID, platform string, items []PlatformItem, now time.Time) (UpsertCounts, error) {
+	w := NewPlatformDataWriter(tx, userID, platform, now)
+	defer w.Close()
+	return w.Upsert(ctx, items)
+}
+
+// PlatformDataWriter runs UpsertPlatformData batch after batch in one
+// transaction (an import), preparing its statement once.
+type PlatformDataWriter struct {
+	tx       bun.IDB
+	userID   string
+	platform string
+	now      time.Time
+	stmt     *sql.Stmt // the full-chunk statement, once prepared
+}
+
+// NewPlatformDataWriter returns a writer of userID's platform data in tx.
+// Close it before tx ends.
+func NewPlatformDataWriter(tx bun.IDB, userID, platform string, now time.Time) *PlatformDataWriter {
+	return &PlatformDataWriter{tx: tx, userID: userID, platform: platform, now: UTC(now)}
+}
+
+// Close releases the prepared statement.
+func (w *PlatformDataWriter) Close() error {
+	if w.stmt == nil {
+		return nil
+	}
+	err := w.stmt.Close()
+	w.stmt = nil
+	return err
+}
+
+// Upsert is UpsertPlatformData in the writer's transaction.
+func (w *PlatformDataWriter) Upsert(ctx context.Context, items []PlatformItem) (UpsertCounts, error) {
 	var counts UpsertCounts
 	if len(items) == 0 {
 		return counts, nil
 	}
-	now = UTC(now)
 	rows, dups := dedupeItems(items)
 	counts.Unchanged += dups
 	// One key order for every writer keeps concurrent upserts of
@@ -121,7 +153,7 @@ func UpsertPlatformData(ctx context.Context, tx bun.IDB, userID, platform string
 	})
 	for start := 0; start < len(rows); start += upsertChunk {
 		end := min(start+upsertChunk, len(rows))
-		c, err := upsertChunkRows(ctx, tx, userID, platform, rows[start:end], now)
+		c, err := w.chunk(ctx, rows[start:end])
 		if err != nil {
 			return counts, err
 		}
@@ -165,8 +197,9 @@ const upsertTail = ` ON CONFLICT (user_id, platform, data_type, external_id) DO 
  AND excluded.source_rank >= user_platform_data.source_rank
  RETURNING id`
 
-func upsertChunkRows(ctx context.Context, tx bun.IDB, userID, platform string, rows []PlatformItem, now time.Time) (UpsertCounts, error) {
+func (w *PlatformDataWriter) chunk(ctx context.Context, rows []PlatformItem) (UpsertCounts, error) {
 	var counts UpsertCounts
+	tx, userID, platform, now := w.tx, w.userID, w.platform, w.now
 	pg := tx.Dialect().Name() == dialect.PG
 	// Arguments are bound by the driver, not formatted into the SQL by
 	// Bun: a 500-row statement of placeholders parses several times faster
@@ -223,9 +256,18 @@ func upsertChunkRows(ctx context.Context, tx bun.IDB, userID, platform string, r
 	sb.WriteString(upsertTail)
 	var res *sql.Rows
 	var err error
-	if direct {
+	switch {
+	case direct && len(rows) == upsertChunk:
+		// Every full chunk has the same text: prepare it once.
+		if w.stmt == nil {
+			if w.stmt, err = raw.PrepareContext(ctx, sb.String()); err != nil {
+				return counts, fmt.Errorf("store: upsert platform data: %w", err)
+			}
+		}
+		res, err = w.stmt.QueryContext(ctx, args...)
+	case direct:
 		res, err = raw.QueryContext(ctx, sb.String(), args...)
-	} else {
+	default:
 		res, err = tx.QueryContext(ctx, sb.String(), args...)
 	}
 	if err != nil {
@@ -252,6 +294,7 @@ func upsertChunkRows(ctx context.Context, tx bun.IDB, userID, platform string, r
 
 type sqlQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // rawQuerier returns the database/sql handle under a Bun handle.
