@@ -103,6 +103,11 @@ type Engine struct {
 	log      *slog.Logger
 	limiters map[platform.ID]*rate.Limiter
 	flight   singleflight.Group
+
+	pauseMu sync.Mutex
+	// paused holds, per platform, when a limit that covers every
+	// connection (a daily quota, an app-wide rate limit) lifts.
+	paused map[platform.ID]time.Time
 }
 
 // NewEngine returns a polling engine over db.
@@ -147,7 +152,7 @@ func NewEngine(db *store.DB, tokens Tokens, opts EngineOptions) *Engine {
 		}
 		lims[id] = rate.NewLimiter(r, opts.Burst)
 	}
-	return &Engine{db: db, tokens: tokens, opts: opts, clock: opts.Clock, log: opts.Logger, limiters: lims}
+	return &Engine{db: db, tokens: tokens, opts: opts, clock: opts.Clock, log: opts.Logger, limiters: lims, paused: map[platform.ID]time.Time{}}
 }
 
 // Outcome is how a connection's run ended.
@@ -435,6 +440,13 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 	defer func() { r.res.Streams = append(r.res.Streams, sr) }()
 	lim := r.e.limiters[r.p.ID]
 	for sr.Pages < r.e.opts.MaxPages {
+		if until, ok := r.e.pausedUntil(r.p.ID); ok {
+			// Another connection learnt that nobody gets through now;
+			// asking again would only add to the provider's count.
+			r.retryAt = until
+			r.fail(OutcomeRateLimited, fmt.Sprintf("%s asked twinme to slow down; the next sync is at %s", r.p.Name, until.UTC().Format(time.RFC3339)), nil)
+			return
+		}
 		if lim != nil {
 			if err := lim.Wait(ctx); err != nil {
 				r.fail(OutcomeSkipped, "cancelled", nil)
@@ -545,6 +557,9 @@ func (r *run) fetchFailed(ctx context.Context, sr *StreamResult, err error) (ret
 		if !r.retryAt.After(now) {
 			// The provider gave no time: wait as after a failure.
 			r.retryAt = now.Add(retryBase)
+		}
+		if AppWideLimit(apiErr) {
+			r.e.pause(r.p.ID, r.retryAt)
 		}
 		r.fail(OutcomeRateLimited, fmt.Sprintf("%s asked twinme to slow down; the next sync is at %s", name, r.retryAt.UTC().Format(time.RFC3339)), nil)
 		return false
@@ -693,4 +708,39 @@ func providerName(id platform.ID, p platform.Provider) string {
 		return known.Name
 	}
 	return string(id)
+}
+
+// AppWideLimit reports whether a rate-limit answer holds for every
+// connection of the platform, not just the one that got it: an exhausted
+// daily quota (YouTube's 10,000 units per project), Spotify's rolling
+// window counted per app, and Discord, which bans an IP address that keeps
+// collecting 429s (PROVIDERS.md). GitHub, Gmail and Slack count per user or
+// workspace.
+func AppWideLimit(e *platform.APIError) bool {
+	switch {
+	case e.Kind == platform.APIQuotaExceeded:
+		return true
+	case e.Kind != platform.APIRateLimited:
+		return false
+	}
+	return e.Platform == platform.Spotify || e.Platform == platform.Discord
+}
+
+func (e *Engine) pause(id platform.ID, until time.Time) {
+	e.pauseMu.Lock()
+	defer e.pauseMu.Unlock()
+	if until.After(e.paused[id]) {
+		e.paused[id] = until
+	}
+}
+
+func (e *Engine) pausedUntil(id platform.ID) (time.Time, bool) {
+	e.pauseMu.Lock()
+	defer e.pauseMu.Unlock()
+	until, ok := e.paused[id]
+	if ok && !e.clock.Now().Before(until) {
+		delete(e.paused, id)
+		return time.Time{}, false
+	}
+	return until, ok
 }

@@ -469,3 +469,53 @@ func TestDisconnectDuringRunStoresNothingMore(t *testing.T) {
 		}
 	})
 }
+
+func TestAppWideLimit(t *testing.T) {
+	for _, tc := range []struct {
+		p    platform.ID
+		kind platform.APIErrorKind
+		want bool
+	}{
+		{platform.YouTube, platform.APIQuotaExceeded, true},
+		{platform.Spotify, platform.APIRateLimited, true},
+		{platform.Discord, platform.APIRateLimited, true},
+		{platform.GitHub, platform.APIRateLimited, false},
+		{platform.Gmail, platform.APIRateLimited, false},
+		{platform.Spotify, platform.APITransient, false},
+	} {
+		if got := ingest.AppWideLimit(&platform.APIError{Platform: tc.p, Kind: tc.kind}); got != tc.want {
+			t.Errorf("AppWideLimit(%s %s) = %v, want %v", tc.p, tc.kind, got, tc.want)
+		}
+	}
+}
+
+func TestAppWideRateLimitPausesThePlatform(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a := e.connectUser("ada@example.com")
+		b := e.connectUser("bob@example.com")
+		e.feed.add(3)
+		eng := e.engineWith(func(o *ingest.EngineOptions) { o.Workers = 1 })
+		// Spotify counts its rolling window per app: after one 429 the
+		// other connection is not even asked.
+		e.fake.FailNextAPI(1, platformtest.Fail429)
+		res, err := eng.RunDue(ctx)
+		storetest.Must(t, err)
+		if res.RateLimited != 2 || len(e.feed.served()) != 0 {
+			t.Fatalf("run %+v, %d requests after the 429", res, len(e.feed.served()))
+		}
+		want := start.Add(platformtest.RetryAfterSeconds * time.Second)
+		for _, c := range []*store.Connection{a, b} {
+			if got := e.reload(c.ID).NextSyncAt; !got.Equal(want) {
+				t.Fatalf("next sync %v, want %v", got, want)
+			}
+		}
+		e.clock.Advance(platformtest.RetryAfterSeconds * time.Second)
+		res, err = eng.RunDue(ctx)
+		storetest.Must(t, err)
+		if res.Synced != 2 {
+			t.Fatalf("after the wait: %+v", res)
+		}
+	})
+}

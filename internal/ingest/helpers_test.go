@@ -113,17 +113,26 @@ func (e *env) reload(id string) *store.Connection {
 // engine builds a polling engine over e with the given streams (default:
 // the saved-tracks feed) and no rate limit.
 func (e *env) engine(streams ...platform.Stream) *ingest.Engine {
+	return e.engineWith(nil, streams...)
+}
+
+// engineWith is engine with options adjusted by opt.
+func (e *env) engineWith(opt func(*ingest.EngineOptions), streams ...platform.Stream) *ingest.Engine {
 	if len(streams) == 0 {
 		streams = []platform.Stream{e.feed.stream()}
 	}
-	return ingest.NewEngine(e.db, e.m, ingest.EngineOptions{
+	o := ingest.EngineOptions{
 		Providers:  map[platform.ID]platform.Provider{platform.Spotify: e.fake.Provider()},
 		Streams:    func(platform.Provider) []platform.Stream { return streams },
 		RateLimits: map[platform.ID]rate.Limit{platform.Spotify: rate.Inf},
 		Bus:        e.bus,
 		Clock:      e.clock,
 		Logger:     slog.New(slog.DiscardHandler),
-	})
+	}
+	if opt != nil {
+		opt(&o)
+	}
+	return ingest.NewEngine(e.db, e.m, o)
 }
 
 // savedTracks serves GET /v1/me/tracks?limit&offset, the Web API's "Get
