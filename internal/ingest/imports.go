@@ -200,8 +200,10 @@ func (w *fileWriter) loop(ctx context.Context) {
 	}
 }
 
-// write queues recs (which the importer reuses after it returns); an
-// earlier batch's failure is returned here, aborting the import.
+// write queues recs; an earlier batch's failure is returned here, aborting
+// the import. The importer reuses the recs slice after write returns, so
+// the records are copied; their strings and payloads are fresh per record
+// and are not.
 func (w *fileWriter) write(recs []importer.Record) error {
 	w.mu.Lock()
 	err := w.err
