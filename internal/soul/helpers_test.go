@@ -39,7 +39,16 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func newEnv(t testing.TB, db *store.DB, model llm.Model) *env {
 	t.Helper()
-	clock := clockwork.NewFakeClockAt(t0)
+	return newEnvWith(t, db, model, clockwork.NewFakeClockAt(t0))
+}
+
+func newEnvWithClock(t testing.TB, db *store.DB, clock *clockwork.FakeClock) *env {
+	t.Helper()
+	return newEnvWith(t, db, nil, clock)
+}
+
+func newEnvWith(t testing.TB, db *store.DB, model llm.Model, clock *clockwork.FakeClock) *env {
+	t.Helper()
 	bus := events.NewLocal(quiet())
 	return &env{
 		db: db, clock: clock, bus: bus,

@@ -12,10 +12,6 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
-// pageSize is how many stored rows Load reads at a time: the analyser's
-// input is built row by row, so raw payloads of one page at most are held.
-const pageSize = 1000
-
 // Platforms and data types Load reads, as the importer and the platform
 // streams store them (internal/ingest/importer, internal/platform/sync_*.go).
 const (
@@ -38,33 +34,10 @@ const (
 	dataProfile      = "profile"      // platform.DataLinkedInProfile
 )
 
-// eachRow calls fn for every stored item of userID's platform and dataType,
-// newest first, one page in memory at a time. A payload that does not
-// decode is skipped (counted in skipped), never guessed at.
-func (s *Service) eachRow(ctx context.Context, userID, platform, dataType string, fn func(r *store.PlatformData) error) error {
-	var after *store.Cursor
-	for {
-		rows, err := s.db.ListPlatformData(ctx, userID, platform, dataType, after, pageSize)
-		if err != nil {
-			return err
-		}
-		for i := range rows {
-			if err := fn(&rows[i]); err != nil {
-				return err
-			}
-		}
-		if len(rows) < pageSize {
-			return nil
-		}
-		last := rows[len(rows)-1]
-		after = &store.Cursor{Time: last.OccurredAt, ID: last.ID}
-	}
-}
-
 // decoded unmarshals a row's payload into v; false (and a skip) when it
 // does not parse.
-func decoded(r *store.PlatformData, v any, skipped *int) bool {
-	if err := json.Unmarshal([]byte(r.Payload), v); err != nil {
+func decoded(r store.DataRow, v any, skipped *int) bool {
+	if err := json.Unmarshal(r.Payload, v); err != nil {
 		*skipped++
 		return false
 	}
@@ -72,8 +45,9 @@ func decoded(r *store.PlatformData, v any, skipped *int) bool {
 }
 
 // Load reads everything stored of userID (platform data and observer
-// events) into the analyser's input. Rows are streamed in pages of
-// pageSize; the input itself holds one small struct per item.
+// events) into the analyser's input. Rows are streamed, one query per data
+// type, oldest first: only the row being decoded is held besides the input,
+// which keeps one small struct per item.
 //
 // Payload shapes (source of each: importer for exports, platform streams
 // for API items):
@@ -95,32 +69,29 @@ func decoded(r *store.PlatformData, v any, skipped *int) bool {
 func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, error) {
 	var in analysis.Input
 	skipped := 0
-	load := func(platform, dataType string, fn func(r *store.PlatformData) error) error {
-		if err := s.eachRow(ctx, userID, platform, dataType, fn); err != nil {
+	load := func(platform, dataType string, fn func(r store.DataRow) error) error {
+		if err := s.db.EachPlatformData(ctx, userID, platform, dataType, fn); err != nil {
 			return fmt.Errorf("soul: load %s %s: %w", platform, dataType, err)
 		}
 		return nil
 	}
 
 	// Genres first, so plays can take them as they are read. Rows come
-	// newest first: the latest snapshot naming an artist wins.
+	// oldest first: the latest snapshot naming an artist wins.
 	genres := map[string][]string{}
-	if err := load(platformSpotify, dataTopArtist, func(r *store.PlatformData) error {
+	if err := load(platformSpotify, dataTopArtist, func(r store.DataRow) error {
 		var p struct {
 			Name   string   `json:"name"`
 			Genres []string `json:"genres"`
 		}
 		if decoded(r, &p, &skipped) && p.Name != "" && len(p.Genres) > 0 {
-			k := strings.ToLower(strings.TrimSpace(p.Name))
-			if _, ok := genres[k]; !ok {
-				genres[k] = p.Genres
-			}
+			genres[strings.ToLower(strings.TrimSpace(p.Name))] = p.Genres
 		}
 		return nil
 	}); err != nil {
 		return in, err
 	}
-	if err := load(platformSpotify, dataPlay, func(r *store.PlatformData) error {
+	if err := load(platformSpotify, dataPlay, func(r store.DataRow) error {
 		var p struct {
 			Track      string   `json:"track"`
 			Artist     string   `json:"artist"`
@@ -150,7 +121,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 		return in, err
 	}
 
-	if err := load(platformYouTube, dataLikedVideo, func(r *store.PlatformData) error {
+	if err := load(platformYouTube, dataLikedVideo, func(r store.DataRow) error {
 		var p struct {
 			Title        string `json:"title"`
 			ChannelTitle string `json:"channel_title"`
@@ -164,7 +135,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 	}); err != nil {
 		return in, err
 	}
-	if err := load(platformYouTube, dataWatch, func(r *store.PlatformData) error {
+	if err := load(platformYouTube, dataWatch, func(r store.DataRow) error {
 		var p struct {
 			Title   string `json:"title"`
 			Channel string `json:"channel"`
@@ -178,7 +149,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 	}
 
 	repoLang := map[string]string{}
-	if err := load(platformGitHub, dataRepo, func(r *store.PlatformData) error {
+	if err := load(platformGitHub, dataRepo, func(r store.DataRow) error {
 		var p struct {
 			FullName  string         `json:"full_name"`
 			Language  string         `json:"language"`
@@ -193,7 +164,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 	}); err != nil {
 		return in, err
 	}
-	if err := load(platformGitHub, dataEvent, func(r *store.PlatformData) error {
+	if err := load(platformGitHub, dataEvent, func(r store.DataRow) error {
 		var p struct {
 			Type string `json:"type"`
 			Repo string `json:"repo"`
@@ -206,7 +177,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 		return in, err
 	}
 
-	if err := load(platformDiscord, dataGuild, func(r *store.PlatformData) error {
+	if err := load(platformDiscord, dataGuild, func(r store.DataRow) error {
 		var p struct {
 			Name  string `json:"name"`
 			Owner bool   `json:"owner"`
@@ -218,7 +189,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 	}); err != nil {
 		return in, err
 	}
-	if err := load(platformGmail, dataMessage, func(r *store.PlatformData) error {
+	if err := load(platformGmail, dataMessage, func(r store.DataRow) error {
 		var p struct {
 			LabelIDs []string `json:"label_ids"`
 			From     string   `json:"from"`
@@ -230,10 +201,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 	}); err != nil {
 		return in, err
 	}
-	if err := load(platformLinkedIn, dataProfile, func(r *store.PlatformData) error {
-		if in.LinkedIn != nil {
-			return nil // newest first: the latest profile wins
-		}
+	if err := load(platformLinkedIn, dataProfile, func(r store.DataRow) error {
 		var p struct {
 			Sub           string `json:"sub"`
 			Name          string `json:"name"`
@@ -244,7 +212,7 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 			Email         string `json:"email"`
 			EmailVerified bool   `json:"email_verified"`
 		}
-		if decoded(r, &p, &skipped) && p.Sub != "" {
+		if decoded(r, &p, &skipped) && p.Sub != "" { // oldest first: the latest profile wins
 			in.LinkedIn = &analysis.Profile{Sub: p.Sub, Name: p.Name, GivenName: p.GivenName, FamilyName: p.FamilyName,
 				Picture: p.Picture, Email: p.Email, EmailVerified: p.EmailVerified, Locale: p.Locale}
 		}
@@ -253,25 +221,16 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 		return in, err
 	}
 
-	var after *store.Cursor
-	for {
-		rows, err := s.db.ListObserverEventsAfter(ctx, userID, after, pageSize)
-		if err != nil {
-			return in, fmt.Errorf("soul: load observer events: %w", err)
-		}
-		for _, r := range rows {
-			in.Observer = append(in.Observer, analysis.ObserverEvent{At: r.OccurredAt, Type: r.Type, Domain: r.Domain, Data: observerData(r.Data)})
-		}
-		if len(rows) < pageSize {
-			break
-		}
-		last := rows[len(rows)-1]
-		after = &store.Cursor{Time: last.OccurredAt, ID: last.ID}
+	if err := s.db.EachObserverEvent(ctx, userID, func(r store.EventRow) error {
+		in.Observer = append(in.Observer, analysis.ObserverEvent{At: r.OccurredAt, Type: r.Type, Domain: r.Domain, Data: observerData(r.Data)})
+		return nil
+	}); err != nil {
+		return in, fmt.Errorf("soul: load observer events: %w", err)
 	}
 	if skipped > 0 {
 		s.log.Warn("soul: skipped unreadable payloads", slog.Int("skipped", skipped))
 	}
-	// Rows came newest first per data type; the analyser reads time series
+	// Videos come from two data types; the analyser reads time series
 	// oldest first.
 	slices.SortStableFunc(in.Plays, func(a, b analysis.Play) int { return a.At.Compare(b.At) })
 	slices.SortStableFunc(in.Videos, func(a, b analysis.Video) int { return a.At.Compare(b.At) })
@@ -282,12 +241,12 @@ func (s *Service) Load(ctx context.Context, userID string) (analysis.Input, erro
 
 // observerData keeps the numeric fields of a stored event's data; the
 // extension's scroll speed field is renamed to the analyser's.
-func observerData(raw string) map[string]float64 {
-	if raw == "" || raw == "{}" {
+func observerData(raw []byte) map[string]float64 {
+	if len(raw) == 0 || string(raw) == "{}" {
 		return nil
 	}
 	var m map[string]any
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil
 	}
 	out := make(map[string]float64, len(m))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -325,6 +326,79 @@ func (db *DB) UsersDueForAnalysis(ctx context.Context, limit int) ([]string, err
 		return nil, fmt.Errorf("store: users due for analysis: %w", err)
 	}
 	return ids, nil
+}
+
+// DataRow is the part of a stored platform item analysis reads.
+type DataRow struct {
+	OccurredAt time.Time
+	Payload    []byte // valid only during the callback
+}
+
+// EachPlatformData calls fn for every item of userID's platform and
+// dataType, oldest first, as one streamed query: only the row being read
+// is in memory, whatever the number of items. fn must not keep Payload.
+func (db *DB) EachPlatformData(ctx context.Context, userID, platform, dataType string, fn func(DataRow) error) error {
+	rows, err := db.NewSelect().Model((*PlatformData)(nil)).
+		Column("occurred_at", "payload").
+		Where("user_id = ? AND platform = ? AND data_type = ?", userID, platform, dataType).
+		OrderExpr("occurred_at ASC").
+		Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("store: read platform data: %w", err)
+	}
+	defer rows.Close()
+	var r DataRow
+	for rows.Next() {
+		var payload sql.RawBytes
+		if err := rows.Scan(&r.OccurredAt, &payload); err != nil {
+			return fmt.Errorf("store: read platform data: %w", err)
+		}
+		r.Payload = payload
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read platform data: %w", err)
+	}
+	return nil
+}
+
+// EventRow is the part of a stored observer event analysis reads.
+type EventRow struct {
+	OccurredAt time.Time
+	Type       string
+	Domain     string
+	Data       []byte // valid only during the callback
+}
+
+// EachObserverEvent calls fn for every stored observer event of userID,
+// oldest first, as one streamed query. fn must not keep Data.
+func (db *DB) EachObserverEvent(ctx context.Context, userID string, fn func(EventRow) error) error {
+	rows, err := db.NewSelect().Model((*ObserverEvent)(nil)).
+		Column("occurred_at", "type", "domain", "data").
+		Where("user_id = ?", userID).
+		OrderExpr("occurred_at ASC").
+		Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("store: read observer events: %w", err)
+	}
+	defer rows.Close()
+	var r EventRow
+	for rows.Next() {
+		var data sql.RawBytes
+		if err := rows.Scan(&r.OccurredAt, &r.Type, &r.Domain, &data); err != nil {
+			return fmt.Errorf("store: read observer events: %w", err)
+		}
+		r.Data = data
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read observer events: %w", err)
+	}
+	return nil
 }
 
 // ListObserverEventsAfter returns up to limit of userID's events after the
