@@ -12,6 +12,7 @@ import (
 
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/store"
@@ -108,6 +109,16 @@ func (a *App) runPlatformPolling(ctx context.Context) (scheduler.Result, error) 
 // runPolling is one run of the polling engine over every due connection.
 func (a *App) runPolling(ctx context.Context) (scheduler.Result, error) {
 	res, err := a.Sync.RunDue(ctx)
+	// result_data keeps the counts and the connections that did not sync
+	// cleanly (at most 200): a run over thousands of connections would
+	// otherwise store a large document every 30 minutes.
+	var notable []ingest.ConnectionResult
+	for _, c := range res.PerConnection {
+		if c.Outcome != ingest.OutcomeSynced && len(notable) < 200 {
+			notable = append(notable, c)
+		}
+	}
+	res.PerConnection = notable
 	return scheduler.Result{PlatformsPolled: res.Connections, Data: res}, err
 }
 
