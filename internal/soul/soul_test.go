@@ -9,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/analysis/llm/llmtest"
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/soul"
 	"github.com/twinme/twinme/internal/store"
@@ -489,6 +492,61 @@ func TestInsightsPaging(t *testing.T) {
 		}
 		if _, err := e.soul.Insights(ctx, id, "secret", nil, ""); apperr.CodeOf(err) != apperr.BadUserInput {
 			t.Fatalf("unknown cluster: %v", err)
+		}
+	})
+}
+
+// An import publishes AnalysisNeeded through the tapped bus; one debounced
+// analysis follows and a subscriber receives the new insights.
+func TestImportTriggersOneDebouncedAnalysis(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		clock := clockwork.NewFakeClockAt(t0)
+		bus := events.NewLocal(quiet())
+		svc := soul.New(db, soul.Options{Clock: clock, Logger: quiet(), Bus: bus})
+		e := &env{db: db, clock: clock, bus: bus, soul: svc,
+			ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet(), Bus: soul.TapBus(bus, svc)})}
+		id := e.user(t, "ada@example.com")
+		added := bus.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: id})
+		updated := bus.Subscribe(ctx, events.Filter{Topic: events.SoulSignatureUpdated, UserID: id})
+		runCtx, stop := context.WithCancel(ctx)
+		wait := svc.Start(runCtx)
+		defer func() { stop(); wait() }()
+
+		e.importPlays(t, id, 80, 0)
+		e.importPlays(t, id, 40, 80) // a second file in the same burst
+		if svc.Waiting() != 1 {
+			t.Fatalf("%d users waiting after two imports, want 1", svc.Waiting())
+		}
+		storetest.Must(t, clock.BlockUntilContext(ctx, 1))
+		clock.Advance(soul.DefaultDebounce)
+		select {
+		case ev := <-updated:
+			if ev.UserID != id {
+				t.Fatalf("signature event for %s", ev.UserID)
+			}
+		case <-ctx.Done():
+			t.Fatal("no analysis after the debounce window")
+		}
+		var got []string
+		for len(got) == 0 || len(added) > 0 {
+			select {
+			case ev := <-added:
+				var p soul.InsightAddedPayload
+				storetest.Must(t, json.Unmarshal(ev.Payload, &p))
+				got = append(got, p.Key)
+			case <-ctx.Done():
+				t.Fatal("no insightAdded event")
+			}
+		}
+		if !slices.ContainsFunc(got, func(k string) bool { return strings.HasPrefix(k, "music.") }) {
+			t.Fatalf("insights added %v, want music insights from the imported plays", got)
+		}
+		all, err := db.AllInsights(ctx, id)
+		storetest.Must(t, err)
+		if len(all) != len(got) {
+			t.Fatalf("%d insights stored, %d announced", len(all), len(got))
 		}
 	})
 }

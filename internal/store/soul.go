@@ -401,25 +401,6 @@ func (db *DB) EachObserverEvent(ctx context.Context, userID string, fn func(Even
 	return nil
 }
 
-// ListObserverEventsAfter returns up to limit of userID's events after the
-// keyset cursor, oldest first ((occurred_at, id) ascending), for reading
-// every event in pages.
-func (db *DB) ListObserverEventsAfter(ctx context.Context, userID string, after *Cursor, limit int) ([]ObserverEvent, error) {
-	var out []ObserverEvent
-	q := db.NewSelect().Model(&out).
-		Column("id", "type", "occurred_at", "domain", "data").
-		Where("user_id = ?", userID).
-		OrderExpr("occurred_at ASC, id ASC").Limit(int64(limit))
-	if after != nil {
-		t := UTC(after.Time)
-		q = q.Where("(occurred_at > ? OR (occurred_at = ? AND id > ?))", t, t, after.ID)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: list observer events: %w", err)
-	}
-	return out, nil
-}
-
 // PrivacySetting is one stored slider. Audience "" is the cluster's own
 // level; any other audience overrides it for that audience.
 type PrivacySetting struct {
