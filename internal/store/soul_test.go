@@ -305,3 +305,43 @@ func TestSoulSignatureAndDueUsers(t *testing.T) {
 		}
 	})
 }
+
+func TestEachPlatformDataAndObserverEventStreamOldestFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		other := newUser(t, db, "bob@example.com")
+		var items []store.PlatformItem
+		for i := range 5 {
+			at := t0.Add(-time.Duration(i) * time.Hour) // stored newest first
+			items = append(items, store.PlatformItem{DataType: "play", ExternalID: fmt.Sprint(i), OccurredAt: at, Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+		}
+		items = append(items, store.PlatformItem{DataType: "top_artist", ExternalID: "x", OccurredAt: t0, Payload: []byte(`{"n":99}`)})
+		_, err := store.UpsertPlatformData(ctx, db.DB, u.ID, "spotify", items, t0)
+		storetest.Must(t, err)
+		_, err = store.UpsertPlatformData(ctx, db.DB, other.ID, "spotify", items[:1], t0)
+		storetest.Must(t, err)
+		var got []string
+		storetest.Must(t, db.EachPlatformData(ctx, u.ID, "spotify", "play", func(r store.DataRow) error {
+			got = append(got, r.OccurredAt.UTC().Format("15")+string(r.Payload))
+			return nil
+		}))
+		if fmt.Sprint(got) != `[08{"n":4} 09{"n":3} 10{"n":2} 11{"n":1} 12{"n":0}]` {
+			t.Fatalf("streamed %v", got)
+		}
+
+		_, err = db.InsertObserverEvents(ctx, u.ID, []store.NewObserverEvent{
+			{ClientEventID: "b", Type: "scroll", OccurredAt: t0, Domain: "b.example", Data: []byte(`{"depth_pct":50}`)},
+			{ClientEventID: "a", Type: "typing", OccurredAt: t0.Add(-time.Minute), Domain: "a.example"},
+		}, t0)
+		storetest.Must(t, err)
+		got = nil
+		storetest.Must(t, db.EachObserverEvent(ctx, u.ID, func(r store.EventRow) error {
+			got = append(got, r.Type+"@"+r.Domain+string(r.Data))
+			return nil
+		}))
+		if fmt.Sprint(got) != `[typing@a.example{} scroll@b.example{"depth_pct":50}]` {
+			t.Fatalf("streamed %v", got)
+		}
+	})
+}
