@@ -25,6 +25,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/demo"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/secret"
@@ -54,6 +55,7 @@ Usage:
   twinme users create --email E [--name N] [--admin]
                                                  create a user and print an API token once
   twinme import --user EMAIL --platform P FILE…   import data exports (JSON files or zip archives) for a user
+  twinme demo [--email E]                        create a demo user with a year of synthetic activity, analyse it, print a token
   twinme cron run <job>                          run one scheduled job once and print its execution as JSON
   twinme cron list                               list the jobs and their schedules
   twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdCron(ctx, args[1:], stdout, stderr, getenv)
 	case "import":
 		return cmdImport(ctx, args[1:], stdout, stderr, getenv)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
@@ -424,4 +428,32 @@ func progressBar(w io.Writer) func(importer.Progress) {
 		filled := pct * width / 100
 		fmt.Fprintf(w, "\r[%s%s] %3d%% %d records  %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), pct, p.Records, p.File)
 	}
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("demo", "twinme demo [--email E]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	email := fs.String("email", demo.DefaultEmail, "email of the demo user (created, or reused)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	fmt.Fprintln(stderr, "seeding a year of synthetic Spotify, YouTube, GitHub, Gmail, Discord, LinkedIn and browsing activity…")
+	res, err := demo.SeedUser(ctx, demo.Deps{DB: a.DB, Auth: a.Auth, Ingest: a.Ingest, Soul: a.Soul, Clock: a.Clock, Logger: a.Log}, *email)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo user %s: %d platform items and %d browser events stored, %d insights, in %s\n",
+		*email, res.Stored, res.Observer, res.Run.InsightsStored, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "API token (shown once):\n%s\n\nTry it (with `twinme serve` running):\n", res.Token)
+	fmt.Fprintf(stdout, "  curl -s %s/graphql -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ soulSignature { traits { name score confidence } summaries { cluster text } } }\"}'\n", cfg.PublicURL, res.Token)
+	return nil
 }

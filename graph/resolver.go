@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/jonboulle/clockwork"
@@ -14,8 +15,11 @@ import (
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/scheduler"
+	"github.com/twinme/twinme/internal/soul"
 	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/twin"
 )
 
 // Resolver holds every dependency of the resolvers; main wires it.
@@ -31,6 +35,12 @@ type Resolver struct {
 	Jobs     *scheduler.Scheduler
 	Ingest   *ingest.Service
 	Sync     *ingest.Engine
+	Soul     *soul.Service
+	Twin     *twin.Service
+	// AILimit bounds AI operations (analysis, twin chat) per user.
+	AILimit *ratelimit.Limiter
+	// DeleteAccount erases the viewer and everything held of them.
+	DeleteAccount func(ctx context.Context, v *auth.Viewer) error
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
@@ -47,6 +57,16 @@ func (r *Resolver) CronExecution() generated.CronExecutionResolver {
 }
 func (r *Resolver) ConnectionHealth() generated.ConnectionHealthResolver {
 	return &connectionHealthResolver{r}
+}
+func (r *Resolver) Insight() generated.InsightResolver { return &insightResolver{r} }
+func (r *Resolver) ShareLink() generated.ShareLinkResolver {
+	return &shareLinkResolver{r}
+}
+func (r *Resolver) TwinConversation() generated.TwinConversationResolver {
+	return &twinConversationResolver{r}
+}
+func (r *Resolver) TwinMessage() generated.TwinMessageResolver {
+	return &twinMessageResolver{r}
 }
 func (r *Resolver) Subscription() generated.SubscriptionResolver {
 	return &subscriptionResolver{r}

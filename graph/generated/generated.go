@@ -5,6 +5,7 @@ package generated
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -33,9 +34,13 @@ type ResolverRoot interface {
 	Connection() ConnectionResolver
 	ConnectionHealth() ConnectionHealthResolver
 	CronExecution() CronExecutionResolver
+	Insight() InsightResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ShareLink() ShareLinkResolver
 	Subscription() SubscriptionResolver
+	TwinConversation() TwinConversationResolver
+	TwinMessage() TwinMessageResolver
 	User() UserResolver
 }
 
@@ -43,6 +48,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AnalysisRun struct {
+		AnalyzedAt     func(childComplexity int) int
+		InsightsStored func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		CreatedAt  func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
@@ -51,6 +61,22 @@ type ComplexityRoot struct {
 		Name       func(childComplexity int) int
 		RevokedAt  func(childComplexity int) int
 		Scopes     func(childComplexity int) int
+	}
+
+	AudienceLevel struct {
+		Audience func(childComplexity int) int
+		Level    func(childComplexity int) int
+	}
+
+	ClusterCompleteness struct {
+		Cluster      func(childComplexity int) int
+		Completeness func(childComplexity int) int
+		Missing      func(childComplexity int) int
+	}
+
+	ClusterSummary struct {
+		Cluster func(childComplexity int) int
+		Text    func(childComplexity int) int
 	}
 
 	Connection struct {
@@ -74,6 +100,11 @@ type ComplexityRoot struct {
 	CreatedApiToken struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
+	}
+
+	CreatedShareLink struct {
+		ShareLink func(childComplexity int) int
+		Token     func(childComplexity int) int
 	}
 
 	CronExecution struct {
@@ -112,6 +143,12 @@ type ComplexityRoot struct {
 		SuccessRate24h      func(childComplexity int) int
 	}
 
+	Evidence struct {
+		Label  func(childComplexity int) int
+		Value  func(childComplexity int) int
+		Weight func(childComplexity int) int
+	}
+
 	ImportFileResult struct {
 		Duplicate  func(childComplexity int) int
 		Error      func(childComplexity int) int
@@ -138,17 +175,67 @@ type ComplexityRoot struct {
 		Skipped   func(childComplexity int) int
 	}
 
+	Insight struct {
+		Body        func(childComplexity int) int
+		Cluster     func(childComplexity int) int
+		Confidence  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Evidence    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Sensitivity func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Subcluster  func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	InsightConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InsightEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InsightNode struct {
+		Body        func(childComplexity int) int
+		Cluster     func(childComplexity int) int
+		Confidence  func(childComplexity int) int
+		Evidence    func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Sensitivity func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Subcluster  func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	LifeClusterInfo struct {
+		Cluster     func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Overrides   func(childComplexity int) int
+		Subclusters func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
+		CreateShareLink        func(childComplexity int, audience model.Audience) int
+		DeleteMyAccount        func(childComplexity int, confirm string) int
 		Disconnect             func(childComplexity int, platform model.Platform, deleteData *bool) int
 		ImportData             func(childComplexity int, platform model.Platform, file graphql.Upload) int
 		Logout                 func(childComplexity int) int
 		RecordObserverEvents   func(childComplexity int, events []model.ObserverEventInput) int
 		RefreshConnectionToken func(childComplexity int, id string) int
+		RequestAnalysis        func(childComplexity int) int
 		RevokeAPIToken         func(childComplexity int, id string) int
+		RevokeShareLink        func(childComplexity int, id string) int
 		RunCronJob             func(childComplexity int, name string) int
+		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
+		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
+		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
 		SyncNow                func(childComplexity int, platform model.Platform) int
 		UpdateProfile          func(childComplexity int, input model.UpdateProfileInput) int
 	}
@@ -198,16 +285,27 @@ type ComplexityRoot struct {
 		Scopes     func(childComplexity int) int
 	}
 
+	PrivacySettings struct {
+		Clusters func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens        func(childComplexity int) int
 		ConnectionHealth func(childComplexity int) int
 		Connections      func(childComplexity int) int
 		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
 		CronJobs         func(childComplexity int) int
+		Insights         func(childComplexity int, cluster *model.LifeCluster, first *int, after *string) int
+		LifeClusters     func(childComplexity int) int
 		Me               func(childComplexity int) int
 		Observation      func(childComplexity int) int
 		PlatformData     func(childComplexity int, platform model.Platform, dataType *string, first *int, after *string) int
 		Platforms        func(childComplexity int) int
+		Privacy          func(childComplexity int) int
+		ShareLinks       func(childComplexity int) int
+		SharedTwin       func(childComplexity int, token string) int
+		SoulSignature    func(childComplexity int, audience *model.Audience) int
+		TwinConversation func(childComplexity int, id string, shareToken *string) int
 		Users            func(childComplexity int, first *int, after *string, search *string) int
 	}
 
@@ -216,15 +314,46 @@ type ComplexityRoot struct {
 		Rejected func(childComplexity int) int
 	}
 
+	SendTwinMessagePayload struct {
+		Message func(childComplexity int) int
+		Reply   func(childComplexity int) int
+	}
+
+	ShareLink struct {
+		Audience   func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+	}
+
+	SoulSignature struct {
+		Analyzed     func(childComplexity int) int
+		AnalyzedAt   func(childComplexity int) int
+		Audience     func(childComplexity int) int
+		Completeness func(childComplexity int) int
+		Insights     func(childComplexity int) int
+		Missing      func(childComplexity int) int
+		Summaries    func(childComplexity int) int
+		Traits       func(childComplexity int) int
+	}
+
 	StartConnectionPayload struct {
 		AuthorizeURL func(childComplexity int) int
 		ExpiresAt    func(childComplexity int) int
 	}
 
+	Subcluster struct {
+		Slug func(childComplexity int) int
+	}
+
 	Subscription struct {
 		ConnectionUpdated      func(childComplexity int) int
 		CronExecutionCompleted func(childComplexity int, job *string) int
+		InsightAdded           func(childComplexity int) int
+		SoulSignatureUpdated   func(childComplexity int) int
 		SyncProgress           func(childComplexity int, platform *model.Platform) int
+		TwinReply              func(childComplexity int, conversationID string, shareToken *string) int
 	}
 
 	SyncProgress struct {
@@ -251,6 +380,38 @@ type ComplexityRoot struct {
 		Fetched func(childComplexity int) int
 		Name    func(childComplexity int) int
 		Pages   func(childComplexity int) int
+	}
+
+	Trait struct {
+		Confidence func(childComplexity int) int
+		Evidence   func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
+	TwinConversation struct {
+		Audience  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Messages  func(childComplexity int, first *int, after *string) int
+	}
+
+	TwinMessage struct {
+		Completed func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Error     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Role      func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
+	TwinReplyChunk struct {
+		Done      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		MessageID func(childComplexity int) int
+		Seq       func(childComplexity int) int
+		Text      func(childComplexity int) int
 	}
 
 	User struct {
@@ -299,6 +460,14 @@ type CronExecutionResolver interface {
 
 	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
 }
+type InsightResolver interface {
+	Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error)
+	Subcluster(ctx context.Context, obj *store.Insight) (*string, error)
+
+	Evidence(ctx context.Context, obj *store.Insight) ([]model.Evidence, error)
+
+	Source(ctx context.Context, obj *store.Insight) (model.InsightSource, error)
+}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
@@ -310,6 +479,13 @@ type MutationResolver interface {
 	ImportData(ctx context.Context, platform model.Platform, file graphql.Upload) (*model.ImportResult, error)
 	RecordObserverEvents(ctx context.Context, events []model.ObserverEventInput) (*model.RecordObserverEventsResult, error)
 	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error)
+	SetClusterPrivacy(ctx context.Context, cluster model.LifeCluster, level int, audience *model.Audience) (*model.PrivacySettings, error)
+	RequestAnalysis(ctx context.Context) (*model.AnalysisRun, error)
+	CreateShareLink(ctx context.Context, audience model.Audience) (*model.CreatedShareLink, error)
+	RevokeShareLink(ctx context.Context, id string) (*store.ShareLink, error)
+	StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error)
+	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
+	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
 }
@@ -321,14 +497,39 @@ type QueryResolver interface {
 	Connections(ctx context.Context) ([]store.Connection, error)
 	PlatformData(ctx context.Context, platform model.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error)
 	Observation(ctx context.Context) (*store.ObserverSettings, error)
+	LifeClusters(ctx context.Context) ([]model.LifeClusterInfo, error)
+	Privacy(ctx context.Context) (*model.PrivacySettings, error)
+	SoulSignature(ctx context.Context, audience *model.Audience) (*model.SoulSignature, error)
+	Insights(ctx context.Context, cluster *model.LifeCluster, first *int, after *string) (*model.InsightConnection, error)
+	ShareLinks(ctx context.Context) ([]store.ShareLink, error)
+	TwinConversation(ctx context.Context, id string, shareToken *string) (*store.TwinConversation, error)
+	SharedTwin(ctx context.Context, token string) (*model.SoulSignature, error)
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
 	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
 	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
 }
+type ShareLinkResolver interface {
+	Audience(ctx context.Context, obj *store.ShareLink) (model.Audience, error)
+}
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
+	InsightAdded(ctx context.Context) (<-chan *store.Insight, error)
+	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
+	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
 	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
 	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *store.CronExecution, error)
+}
+type TwinConversationResolver interface {
+	Audience(ctx context.Context, obj *store.TwinConversation) (*model.Audience, error)
+
+	Messages(ctx context.Context, obj *store.TwinConversation, first *int, after *string) ([]store.TwinMessage, error)
+}
+type TwinMessageResolver interface {
+	Role(ctx context.Context, obj *store.TwinMessage) (model.TwinRole, error)
+
+	Source(ctx context.Context, obj *store.TwinMessage) (*string, error)
+
+	Error(ctx context.Context, obj *store.TwinMessage) (*string, error)
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *store.User) (model.Role, error)
@@ -351,6 +552,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AnalysisRun.analyzedAt":
+		if e.ComplexityRoot.AnalysisRun.AnalyzedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRun.AnalyzedAt(childComplexity), true
+	case "AnalysisRun.insightsStored":
+		if e.ComplexityRoot.AnalysisRun.InsightsStored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRun.InsightsStored(childComplexity), true
 
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
@@ -394,6 +608,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiToken.Scopes(childComplexity), true
+
+	case "AudienceLevel.audience":
+		if e.ComplexityRoot.AudienceLevel.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceLevel.Audience(childComplexity), true
+	case "AudienceLevel.level":
+		if e.ComplexityRoot.AudienceLevel.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceLevel.Level(childComplexity), true
+
+	case "ClusterCompleteness.cluster":
+		if e.ComplexityRoot.ClusterCompleteness.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterCompleteness.Cluster(childComplexity), true
+	case "ClusterCompleteness.completeness":
+		if e.ComplexityRoot.ClusterCompleteness.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterCompleteness.Completeness(childComplexity), true
+	case "ClusterCompleteness.missing":
+		if e.ComplexityRoot.ClusterCompleteness.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterCompleteness.Missing(childComplexity), true
+
+	case "ClusterSummary.cluster":
+		if e.ComplexityRoot.ClusterSummary.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterSummary.Cluster(childComplexity), true
+	case "ClusterSummary.text":
+		if e.ComplexityRoot.ClusterSummary.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterSummary.Text(childComplexity), true
 
 	case "Connection.accountName":
 		if e.ComplexityRoot.Connection.AccountName == nil {
@@ -481,6 +740,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedApiToken.Token(childComplexity), true
+
+	case "CreatedShareLink.shareLink":
+		if e.ComplexityRoot.CreatedShareLink.ShareLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedShareLink.ShareLink(childComplexity), true
+	case "CreatedShareLink.token":
+		if e.ComplexityRoot.CreatedShareLink.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedShareLink.Token(childComplexity), true
 
 	case "CronExecution.errorMessage":
 		if e.ComplexityRoot.CronExecution.ErrorMessage == nil {
@@ -630,6 +902,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CronJob.SuccessRate24h(childComplexity), true
 
+	case "Evidence.label":
+		if e.ComplexityRoot.Evidence.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Label(childComplexity), true
+	case "Evidence.value":
+		if e.ComplexityRoot.Evidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Value(childComplexity), true
+	case "Evidence.weight":
+		if e.ComplexityRoot.Evidence.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Weight(childComplexity), true
+
 	case "ImportFileResult.duplicate":
 		if e.ComplexityRoot.ImportFileResult.Duplicate == nil {
 			break
@@ -735,6 +1026,179 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportResult.Skipped(childComplexity), true
 
+	case "Insight.body":
+		if e.ComplexityRoot.Insight.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Body(childComplexity), true
+	case "Insight.cluster":
+		if e.ComplexityRoot.Insight.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Cluster(childComplexity), true
+	case "Insight.confidence":
+		if e.ComplexityRoot.Insight.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Confidence(childComplexity), true
+	case "Insight.createdAt":
+		if e.ComplexityRoot.Insight.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.CreatedAt(childComplexity), true
+	case "Insight.evidence":
+		if e.ComplexityRoot.Insight.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Evidence(childComplexity), true
+	case "Insight.id":
+		if e.ComplexityRoot.Insight.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.ID(childComplexity), true
+	case "Insight.key":
+		if e.ComplexityRoot.Insight.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Key(childComplexity), true
+	case "Insight.sensitivity":
+		if e.ComplexityRoot.Insight.Sensitivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Sensitivity(childComplexity), true
+	case "Insight.source":
+		if e.ComplexityRoot.Insight.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Source(childComplexity), true
+	case "Insight.subcluster":
+		if e.ComplexityRoot.Insight.Subcluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Subcluster(childComplexity), true
+	case "Insight.title":
+		if e.ComplexityRoot.Insight.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insight.Title(childComplexity), true
+
+	case "InsightConnection.edges":
+		if e.ComplexityRoot.InsightConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConnection.Edges(childComplexity), true
+	case "InsightConnection.pageInfo":
+		if e.ComplexityRoot.InsightConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightConnection.PageInfo(childComplexity), true
+
+	case "InsightEdge.cursor":
+		if e.ComplexityRoot.InsightEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEdge.Cursor(childComplexity), true
+	case "InsightEdge.node":
+		if e.ComplexityRoot.InsightEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightEdge.Node(childComplexity), true
+
+	case "InsightNode.body":
+		if e.ComplexityRoot.InsightNode.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Body(childComplexity), true
+	case "InsightNode.cluster":
+		if e.ComplexityRoot.InsightNode.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Cluster(childComplexity), true
+	case "InsightNode.confidence":
+		if e.ComplexityRoot.InsightNode.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Confidence(childComplexity), true
+	case "InsightNode.evidence":
+		if e.ComplexityRoot.InsightNode.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Evidence(childComplexity), true
+	case "InsightNode.key":
+		if e.ComplexityRoot.InsightNode.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Key(childComplexity), true
+	case "InsightNode.sensitivity":
+		if e.ComplexityRoot.InsightNode.Sensitivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Sensitivity(childComplexity), true
+	case "InsightNode.source":
+		if e.ComplexityRoot.InsightNode.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Source(childComplexity), true
+	case "InsightNode.subcluster":
+		if e.ComplexityRoot.InsightNode.Subcluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Subcluster(childComplexity), true
+	case "InsightNode.title":
+		if e.ComplexityRoot.InsightNode.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightNode.Title(childComplexity), true
+
+	case "LifeClusterInfo.cluster":
+		if e.ComplexityRoot.LifeClusterInfo.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Cluster(childComplexity), true
+	case "LifeClusterInfo.level":
+		if e.ComplexityRoot.LifeClusterInfo.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Level(childComplexity), true
+	case "LifeClusterInfo.overrides":
+		if e.ComplexityRoot.LifeClusterInfo.Overrides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Overrides(childComplexity), true
+	case "LifeClusterInfo.subclusters":
+		if e.ComplexityRoot.LifeClusterInfo.Subclusters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Subclusters(childComplexity), true
+
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -746,6 +1210,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["scopes"].([]model.Scope), args["expiresAt"].(*time.Time)), true
+	case "Mutation.createShareLink":
+		if e.ComplexityRoot.Mutation.CreateShareLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createShareLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateShareLink(childComplexity, args["audience"].(model.Audience)), true
+	case "Mutation.deleteMyAccount":
+		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMyAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["confirm"].(string)), true
 	case "Mutation.disconnect":
 		if e.ComplexityRoot.Mutation.Disconnect == nil {
 			break
@@ -796,6 +1282,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshConnectionToken(childComplexity, args["id"].(string)), true
+	case "Mutation.requestAnalysis":
+		if e.ComplexityRoot.Mutation.RequestAnalysis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestAnalysis(childComplexity), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -807,6 +1299,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeShareLink":
+		if e.ComplexityRoot.Mutation.RevokeShareLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeShareLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeShareLink(childComplexity, args["id"].(string)), true
 	case "Mutation.runCronJob":
 		if e.ComplexityRoot.Mutation.RunCronJob == nil {
 			break
@@ -818,6 +1321,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunCronJob(childComplexity, args["name"].(string)), true
+	case "Mutation.sendTwinMessage":
+		if e.ComplexityRoot.Mutation.SendTwinMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendTwinMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendTwinMessage(childComplexity, args["conversationId"].(string), args["text"].(string), args["shareToken"].(*string)), true
+	case "Mutation.setClusterPrivacy":
+		if e.ComplexityRoot.Mutation.SetClusterPrivacy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setClusterPrivacy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetClusterPrivacy(childComplexity, args["cluster"].(model.LifeCluster), args["level"].(int), args["audience"].(*model.Audience)), true
 	case "Mutation.setObservation":
 		if e.ComplexityRoot.Mutation.SetObservation == nil {
 			break
@@ -840,6 +1365,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartConnection(childComplexity, args["platform"].(model.Platform)), true
+	case "Mutation.startTwinConversation":
+		if e.ComplexityRoot.Mutation.StartTwinConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startTwinConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartTwinConversation(childComplexity, args["audience"].(*model.Audience), args["shareToken"].(*string)), true
 	case "Mutation.syncNow":
 		if e.ComplexityRoot.Mutation.SyncNow == nil {
 			break
@@ -1014,6 +1550,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlatformInfo.Scopes(childComplexity), true
 
+	case "PrivacySettings.clusters":
+		if e.ComplexityRoot.PrivacySettings.Clusters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.Clusters(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1049,7 +1592,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CronJobs(childComplexity), true
+	case "Query.insights":
+		if e.ComplexityRoot.Query.Insights == nil {
+			break
+		}
 
+		args, err := ec.field_Query_insights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["cluster"].(*model.LifeCluster), args["first"].(*int), args["after"].(*string)), true
+
+	case "Query.lifeClusters":
+		if e.ComplexityRoot.Query.LifeClusters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LifeClusters(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -1079,6 +1639,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Platforms(childComplexity), true
+	case "Query.privacy":
+		if e.ComplexityRoot.Query.Privacy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Privacy(childComplexity), true
+	case "Query.shareLinks":
+		if e.ComplexityRoot.Query.ShareLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ShareLinks(childComplexity), true
+	case "Query.sharedTwin":
+		if e.ComplexityRoot.Query.SharedTwin == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sharedTwin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SharedTwin(childComplexity, args["token"].(string)), true
+	case "Query.soulSignature":
+		if e.ComplexityRoot.Query.SoulSignature == nil {
+			break
+		}
+
+		args, err := ec.field_Query_soulSignature_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SoulSignature(childComplexity, args["audience"].(*model.Audience)), true
+	case "Query.twinConversation":
+		if e.ComplexityRoot.Query.TwinConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_twinConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TwinConversation(childComplexity, args["id"].(string), args["shareToken"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1104,6 +1709,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordObserverEventsResult.Rejected(childComplexity), true
 
+	case "SendTwinMessagePayload.message":
+		if e.ComplexityRoot.SendTwinMessagePayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTwinMessagePayload.Message(childComplexity), true
+	case "SendTwinMessagePayload.reply":
+		if e.ComplexityRoot.SendTwinMessagePayload.Reply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTwinMessagePayload.Reply(childComplexity), true
+
+	case "ShareLink.audience":
+		if e.ComplexityRoot.ShareLink.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareLink.Audience(childComplexity), true
+	case "ShareLink.createdAt":
+		if e.ComplexityRoot.ShareLink.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareLink.CreatedAt(childComplexity), true
+	case "ShareLink.id":
+		if e.ComplexityRoot.ShareLink.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareLink.ID(childComplexity), true
+	case "ShareLink.lastUsedAt":
+		if e.ComplexityRoot.ShareLink.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareLink.LastUsedAt(childComplexity), true
+	case "ShareLink.revokedAt":
+		if e.ComplexityRoot.ShareLink.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareLink.RevokedAt(childComplexity), true
+
+	case "SoulSignature.analyzed":
+		if e.ComplexityRoot.SoulSignature.Analyzed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Analyzed(childComplexity), true
+	case "SoulSignature.analyzedAt":
+		if e.ComplexityRoot.SoulSignature.AnalyzedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.AnalyzedAt(childComplexity), true
+	case "SoulSignature.audience":
+		if e.ComplexityRoot.SoulSignature.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Audience(childComplexity), true
+	case "SoulSignature.completeness":
+		if e.ComplexityRoot.SoulSignature.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Completeness(childComplexity), true
+	case "SoulSignature.insights":
+		if e.ComplexityRoot.SoulSignature.Insights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Insights(childComplexity), true
+	case "SoulSignature.missing":
+		if e.ComplexityRoot.SoulSignature.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Missing(childComplexity), true
+	case "SoulSignature.summaries":
+		if e.ComplexityRoot.SoulSignature.Summaries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Summaries(childComplexity), true
+	case "SoulSignature.traits":
+		if e.ComplexityRoot.SoulSignature.Traits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.Traits(childComplexity), true
+
 	case "StartConnectionPayload.authorizeUrl":
 		if e.ComplexityRoot.StartConnectionPayload.AuthorizeURL == nil {
 			break
@@ -1116,6 +1814,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StartConnectionPayload.ExpiresAt(childComplexity), true
+
+	case "Subcluster.slug":
+		if e.ComplexityRoot.Subcluster.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subcluster.Slug(childComplexity), true
 
 	case "Subscription.connectionUpdated":
 		if e.ComplexityRoot.Subscription.ConnectionUpdated == nil {
@@ -1134,6 +1839,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CronExecutionCompleted(childComplexity, args["job"].(*string)), true
+	case "Subscription.insightAdded":
+		if e.ComplexityRoot.Subscription.InsightAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.InsightAdded(childComplexity), true
+	case "Subscription.soulSignatureUpdated":
+		if e.ComplexityRoot.Subscription.SoulSignatureUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.SoulSignatureUpdated(childComplexity), true
 	case "Subscription.syncProgress":
 		if e.ComplexityRoot.Subscription.SyncProgress == nil {
 			break
@@ -1145,6 +1862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.SyncProgress(childComplexity, args["platform"].(*model.Platform)), true
+	case "Subscription.twinReply":
+		if e.ComplexityRoot.Subscription.TwinReply == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_twinReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TwinReply(childComplexity, args["conversationId"].(string), args["shareToken"].(*string)), true
 
 	case "SyncProgress.done":
 		if e.ComplexityRoot.SyncProgress.Done == nil {
@@ -1250,6 +1978,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncStreamResult.Pages(childComplexity), true
+
+	case "Trait.confidence":
+		if e.ComplexityRoot.Trait.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Confidence(childComplexity), true
+	case "Trait.evidence":
+		if e.ComplexityRoot.Trait.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Evidence(childComplexity), true
+	case "Trait.name":
+		if e.ComplexityRoot.Trait.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Name(childComplexity), true
+	case "Trait.score":
+		if e.ComplexityRoot.Trait.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Score(childComplexity), true
+
+	case "TwinConversation.audience":
+		if e.ComplexityRoot.TwinConversation.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinConversation.Audience(childComplexity), true
+	case "TwinConversation.createdAt":
+		if e.ComplexityRoot.TwinConversation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinConversation.CreatedAt(childComplexity), true
+	case "TwinConversation.id":
+		if e.ComplexityRoot.TwinConversation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinConversation.ID(childComplexity), true
+	case "TwinConversation.messages":
+		if e.ComplexityRoot.TwinConversation.Messages == nil {
+			break
+		}
+
+		args, err := ec.field_TwinConversation_messages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TwinConversation.Messages(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "TwinMessage.completed":
+		if e.ComplexityRoot.TwinMessage.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.Completed(childComplexity), true
+	case "TwinMessage.createdAt":
+		if e.ComplexityRoot.TwinMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.CreatedAt(childComplexity), true
+	case "TwinMessage.error":
+		if e.ComplexityRoot.TwinMessage.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.Error(childComplexity), true
+	case "TwinMessage.id":
+		if e.ComplexityRoot.TwinMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.ID(childComplexity), true
+	case "TwinMessage.role":
+		if e.ComplexityRoot.TwinMessage.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.Role(childComplexity), true
+	case "TwinMessage.source":
+		if e.ComplexityRoot.TwinMessage.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.Source(childComplexity), true
+	case "TwinMessage.text":
+		if e.ComplexityRoot.TwinMessage.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinMessage.Text(childComplexity), true
+
+	case "TwinReplyChunk.done":
+		if e.ComplexityRoot.TwinReplyChunk.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinReplyChunk.Done(childComplexity), true
+	case "TwinReplyChunk.error":
+		if e.ComplexityRoot.TwinReplyChunk.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinReplyChunk.Error(childComplexity), true
+	case "TwinReplyChunk.messageId":
+		if e.ComplexityRoot.TwinReplyChunk.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinReplyChunk.MessageID(childComplexity), true
+	case "TwinReplyChunk.seq":
+		if e.ComplexityRoot.TwinReplyChunk.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinReplyChunk.Seq(childComplexity), true
+	case "TwinReplyChunk.text":
+		if e.ComplexityRoot.TwinReplyChunk.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinReplyChunk.Text(childComplexity), true
 
 	case "User.avatarUrl":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -1678,6 +2535,199 @@ type ObservationSettings {
   fullPaths: Boolean!
 }
 
+# ─── Soul signature, privacy and the twin ────────────────────────────────────
+
+enum LifeCluster {
+  PERSONAL
+  PROFESSIONAL
+  CREATIVE
+}
+
+"Who a view of the twin is for. Each cluster slider can be overridden per audience."
+enum Audience {
+  EVERYONE
+  PROFESSIONAL
+  FRIENDS
+  INTIMATE
+  DATING
+}
+
+type Subcluster {
+  "e.g. musical-identity"
+  slug: String!
+}
+
+type AudienceLevel {
+  audience: Audience!
+  level: Int!
+}
+
+"A life cluster and the viewer's privacy slider for it (0 hides it, 100 shows all)."
+type LifeClusterInfo {
+  cluster: LifeCluster!
+  subclusters: [Subcluster!]!
+  "The cluster's level, used for every audience without an override."
+  level: Int!
+  overrides: [AudienceLevel!]!
+}
+
+type PrivacySettings {
+  clusters: [LifeClusterInfo!]!
+}
+
+type Evidence {
+  label: String!
+  value: String!
+  weight: Float!
+}
+
+enum InsightSource {
+  "A deterministic pattern detector."
+  PATTERN
+  "A narrative written by the language model from revealed insights."
+  LLM
+}
+
+type Insight {
+  id: ID!
+  "Stable across analyses: a changed insight keeps its key."
+  key: String!
+  cluster: LifeCluster!
+  subcluster: String
+  title: String!
+  body: String!
+  "Ranked, strongest first."
+  evidence: [Evidence!]!
+  confidence: Float!
+  "0–100: shown to an audience only when its slider is at least this."
+  sensitivity: Int!
+  source: InsightSource!
+  createdAt: Time!
+}
+
+type InsightEdge {
+  node: Insight!
+  cursor: String!
+}
+
+type InsightConnection {
+  edges: [InsightEdge!]!
+  pageInfo: PageInfo!
+}
+
+"A Big Five estimate with how sure it is and why."
+type Trait {
+  "openness, conscientiousness, extraversion, agreeableness, neuroticism"
+  name: String!
+  score: Float!
+  confidence: Float!
+  evidence: [Evidence!]!
+}
+
+type ClusterSummary {
+  cluster: LifeCluster!
+  text: String!
+}
+
+"How complete one cluster's data is (owner only)."
+type ClusterCompleteness {
+  cluster: LifeCluster!
+  "0–1"
+  completeness: Float!
+  "Sources that would add to it, e.g. 'connect Spotify or import a streaming history'."
+  missing: [String!]!
+}
+
+"A soul signature as the viewer may see it: everything for its owner, what an audience may see for anyone else."
+type SoulSignature {
+  "Null for the owner's own view."
+  audience: Audience
+  "False until the first analysis."
+  analyzed: Boolean!
+  analyzedAt: Time
+  summaries: [ClusterSummary!]!
+  traits: [Trait!]!
+  insights: [InsightNode!]!
+  "Owner only: which data is missing, per cluster."
+  completeness: [ClusterCompleteness!]!
+  "Owner only: sources that would complete the signature."
+  missing: [String!]!
+}
+
+"An insight inside a signature view (revealed to an audience it has no id)."
+type InsightNode {
+  key: String!
+  cluster: LifeCluster!
+  subcluster: String
+  title: String!
+  body: String!
+  evidence: [Evidence!]!
+  confidence: Float!
+  sensitivity: Int!
+  source: InsightSource!
+}
+
+type AnalysisRun {
+  insightsStored: Int!
+  analyzedAt: Time!
+}
+
+"A revocable link that shows the twin to one audience."
+type ShareLink {
+  id: ID!
+  audience: Audience!
+  createdAt: Time!
+  lastUsedAt: Time
+  revokedAt: Time
+}
+
+type CreatedShareLink {
+  "Give this to the audience; it is shown once."
+  token: String!
+  shareLink: ShareLink!
+}
+
+enum TwinRole {
+  USER
+  TWIN
+}
+
+type TwinMessage {
+  id: ID!
+  role: TwinRole!
+  text: String!
+  "llm or local (twin messages)."
+  source: String
+  "False while the twin is still replying."
+  completed: Boolean!
+  "A safe message when the reply failed."
+  error: String
+  createdAt: Time!
+}
+
+type TwinConversation {
+  id: ID!
+  "The audience the twin speaks to (null: the owner, unfiltered)."
+  audience: Audience
+  createdAt: Time!
+  messages(first: Int = 50, after: String): [TwinMessage!]!
+}
+
+type SendTwinMessagePayload {
+  message: TwinMessage!
+  "The twin's reply: completed false until its chunks have streamed (twinReply)."
+  reply: TwinMessage!
+}
+
+"A piece of the twin's reply as it streams."
+type TwinReplyChunk {
+  messageId: ID!
+  seq: Int!
+  text: String!
+  done: Boolean!
+  error: String
+}
+
 # ─── Scheduled jobs (admins) ────────────────────────────────────────────────
 
 "A JSON document."
@@ -1764,6 +2814,21 @@ type Query {
   "The viewer's browser-extension settings."
   observation: ObservationSettings!
 
+  "The life clusters with the viewer's privacy sliders."
+  lifeClusters: [LifeClusterInfo!]!
+  "The viewer's privacy settings."
+  privacy: PrivacySettings!
+  "The viewer's soul signature: everything, or as audience would see it (a preview)."
+  soulSignature(audience: Audience): SoulSignature!
+  "The viewer's insights, newest first."
+  insights(cluster: LifeCluster, first: Int = 20, after: String): InsightConnection!
+  "The viewer's share links."
+  shareLinks: [ShareLink!]!
+  "A conversation with a twin: the viewer's own, or one started through shareToken."
+  twinConversation(id: ID!, shareToken: String): TwinConversation! @public
+  "What a share link's audience may see of a twin. Anyone with the token may ask."
+  sharedTwin(token: String!): SoulSignature! @public
+
   "Every scheduled job with its schedule, last run and health. Admins only."
   cronJobs: [CronJob!]! @admin
   "Runs of scheduled jobs, newest first. Admins only."
@@ -1795,6 +2860,20 @@ type Mutation {
   "Turns the browser extension's observation on or off, and allows full URL paths."
   setObservation(enabled: Boolean!, fullPaths: Boolean): ObservationSettings!
 
+  "Sets a cluster's privacy slider (0–100), for every audience or as an override for one."
+  setClusterPrivacy(cluster: LifeCluster!, level: Int!, audience: Audience): PrivacySettings!
+  "Analyses the viewer's data now."
+  requestAnalysis: AnalysisRun!
+  "Creates a revocable link showing the twin to one audience; the token is shown once."
+  createShareLink(audience: Audience!): CreatedShareLink!
+  revokeShareLink(id: ID!): ShareLink!
+  "Starts a conversation: with the viewer's own twin (optionally as audience would meet it), or through shareToken with someone's shared twin."
+  startTwinConversation(audience: Audience, shareToken: String): TwinConversation! @public
+  "Sends a message (1–4,000 characters); the twin's reply streams through twinReply."
+  sendTwinMessage(conversationId: ID!, text: String!, shareToken: String): SendTwinMessagePayload! @public
+  "Deletes the viewer's account and everything twinme holds of it; confirm with the account's email."
+  deleteMyAccount(confirm: String!): Boolean!
+
   "Refreshes a connection's token now, whoever owns it. Admins only."
   refreshConnectionToken(id: ID!): Connection! @admin
   "Runs a scheduled job now and returns its execution. Admins only."
@@ -1804,6 +2883,12 @@ type Mutation {
 type Subscription {
   "The viewer's connections as their status changes."
   connectionUpdated: Connection!
+  "The viewer's new or changed insights as analyses store them."
+  insightAdded: Insight!
+  "The viewer's signature each time an analysis changes it."
+  soulSignatureUpdated: SoulSignature!
+  "The twin's reply to a conversation, chunk by chunk."
+  twinReply(conversationId: ID!, shareToken: String): TwinReplyChunk! @public
   "Progress of the viewer's syncs (all platforms, or one)."
   syncProgress(platform: Platform): SyncProgress!
   "Each run of a scheduled job (all jobs, or only job) as it finishes. Admins only."
@@ -1816,6 +2901,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AnalysisRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "insightsStored":
+		return ec.fieldContext_AnalysisRun_insightsStored(ctx, field)
+	case "analyzedAt":
+		return ec.fieldContext_AnalysisRun_analyzedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalysisRun", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1835,6 +2930,38 @@ func (ec *executionContext) childFields_ApiToken(ctx context.Context, field grap
 		return ec.fieldContext_ApiToken_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AudienceLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "audience":
+		return ec.fieldContext_AudienceLevel_audience(ctx, field)
+	case "level":
+		return ec.fieldContext_AudienceLevel_level(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudienceLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_ClusterCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cluster":
+		return ec.fieldContext_ClusterCompleteness_cluster(ctx, field)
+	case "completeness":
+		return ec.fieldContext_ClusterCompleteness_completeness(ctx, field)
+	case "missing":
+		return ec.fieldContext_ClusterCompleteness_missing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClusterCompleteness", field.Name)
+}
+
+func (ec *executionContext) childFields_ClusterSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cluster":
+		return ec.fieldContext_ClusterSummary_cluster(ctx, field)
+	case "text":
+		return ec.fieldContext_ClusterSummary_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClusterSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Connection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1881,6 +3008,16 @@ func (ec *executionContext) childFields_CreatedApiToken(ctx context.Context, fie
 		return ec.fieldContext_CreatedApiToken_apiToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedApiToken", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedShareLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreatedShareLink_token(ctx, field)
+	case "shareLink":
+		return ec.fieldContext_CreatedShareLink_shareLink(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedShareLink", field.Name)
 }
 
 func (ec *executionContext) childFields_CronExecution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1955,6 +3092,18 @@ func (ec *executionContext) childFields_CronJob(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type CronJob", field.Name)
 }
 
+func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_Evidence_label(ctx, field)
+	case "value":
+		return ec.fieldContext_Evidence_value(ctx, field)
+	case "weight":
+		return ec.fieldContext_Evidence_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2005,6 +3154,92 @@ func (ec *executionContext) childFields_ImportResult(ctx context.Context, field 
 		return ec.fieldContext_ImportResult_ignored(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportResult", field.Name)
+}
+
+func (ec *executionContext) childFields_Insight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Insight_id(ctx, field)
+	case "key":
+		return ec.fieldContext_Insight_key(ctx, field)
+	case "cluster":
+		return ec.fieldContext_Insight_cluster(ctx, field)
+	case "subcluster":
+		return ec.fieldContext_Insight_subcluster(ctx, field)
+	case "title":
+		return ec.fieldContext_Insight_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Insight_body(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Insight_evidence(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Insight_confidence(ctx, field)
+	case "sensitivity":
+		return ec.fieldContext_Insight_sensitivity(ctx, field)
+	case "source":
+		return ec.fieldContext_Insight_source(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Insight_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Insight", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InsightConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InsightConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InsightEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InsightEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_InsightNode_key(ctx, field)
+	case "cluster":
+		return ec.fieldContext_InsightNode_cluster(ctx, field)
+	case "subcluster":
+		return ec.fieldContext_InsightNode_subcluster(ctx, field)
+	case "title":
+		return ec.fieldContext_InsightNode_title(ctx, field)
+	case "body":
+		return ec.fieldContext_InsightNode_body(ctx, field)
+	case "evidence":
+		return ec.fieldContext_InsightNode_evidence(ctx, field)
+	case "confidence":
+		return ec.fieldContext_InsightNode_confidence(ctx, field)
+	case "sensitivity":
+		return ec.fieldContext_InsightNode_sensitivity(ctx, field)
+	case "source":
+		return ec.fieldContext_InsightNode_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightNode", field.Name)
+}
+
+func (ec *executionContext) childFields_LifeClusterInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cluster":
+		return ec.fieldContext_LifeClusterInfo_cluster(ctx, field)
+	case "subclusters":
+		return ec.fieldContext_LifeClusterInfo_subclusters(ctx, field)
+	case "level":
+		return ec.fieldContext_LifeClusterInfo_level(ctx, field)
+	case "overrides":
+		return ec.fieldContext_LifeClusterInfo_overrides(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LifeClusterInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_ObservationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2097,6 +3332,14 @@ func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PrivacySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clusters":
+		return ec.fieldContext_PrivacySettings_clusters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacySettings", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordObserverEventsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -2107,6 +3350,54 @@ func (ec *executionContext) childFields_RecordObserverEventsResult(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RecordObserverEventsResult", field.Name)
 }
 
+func (ec *executionContext) childFields_SendTwinMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_SendTwinMessagePayload_message(ctx, field)
+	case "reply":
+		return ec.fieldContext_SendTwinMessagePayload_reply(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendTwinMessagePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ShareLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ShareLink_id(ctx, field)
+	case "audience":
+		return ec.fieldContext_ShareLink_audience(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ShareLink_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ShareLink_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ShareLink_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShareLink", field.Name)
+}
+
+func (ec *executionContext) childFields_SoulSignature(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "audience":
+		return ec.fieldContext_SoulSignature_audience(ctx, field)
+	case "analyzed":
+		return ec.fieldContext_SoulSignature_analyzed(ctx, field)
+	case "analyzedAt":
+		return ec.fieldContext_SoulSignature_analyzedAt(ctx, field)
+	case "summaries":
+		return ec.fieldContext_SoulSignature_summaries(ctx, field)
+	case "traits":
+		return ec.fieldContext_SoulSignature_traits(ctx, field)
+	case "insights":
+		return ec.fieldContext_SoulSignature_insights(ctx, field)
+	case "completeness":
+		return ec.fieldContext_SoulSignature_completeness(ctx, field)
+	case "missing":
+		return ec.fieldContext_SoulSignature_missing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SoulSignature", field.Name)
+}
+
 func (ec *executionContext) childFields_StartConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "authorizeUrl":
@@ -2115,6 +3406,14 @@ func (ec *executionContext) childFields_StartConnectionPayload(ctx context.Conte
 		return ec.fieldContext_StartConnectionPayload_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StartConnectionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Subcluster(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slug":
+		return ec.fieldContext_Subcluster_slug(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Subcluster", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2167,6 +3466,70 @@ func (ec *executionContext) childFields_SyncStreamResult(ctx context.Context, fi
 		return ec.fieldContext_SyncStreamResult_error(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncStreamResult", field.Name)
+}
+
+func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Trait_name(ctx, field)
+	case "score":
+		return ec.fieldContext_Trait_score(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Trait_confidence(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Trait_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinConversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TwinConversation_id(ctx, field)
+	case "audience":
+		return ec.fieldContext_TwinConversation_audience(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TwinConversation_createdAt(ctx, field)
+	case "messages":
+		return ec.fieldContext_TwinConversation_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinConversation", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TwinMessage_id(ctx, field)
+	case "role":
+		return ec.fieldContext_TwinMessage_role(ctx, field)
+	case "text":
+		return ec.fieldContext_TwinMessage_text(ctx, field)
+	case "source":
+		return ec.fieldContext_TwinMessage_source(ctx, field)
+	case "completed":
+		return ec.fieldContext_TwinMessage_completed(ctx, field)
+	case "error":
+		return ec.fieldContext_TwinMessage_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TwinMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinReplyChunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "messageId":
+		return ec.fieldContext_TwinReplyChunk_messageId(ctx, field)
+	case "seq":
+		return ec.fieldContext_TwinReplyChunk_seq(ctx, field)
+	case "text":
+		return ec.fieldContext_TwinReplyChunk_text(ctx, field)
+	case "done":
+		return ec.fieldContext_TwinReplyChunk_done(ctx, field)
+	case "error":
+		return ec.fieldContext_TwinReplyChunk_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinReplyChunk", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2353,6 +3716,34 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createShareLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (model.Audience, error) {
+			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "confirm",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirm"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2439,6 +3830,20 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeShareLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_runCronJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2450,6 +3855,66 @@ func (ec *executionContext) field_Mutation_runCronJob_args(ctx context.Context, 
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendTwinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "shareToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shareToken"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setClusterPrivacy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
+		func(ctx context.Context, v any) (model.LifeCluster, error) {
+			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cluster"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (*model.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg2
 	return args, nil
 }
 
@@ -2486,6 +3951,28 @@ func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Cont
 		return nil, err
 	}
 	args["platform"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startTwinConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (*model.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "shareToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shareToken"] = arg1
 	return args, nil
 }
 
@@ -2569,6 +4056,36 @@ func (ec *executionContext) field_Query_cronExecutions_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
+		func(ctx context.Context, v any) (*model.LifeCluster, error) {
+			return ec.unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cluster"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_platformData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2604,6 +4121,56 @@ func (ec *executionContext) field_Query_platformData_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_sharedTwin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_soulSignature_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (*model.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_twinConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "shareToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shareToken"] = arg1
 	return args, nil
 }
 
@@ -2662,6 +4229,50 @@ func (ec *executionContext) field_Subscription_syncProgress_args(ctx context.Con
 		return nil, err
 	}
 	args["platform"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_twinReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "shareToken",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shareToken"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_TwinConversation_messages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2738,6 +4349,52 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AnalysisRun_insightsStored(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRun_insightsStored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightsStored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRun_insightsStored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisRun_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRun_analyzedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnalyzedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRun_analyzedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRun", field, false, false, "Time")
+}
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2898,6 +4555,167 @@ func (ec *executionContext) _ApiToken_revokedAt(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ApiToken_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AudienceLevel_audience(ctx context.Context, field graphql.CollectedField, obj *model.AudienceLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceLevel_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceLevel_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceLevel", field, false, false, "Audience")
+}
+
+func (ec *executionContext) _AudienceLevel_level(ctx context.Context, field graphql.CollectedField, obj *model.AudienceLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceLevel_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceLevel_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ClusterCompleteness_cluster(ctx context.Context, field graphql.CollectedField, obj *model.ClusterCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterCompleteness_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterCompleteness_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClusterCompleteness", field, false, false, "LifeCluster")
+}
+
+func (ec *executionContext) _ClusterCompleteness_completeness(ctx context.Context, field graphql.CollectedField, obj *model.ClusterCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterCompleteness_completeness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completeness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterCompleteness_completeness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClusterCompleteness", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ClusterCompleteness_missing(ctx context.Context, field graphql.CollectedField, obj *model.ClusterCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterCompleteness_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterCompleteness_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClusterCompleteness", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClusterSummary_cluster(ctx context.Context, field graphql.CollectedField, obj *model.ClusterSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterSummary_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterSummary_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClusterSummary", field, false, false, "LifeCluster")
+}
+
+func (ec *executionContext) _ClusterSummary_text(ctx context.Context, field graphql.CollectedField, obj *model.ClusterSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterSummary_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterSummary_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClusterSummary", field, false, false, "String")
 }
 
 func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
@@ -3226,6 +5044,61 @@ func (ec *executionContext) fieldContext_CreatedApiToken_apiToken(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatedShareLink_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedShareLink_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedShareLink_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedShareLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatedShareLink_shareLink(ctx context.Context, field graphql.CollectedField, obj *model.CreatedShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedShareLink_shareLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareLink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedShareLink_shareLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedShareLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShareLink(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3819,6 +5692,75 @@ func (ec *executionContext) fieldContext_CronJob_running(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Evidence_label(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_value(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_weight(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ImportFileResult_name(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4226,6 +6168,713 @@ func (ec *executionContext) _ImportResult_ignored(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insight().Cluster(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, true, true, "LifeCluster")
+}
+
+func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_subcluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insight().Subcluster(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_subcluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, true, true, "String")
+}
+
+func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
+}
+
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insight().Evidence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insight",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_sensitivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_sensitivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insight().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
+			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, true, true, "InsightSource")
+}
+
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insight_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insight_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InsightConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.InsightEdge) graphql.Marshaler {
+			return ec.marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InsightConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InsightEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InsightEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightNode_key(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightNode_cluster(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "LifeCluster")
+}
+
+func (ec *executionContext) _InsightNode_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_subcluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subcluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_subcluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightNode_title(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightNode_body(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightNode_evidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InsightNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightNode_confidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "Float")
+}
+
+func (ec *executionContext) _InsightNode_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_sensitivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitivity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_sensitivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightNode_source(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightNode_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
+			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightNode_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "InsightSource")
+}
+
+func (ec *executionContext) _LifeClusterInfo_cluster(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LifeClusterInfo", field, false, false, "LifeCluster")
+}
+
+func (ec *executionContext) _LifeClusterInfo_subclusters(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_subclusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subclusters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Subcluster) graphql.Marshaler {
+			return ec.marshalNSubcluster2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubclusterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_subclusters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LifeClusterInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subcluster(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LifeClusterInfo_level(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LifeClusterInfo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LifeClusterInfo_overrides(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_overrides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overrides, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AudienceLevel) graphql.Marshaler {
+			return ec.marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_overrides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LifeClusterInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceLevel(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4641,6 +7290,302 @@ func (ec *executionContext) fieldContext_Mutation_setObservation(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setObservation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setClusterPrivacy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setClusterPrivacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetClusterPrivacy(ctx, fc.Args["cluster"].(model.LifeCluster), fc.Args["level"].(int), fc.Args["audience"].(*model.Audience))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setClusterPrivacy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setClusterPrivacy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestAnalysis(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnalysisRun) graphql.Marshaler {
+			return ec.marshalNAnalysisRun2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAnalysisRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestAnalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalysisRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createShareLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createShareLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateShareLink(ctx, fc.Args["audience"].(model.Audience))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedShareLink) graphql.Marshaler {
+			return ec.marshalNCreatedShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCreatedShareLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createShareLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedShareLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createShareLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeShareLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeShareLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeShareLink(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeShareLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShareLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeShareLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startTwinConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startTwinConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartTwinConversation(ctx, fc.Args["audience"].(*model.Audience), fc.Args["shareToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
+			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startTwinConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinConversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startTwinConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendTwinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendTwinMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendTwinMessage(ctx, fc.Args["conversationId"].(string), fc.Args["text"].(string), fc.Args["shareToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendTwinMessagePayload) graphql.Marshaler {
+			return ec.marshalNSendTwinMessagePayload2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSendTwinMessagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendTwinMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendTwinMessagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendTwinMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMyAccount(ctx, fc.Args["confirm"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5314,6 +8259,38 @@ func (ec *executionContext) fieldContext_PlatformInfo_reads(_ context.Context, f
 	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PrivacySettings_clusters(ctx context.Context, field graphql.CollectedField, obj *model.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_clusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clusters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
+			return ec.marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_clusters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PrivacySettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LifeClusterInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5562,6 +8539,278 @@ func (ec *executionContext) fieldContext_Query_observation(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_lifeClusters(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_lifeClusters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LifeClusters(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
+			return ec.marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_lifeClusters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LifeClusterInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Privacy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_soulSignature(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_soulSignature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SoulSignature(ctx, fc.Args["audience"].(*model.Audience))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {
+			return ec.marshalNSoulSignature2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSoulSignature(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_soulSignature(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoulSignature(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_soulSignature_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["cluster"].(*model.LifeCluster), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightConnection) graphql.Marshaler {
+			return ec.marshalNInsightConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_shareLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_shareLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ShareLinks(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_shareLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShareLink(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_twinConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_twinConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TwinConversation(ctx, fc.Args["id"].(string), fc.Args["shareToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
+			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_twinConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinConversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_twinConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sharedTwin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sharedTwin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SharedTwin(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {
+			return ec.marshalNSoulSignature2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSoulSignature(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sharedTwin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoulSignature(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sharedTwin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cronJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5801,6 +9050,405 @@ func (ec *executionContext) fieldContext_RecordObserverEventsResult_rejected(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _SendTwinMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendTwinMessagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTwinMessagePayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTwinMessagePayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendTwinMessagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendTwinMessagePayload_reply(ctx context.Context, field graphql.CollectedField, obj *model.SendTwinMessagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTwinMessagePayload_reply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reply, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTwinMessagePayload_reply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendTwinMessagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShareLink_id(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareLink_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareLink_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ShareLink_audience(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareLink_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ShareLink().Audience(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareLink_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareLink", field, true, true, "Audience")
+}
+
+func (ec *executionContext) _ShareLink_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareLink_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShareLink_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ShareLink_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareLink_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShareLink_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ShareLink_revokedAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShareLink_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShareLink_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SoulSignature_audience(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Audience) graphql.Marshaler {
+			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoulSignature", field, false, false, "Audience")
+}
+
+func (ec *executionContext) _SoulSignature_analyzed(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_analyzed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Analyzed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_analyzed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoulSignature", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SoulSignature_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_analyzedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnalyzedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_analyzedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoulSignature", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SoulSignature_summaries(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_summaries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summaries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ClusterSummary) graphql.Marshaler {
+			return ec.marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_summaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoulSignature",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClusterSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoulSignature_traits(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_traits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Traits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Trait) graphql.Marshaler {
+			return ec.marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTraitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_traits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoulSignature",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trait(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoulSignature_insights(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_insights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Insights, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
+			return ec.marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_insights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoulSignature",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoulSignature_completeness(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_completeness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completeness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ClusterCompleteness) graphql.Marshaler {
+			return ec.marshalNClusterCompleteness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompletenessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_completeness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoulSignature",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClusterCompleteness(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoulSignature_missing(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoulSignature", field, false, false, "String")
+}
+
 func (ec *executionContext) _StartConnectionPayload_authorizeUrl(ctx context.Context, field graphql.CollectedField, obj *model.StartConnectionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5847,6 +9495,29 @@ func (ec *executionContext) fieldContext_StartConnectionPayload_expiresAt(_ cont
 	return graphql.NewScalarFieldContext("StartConnectionPayload", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Subcluster_slug(ctx context.Context, field graphql.CollectedField, obj *model.Subcluster) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subcluster_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subcluster_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subcluster", field, false, false, "String")
+}
+
 func (ec *executionContext) _Subscription_connectionUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -5875,6 +9546,114 @@ func (ec *executionContext) fieldContext_Subscription_connectionUpdated(_ contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Connection(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_insightAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_insightAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().InsightAdded(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_insightAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insight(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_soulSignatureUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_soulSignatureUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().SoulSignatureUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {
+			return ec.marshalNSoulSignature2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSoulSignature(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_soulSignatureUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoulSignature(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_twinReply(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_twinReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TwinReply(ctx, fc.Args["conversationId"].(string), fc.Args["shareToken"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TwinReplyChunk) graphql.Marshaler {
+			return ec.marshalNTwinReplyChunk2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinReplyChunk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_twinReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinReplyChunk(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_twinReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6365,6 +10144,496 @@ func (ec *executionContext) _SyncStreamResult_error(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_SyncStreamResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SyncStreamResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trait_name(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trait_score(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Trait_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Trait_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trait",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwinConversation_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinConversation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinConversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinConversation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinConversation_audience(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinConversation_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinConversation().Audience(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Audience) graphql.Marshaler {
+			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwinConversation_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinConversation", field, true, true, "Audience")
+}
+
+func (ec *executionContext) _TwinConversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinConversation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinConversation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinConversation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TwinConversation_messages(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinConversation_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TwinConversation().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinConversation_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TwinConversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TwinConversation_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwinMessage_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinMessage_role(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinMessage().Role(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TwinRole) graphql.Marshaler {
+			return ec.marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "TwinRole")
+}
+
+func (ec *executionContext) _TwinMessage_text(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TwinMessage_source(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinMessage().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "String")
+}
+
+func (ec *executionContext) _TwinMessage_completed(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TwinMessage_error(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinMessage().Error(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "String")
+}
+
+func (ec *executionContext) _TwinMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TwinReplyChunk_messageId(ctx context.Context, field graphql.CollectedField, obj *model.TwinReplyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinReplyChunk_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinReplyChunk_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinReplyChunk_seq(ctx context.Context, field graphql.CollectedField, obj *model.TwinReplyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinReplyChunk_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinReplyChunk_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TwinReplyChunk_text(ctx context.Context, field graphql.CollectedField, obj *model.TwinReplyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinReplyChunk_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinReplyChunk_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _TwinReplyChunk_done(ctx context.Context, field graphql.CollectedField, obj *model.TwinReplyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinReplyChunk_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinReplyChunk_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TwinReplyChunk_error(ctx context.Context, field graphql.CollectedField, obj *model.TwinReplyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinReplyChunk_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwinReplyChunk_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -7824,6 +12093,44 @@ func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProf
 
 // region    **************************** object.gotpl ****************************
 
+var analysisRunImplementors = []string{"AnalysisRun"}
+
+func (ec *executionContext) _AnalysisRun(ctx context.Context, sel ast.SelectionSet, obj *model.AnalysisRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalysisRun")
+		case "insightsStored":
+			out.Values[i] = ec._AnalysisRun_insightsStored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analyzedAt":
+			out.Values[i] = ec._AnalysisRun_analyzedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var apiTokenImplementors = []string{"ApiToken"}
 
 func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *store.APIToken) graphql.Marshaler {
@@ -7870,6 +12177,125 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._ApiToken_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audienceLevelImplementors = []string{"AudienceLevel"}
+
+func (ec *executionContext) _AudienceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.AudienceLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudienceLevel")
+		case "audience":
+			out.Values[i] = ec._AudienceLevel_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._AudienceLevel_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var clusterCompletenessImplementors = []string{"ClusterCompleteness"}
+
+func (ec *executionContext) _ClusterCompleteness(ctx context.Context, sel ast.SelectionSet, obj *model.ClusterCompleteness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clusterCompletenessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClusterCompleteness")
+		case "cluster":
+			out.Values[i] = ec._ClusterCompleteness_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeness":
+			out.Values[i] = ec._ClusterCompleteness_completeness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._ClusterCompleteness_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var clusterSummaryImplementors = []string{"ClusterSummary"}
+
+func (ec *executionContext) _ClusterSummary(ctx context.Context, sel ast.SelectionSet, obj *model.ClusterSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clusterSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClusterSummary")
+		case "cluster":
+			out.Values[i] = ec._ClusterSummary_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._ClusterSummary_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8027,6 +12453,44 @@ func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.Select
 			}
 		case "apiToken":
 			out.Values[i] = ec._CreatedApiToken_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createdShareLinkImplementors = []string{"CreatedShareLink"}
+
+func (ec *executionContext) _CreatedShareLink(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedShareLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdShareLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedShareLink")
+		case "token":
+			out.Values[i] = ec._CreatedShareLink_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareLink":
+			out.Values[i] = ec._CreatedShareLink_shareLink(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8284,6 +12748,49 @@ func (ec *executionContext) _CronJob(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var evidenceImplementors = []string{"Evidence"}
+
+func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *model.Evidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Evidence")
+		case "label":
+			out.Values[i] = ec._Evidence_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Evidence_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._Evidence_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var importFileResultImplementors = []string{"ImportFileResult"}
 
 func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportFileResult) graphql.Marshaler {
@@ -8453,6 +12960,290 @@ func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var insightImplementors = []string{"Insight"}
+
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *store.Insight) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Insight")
+		case "id":
+			out.Values[i] = ec._Insight_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "key":
+			out.Values[i] = ec._Insight_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cluster":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insight_cluster(ctx, field, obj)
+				})
+		case "subcluster":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insight_subcluster(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Insight_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Insight_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insight_evidence(ctx, field, obj)
+				})
+		case "confidence":
+			out.Values[i] = ec._Insight_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sensitivity":
+			out.Values[i] = ec._Insight_sensitivity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insight_source(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Insight_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightConnectionImplementors = []string{"InsightConnection"}
+
+func (ec *executionContext) _InsightConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InsightConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightConnection")
+		case "edges":
+			out.Values[i] = ec._InsightConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InsightConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightEdgeImplementors = []string{"InsightEdge"}
+
+func (ec *executionContext) _InsightEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InsightEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightEdge")
+		case "node":
+			out.Values[i] = ec._InsightEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InsightEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightNodeImplementors = []string{"InsightNode"}
+
+func (ec *executionContext) _InsightNode(ctx context.Context, sel ast.SelectionSet, obj *model.InsightNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightNodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightNode")
+		case "key":
+			out.Values[i] = ec._InsightNode_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cluster":
+			out.Values[i] = ec._InsightNode_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subcluster":
+			out.Values[i] = ec._InsightNode_subcluster(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._InsightNode_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._InsightNode_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._InsightNode_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._InsightNode_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sensitivity":
+			out.Values[i] = ec._InsightNode_sensitivity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._InsightNode_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lifeClusterInfoImplementors = []string{"LifeClusterInfo"}
+
+func (ec *executionContext) _LifeClusterInfo(ctx context.Context, sel ast.SelectionSet, obj *model.LifeClusterInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lifeClusterInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LifeClusterInfo")
+		case "cluster":
+			out.Values[i] = ec._LifeClusterInfo_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subclusters":
+			out.Values[i] = ec._LifeClusterInfo_subclusters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._LifeClusterInfo_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrides":
+			out.Values[i] = ec._LifeClusterInfo_overrides(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -8538,6 +13329,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setObservation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setObservation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setClusterPrivacy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setClusterPrivacy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestAnalysis":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestAnalysis(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createShareLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createShareLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeShareLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeShareLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startTwinConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startTwinConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendTwinMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendTwinMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMyAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMyAccount(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8889,6 +13729,39 @@ func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var privacySettingsImplementors = []string{"PrivacySettings"}
+
+func (ec *executionContext) _PrivacySettings(ctx context.Context, sel ast.SelectionSet, obj *model.PrivacySettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacySettings")
+		case "clusters":
+			out.Values[i] = ec._PrivacySettings_clusters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -8949,6 +13822,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_observation(ctx, field)
+				})
+		case "lifeClusters":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_lifeClusters(ctx, field)
+				})
+		case "privacy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacy(ctx, field)
+				})
+		case "soulSignature":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_soulSignature(ctx, field)
+				})
+		case "insights":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_insights(ctx, field)
+				})
+		case "shareLinks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_shareLinks(ctx, field)
+				})
+		case "twinConversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_twinConversation(ctx, field)
+				})
+		case "sharedTwin":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sharedTwin(ctx, field)
 				})
 		case "cronJobs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -9037,6 +13952,166 @@ func (ec *executionContext) _RecordObserverEventsResult(ctx context.Context, sel
 	return out
 }
 
+var sendTwinMessagePayloadImplementors = []string{"SendTwinMessagePayload"}
+
+func (ec *executionContext) _SendTwinMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendTwinMessagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendTwinMessagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendTwinMessagePayload")
+		case "message":
+			out.Values[i] = ec._SendTwinMessagePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reply":
+			out.Values[i] = ec._SendTwinMessagePayload_reply(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var shareLinkImplementors = []string{"ShareLink"}
+
+func (ec *executionContext) _ShareLink(ctx context.Context, sel ast.SelectionSet, obj *store.ShareLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shareLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShareLink")
+		case "id":
+			out.Values[i] = ec._ShareLink_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ShareLink_audience(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ShareLink_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ShareLink_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ShareLink_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var soulSignatureImplementors = []string{"SoulSignature"}
+
+func (ec *executionContext) _SoulSignature(ctx context.Context, sel ast.SelectionSet, obj *model.SoulSignature) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, soulSignatureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SoulSignature")
+		case "audience":
+			out.Values[i] = ec._SoulSignature_audience(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "analyzed":
+			out.Values[i] = ec._SoulSignature_analyzed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analyzedAt":
+			out.Values[i] = ec._SoulSignature_analyzedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "summaries":
+			out.Values[i] = ec._SoulSignature_summaries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "traits":
+			out.Values[i] = ec._SoulSignature_traits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insights":
+			out.Values[i] = ec._SoulSignature_insights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeness":
+			out.Values[i] = ec._SoulSignature_completeness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._SoulSignature_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var startConnectionPayloadImplementors = []string{"StartConnectionPayload"}
 
 func (ec *executionContext) _StartConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartConnectionPayload) graphql.Marshaler {
@@ -9075,6 +14150,39 @@ func (ec *executionContext) _StartConnectionPayload(ctx context.Context, sel ast
 	return out
 }
 
+var subclusterImplementors = []string{"Subcluster"}
+
+func (ec *executionContext) _Subcluster(ctx context.Context, sel ast.SelectionSet, obj *model.Subcluster) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subclusterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Subcluster")
+		case "slug":
+			out.Values[i] = ec._Subcluster_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -9090,6 +14198,12 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "connectionUpdated":
 		return ec._Subscription_connectionUpdated(ctx, fields[0])
+	case "insightAdded":
+		return ec._Subscription_insightAdded(ctx, fields[0])
+	case "soulSignatureUpdated":
+		return ec._Subscription_soulSignatureUpdated(ctx, fields[0])
+	case "twinReply":
+		return ec._Subscription_twinReply(ctx, fields[0])
 	case "syncProgress":
 		return ec._Subscription_syncProgress(ctx, fields[0])
 	case "cronExecutionCompleted":
@@ -9248,6 +14362,223 @@ func (ec *executionContext) _SyncStreamResult(ctx context.Context, sel ast.Selec
 			}
 		case "error":
 			out.Values[i] = ec._SyncStreamResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traitImplementors = []string{"Trait"}
+
+func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, obj *model.Trait) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trait")
+		case "name":
+			out.Values[i] = ec._Trait_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._Trait_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._Trait_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._Trait_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinConversationImplementors = []string{"TwinConversation"}
+
+func (ec *executionContext) _TwinConversation(ctx context.Context, sel ast.SelectionSet, obj *store.TwinConversation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinConversationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinConversation")
+		case "id":
+			out.Values[i] = ec._TwinConversation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinConversation_audience(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._TwinConversation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinConversation_messages(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinMessageImplementors = []string{"TwinMessage"}
+
+func (ec *executionContext) _TwinMessage(ctx context.Context, sel ast.SelectionSet, obj *store.TwinMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinMessage")
+		case "id":
+			out.Values[i] = ec._TwinMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinMessage_role(ctx, field, obj)
+				})
+		case "text":
+			out.Values[i] = ec._TwinMessage_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinMessage_source(ctx, field, obj)
+				})
+		case "completed":
+			out.Values[i] = ec._TwinMessage_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinMessage_error(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._TwinMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinReplyChunkImplementors = []string{"TwinReplyChunk"}
+
+func (ec *executionContext) _TwinReplyChunk(ctx context.Context, sel ast.SelectionSet, obj *model.TwinReplyChunk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinReplyChunkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinReplyChunk")
+		case "messageId":
+			out.Values[i] = ec._TwinReplyChunk_messageId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._TwinReplyChunk_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._TwinReplyChunk_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._TwinReplyChunk_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._TwinReplyChunk_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -9765,6 +15096,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAnalysisRun2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAnalysisRun(ctx context.Context, sel ast.SelectionSet, v *model.AnalysisRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnalysisRun!")
+		return graphql.Null
+	}
+	return ec._AnalysisRun(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v store.APIToken) graphql.Marshaler {
 	return ec._ApiToken(ctx, sel, &v)
 }
@@ -9793,6 +15132,36 @@ func (ec *executionContext) marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 	return ec._ApiToken(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, v any) (model.Audience, error) {
+	var res model.Audience
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, sel ast.SelectionSet, v model.Audience) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx context.Context, sel ast.SelectionSet, v model.AudienceLevel) graphql.Marshaler {
+	return ec._AudienceLevel(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceLevel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9805,6 +15174,46 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompleteness(ctx context.Context, sel ast.SelectionSet, v model.ClusterCompleteness) graphql.Marshaler {
+	return ec._ClusterCompleteness(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClusterCompleteness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterCompleteness) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompleteness(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummary(ctx context.Context, sel ast.SelectionSet, v model.ClusterSummary) graphql.Marshaler {
+	return ec._ClusterSummary(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterSummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx context.Context, sel ast.SelectionSet, v store.Connection) graphql.Marshaler {
@@ -9871,6 +15280,14 @@ func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋtwinmeᚋt
 		return graphql.Null
 	}
 	return ec._CreatedApiToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreatedShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCreatedShareLink(ctx context.Context, sel ast.SelectionSet, v *model.CreatedShareLink) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedShareLink!")
+		return graphql.Null
+	}
+	return ec._CreatedShareLink(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v store.CronExecution) graphql.Marshaler {
@@ -9953,6 +15370,40 @@ func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinme�
 	return v
 }
 
+func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx context.Context, sel ast.SelectionSet, v model.Evidence) graphql.Marshaler {
+	return ec._Evidence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10015,6 +15466,76 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	return ec._ImportResult(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v store.Insight) graphql.Marshaler {
+	return ec._Insight(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v *store.Insight) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Insight!")
+		return graphql.Null
+	}
+	return ec._Insight(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightConnection(ctx context.Context, sel ast.SelectionSet, v *model.InsightConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightConnection!")
+		return graphql.Null
+	}
+	return ec._InsightConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdge(ctx context.Context, sel ast.SelectionSet, v model.InsightEdge) graphql.Marshaler {
+	return ec._InsightEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx context.Context, sel ast.SelectionSet, v model.InsightNode) graphql.Marshaler {
+	return ec._InsightNode(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx context.Context, v any) (model.InsightSource, error) {
+	var res model.InsightSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx context.Context, sel ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10045,6 +15566,36 @@ func (ec *executionContext) marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph�
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, v any) (model.LifeCluster, error) {
+	var res model.LifeCluster
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, sel ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx context.Context, sel ast.SelectionSet, v model.LifeClusterInfo) graphql.Marshaler {
+	return ec._LifeClusterInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx context.Context, sel ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
@@ -10160,6 +15711,14 @@ func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwin
 	return ret
 }
 
+func (ec *executionContext) marshalNPrivacySettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPrivacySettings(ctx context.Context, sel ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PrivacySettings!")
+		return graphql.Null
+	}
+	return ec._PrivacySettings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRecordObserverEventsResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRecordObserverEventsResult(ctx context.Context, sel ast.SelectionSet, v *model.RecordObserverEventsResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RecordObserverEventsResult!")
@@ -10218,6 +15777,50 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgr
 	return ret
 }
 
+func (ec *executionContext) marshalNSendTwinMessagePayload2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSendTwinMessagePayload(ctx context.Context, sel ast.SelectionSet, v *model.SendTwinMessagePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SendTwinMessagePayload!")
+		return graphql.Null
+	}
+	return ec._SendTwinMessagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx context.Context, sel ast.SelectionSet, v store.ShareLink) graphql.Marshaler {
+	return ec._ShareLink(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx context.Context, sel ast.SelectionSet, v *store.ShareLink) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ShareLink!")
+		return graphql.Null
+	}
+	return ec._ShareLink(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSoulSignature2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSoulSignature(ctx context.Context, sel ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SoulSignature!")
+		return graphql.Null
+	}
+	return ec._SoulSignature(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐStartConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartConnectionPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "StartConnectionPayload!")
@@ -10259,6 +15862,26 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	for i := range v {
 		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
 	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubcluster(ctx context.Context, sel ast.SelectionSet, v model.Subcluster) graphql.Marshaler {
+	return ec._Subcluster(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSubcluster2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubclusterᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Subcluster) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubcluster(ctx, sel, v[i])
+	})
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -10317,6 +15940,72 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx context.Context, sel ast.SelectionSet, v model.Trait) graphql.Marshaler {
+	return ec._Trait(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Trait) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx context.Context, sel ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwinConversation!")
+		return graphql.Null
+	}
+	return ec._TwinConversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx context.Context, sel ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
+	return ec._TwinMessage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTwinReplyChunk2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinReplyChunk(ctx context.Context, sel ast.SelectionSet, v *model.TwinReplyChunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwinReplyChunk!")
+		return graphql.Null
+	}
+	return ec._TwinReplyChunk(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx context.Context, v any) (model.TwinRole, error) {
+	var res model.TwinRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx context.Context, sel ast.SelectionSet, v model.TwinRole) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
@@ -10520,6 +16209,22 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, v any) (*model.Audience, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Audience)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, sel ast.SelectionSet, v *model.Audience) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10624,6 +16329,22 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph�
 	_ = ctx
 	res := model.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, v any) (*model.LifeCluster, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.LifeCluster)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, sel ast.SelectionSet, v *model.LifeCluster) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, v any) (*model.Platform, error) {

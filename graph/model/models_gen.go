@@ -12,10 +12,40 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
+type AnalysisRun struct {
+	InsightsStored int       `json:"insightsStored"`
+	AnalyzedAt     time.Time `json:"analyzedAt"`
+}
+
+type AudienceLevel struct {
+	Audience Audience `json:"audience"`
+	Level    int      `json:"level"`
+}
+
+// How complete one cluster's data is (owner only).
+type ClusterCompleteness struct {
+	Cluster LifeCluster `json:"cluster"`
+	// 0–1
+	Completeness float64 `json:"completeness"`
+	// Sources that would add to it, e.g. 'connect Spotify or import a streaming history'.
+	Missing []string `json:"missing"`
+}
+
+type ClusterSummary struct {
+	Cluster LifeCluster `json:"cluster"`
+	Text    string      `json:"text"`
+}
+
 type CreatedAPIToken struct {
 	// The token value: send it as `Authorization: Bearer <token>`. Never shown again.
 	Token    string         `json:"token"`
 	APIToken store.APIToken `json:"apiToken"`
+}
+
+type CreatedShareLink struct {
+	// Give this to the audience; it is shown once.
+	Token     string          `json:"token"`
+	ShareLink store.ShareLink `json:"shareLink"`
 }
 
 type CronExecutionConnection struct {
@@ -40,6 +70,12 @@ type CronJob struct {
 	ConsecutiveFailures int      `json:"consecutiveFailures"`
 	// A run is in progress on this instance.
 	Running bool `json:"running"`
+}
+
+type Evidence struct {
+	Label  string  `json:"label"`
+	Value  string  `json:"value"`
+	Weight float64 `json:"weight"`
 }
 
 type ImportFileResult struct {
@@ -70,6 +106,38 @@ type ImportResult struct {
 	Files     []ImportFileResult `json:"files"`
 	// Archive entries that are no export of this platform.
 	Ignored []string `json:"ignored"`
+}
+
+type InsightConnection struct {
+	Edges    []InsightEdge `json:"edges"`
+	PageInfo PageInfo      `json:"pageInfo"`
+}
+
+type InsightEdge struct {
+	Node   store.Insight `json:"node"`
+	Cursor string        `json:"cursor"`
+}
+
+// An insight inside a signature view (revealed to an audience it has no id).
+type InsightNode struct {
+	Key         string        `json:"key"`
+	Cluster     LifeCluster   `json:"cluster"`
+	Subcluster  *string       `json:"subcluster,omitempty"`
+	Title       string        `json:"title"`
+	Body        string        `json:"body"`
+	Evidence    []Evidence    `json:"evidence"`
+	Confidence  float64       `json:"confidence"`
+	Sensitivity int           `json:"sensitivity"`
+	Source      InsightSource `json:"source"`
+}
+
+// A life cluster and the viewer's privacy slider for it (0 hides it, 100 shows all).
+type LifeClusterInfo struct {
+	Cluster     LifeCluster  `json:"cluster"`
+	Subclusters []Subcluster `json:"subclusters"`
+	// The cluster's level, used for every audience without an override.
+	Level     int             `json:"level"`
+	Overrides []AudienceLevel `json:"overrides"`
 }
 
 type Mutation struct {
@@ -138,6 +206,10 @@ type PlatformInfo struct {
 	Reads []string `json:"reads"`
 }
 
+type PrivacySettings struct {
+	Clusters []LifeClusterInfo `json:"clusters"`
+}
+
 type Query struct {
 }
 
@@ -146,11 +218,38 @@ type RecordObserverEventsResult struct {
 	Rejected []ObserverRejection `json:"rejected"`
 }
 
+type SendTwinMessagePayload struct {
+	Message store.TwinMessage `json:"message"`
+	// The twin's reply: completed false until its chunks have streamed (twinReply).
+	Reply store.TwinMessage `json:"reply"`
+}
+
+// A soul signature as the viewer may see it: everything for its owner, what an audience may see for anyone else.
+type SoulSignature struct {
+	// Null for the owner's own view.
+	Audience *Audience `json:"audience,omitempty"`
+	// False until the first analysis.
+	Analyzed   bool             `json:"analyzed"`
+	AnalyzedAt *time.Time       `json:"analyzedAt,omitempty"`
+	Summaries  []ClusterSummary `json:"summaries"`
+	Traits     []Trait          `json:"traits"`
+	Insights   []InsightNode    `json:"insights"`
+	// Owner only: which data is missing, per cluster.
+	Completeness []ClusterCompleteness `json:"completeness"`
+	// Owner only: sources that would complete the signature.
+	Missing []string `json:"missing"`
+}
+
 type StartConnectionPayload struct {
 	// Send the browser here; the provider redirects back to /oauth/<platform>/callback.
 	AuthorizeURL string `json:"authorizeUrl"`
 	// The authorization must finish before this time.
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type Subcluster struct {
+	// e.g. musical-identity
+	Slug string `json:"slug"`
 }
 
 type Subscription struct {
@@ -187,6 +286,24 @@ type SyncStreamResult struct {
 	Error   *string `json:"error,omitempty"`
 }
 
+// A Big Five estimate with how sure it is and why.
+type Trait struct {
+	// openness, conscientiousness, extraversion, agreeableness, neuroticism
+	Name       string     `json:"name"`
+	Score      float64    `json:"score"`
+	Confidence float64    `json:"confidence"`
+	Evidence   []Evidence `json:"evidence"`
+}
+
+// A piece of the twin's reply as it streams.
+type TwinReplyChunk struct {
+	MessageID string  `json:"messageId"`
+	Seq       int     `json:"seq"`
+	Text      string  `json:"text"`
+	Done      bool    `json:"done"`
+	Error     *string `json:"error,omitempty"`
+}
+
 type UpdateProfileInput struct {
 	// 1 to 200 characters.
 	Name *string `json:"name,omitempty"`
@@ -202,6 +319,68 @@ type UserConnection struct {
 type UserEdge struct {
 	Node   store.User `json:"node"`
 	Cursor string     `json:"cursor"`
+}
+
+// Who a view of the twin is for. Each cluster slider can be overridden per audience.
+type Audience string
+
+const (
+	AudienceEveryone     Audience = "EVERYONE"
+	AudienceProfessional Audience = "PROFESSIONAL"
+	AudienceFriends      Audience = "FRIENDS"
+	AudienceIntimate     Audience = "INTIMATE"
+	AudienceDating       Audience = "DATING"
+)
+
+var AllAudience = []Audience{
+	AudienceEveryone,
+	AudienceProfessional,
+	AudienceFriends,
+	AudienceIntimate,
+	AudienceDating,
+}
+
+func (e Audience) IsValid() bool {
+	switch e {
+	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating:
+		return true
+	}
+	return false
+}
+
+func (e Audience) String() string {
+	return string(e)
+}
+
+func (e *Audience) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Audience(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Audience", str)
+	}
+	return nil
+}
+
+func (e Audience) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Audience) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Audience) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type ConnectionStatus string
@@ -387,6 +566,120 @@ func (e CronTrigger) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type InsightSource string
+
+const (
+	// A deterministic pattern detector.
+	InsightSourcePattern InsightSource = "PATTERN"
+	// A narrative written by the language model from revealed insights.
+	InsightSourceLlm InsightSource = "LLM"
+)
+
+var AllInsightSource = []InsightSource{
+	InsightSourcePattern,
+	InsightSourceLlm,
+}
+
+func (e InsightSource) IsValid() bool {
+	switch e {
+	case InsightSourcePattern, InsightSourceLlm:
+		return true
+	}
+	return false
+}
+
+func (e InsightSource) String() string {
+	return string(e)
+}
+
+func (e *InsightSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InsightSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InsightSource", str)
+	}
+	return nil
+}
+
+func (e InsightSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InsightSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InsightSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type LifeCluster string
+
+const (
+	LifeClusterPersonal     LifeCluster = "PERSONAL"
+	LifeClusterProfessional LifeCluster = "PROFESSIONAL"
+	LifeClusterCreative     LifeCluster = "CREATIVE"
+)
+
+var AllLifeCluster = []LifeCluster{
+	LifeClusterPersonal,
+	LifeClusterProfessional,
+	LifeClusterCreative,
+}
+
+func (e LifeCluster) IsValid() bool {
+	switch e {
+	case LifeClusterPersonal, LifeClusterProfessional, LifeClusterCreative:
+		return true
+	}
+	return false
+}
+
+func (e LifeCluster) String() string {
+	return string(e)
+}
+
+func (e *LifeCluster) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LifeCluster(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LifeCluster", str)
+	}
+	return nil
+}
+
+func (e LifeCluster) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LifeCluster) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LifeCluster) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type Platform string
 
 const (
@@ -560,6 +853,61 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TwinRole string
+
+const (
+	TwinRoleUser TwinRole = "USER"
+	TwinRoleTwin TwinRole = "TWIN"
+)
+
+var AllTwinRole = []TwinRole{
+	TwinRoleUser,
+	TwinRoleTwin,
+}
+
+func (e TwinRole) IsValid() bool {
+	switch e {
+	case TwinRoleUser, TwinRoleTwin:
+		return true
+	}
+	return false
+}
+
+func (e TwinRole) String() string {
+	return string(e)
+}
+
+func (e *TwinRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TwinRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TwinRole", str)
+	}
+	return nil
+}
+
+func (e TwinRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TwinRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TwinRole) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

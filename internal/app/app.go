@@ -18,11 +18,16 @@ import (
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
+	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/metrics"
+	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
+	"github.com/twinme/twinme/internal/soul"
+	"github.com/twinme/twinme/internal/twin"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -46,6 +51,9 @@ type App struct {
 	Scheduler *scheduler.Scheduler
 	Ingest    *ingest.Service
 	Sync      *ingest.Engine
+	Soul      *soul.Service
+	Twin      *twin.Service
+	AILimit   *ratelimit.Limiter
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
@@ -98,14 +106,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
 		OnStatusChange: a.publishConnection,
 	})
-	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: a.Events, Clock: o.Clock, Logger: log})
+	a.AILimit = ratelimit.New(cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
+	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
+	model, _ := llm.ModelFor(anthropic)
+	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model})
+	// Ingest announces new data through a bus tap that triggers the
+	// (debounced) analysis of that user.
+	dataBus := soul.TapBus(a.Events, a.Soul)
+	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log})
+	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: dataBus, Clock: o.Clock, Logger: log})
 	providers := map[platform.ID]platform.Provider{}
 	for id, p := range a.Platforms {
 		providers[id] = p.Provider
 	}
 	a.Sync = ingest.NewEngine(db, a.Tokens, ingest.EngineOptions{
 		Providers: providers, HTTPClient: o.HTTPClient, Workers: cfg.SyncWorkers, Interval: cfg.SyncInterval,
-		Bus: a.Events, Clock: o.Clock, Logger: log,
+		Bus: dataBus, Clock: o.Clock, Logger: log,
 	})
 	a.poll = a.runPolling
 	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData})
@@ -137,10 +153,17 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("app: listen on %s: %w", a.Config.Listen, err)
 	}
+	if n, err := a.Twin.RecoverStale(ctx); err != nil {
+		a.Log.Warn("app: recover unfinished twin replies", slog.Any("error", err))
+	} else if n > 0 {
+		a.Log.Info("app: marked twin replies cut by the last shutdown as failed", slog.Int64("replies", n))
+	}
 	if err := a.Scheduler.Start(); err != nil {
 		_ = ln.Close()
 		return err
 	}
+	analysisCtx, stopAnalysis := context.WithCancel(context.Background())
+	waitAnalysis := a.Soul.Start(analysisCtx)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -150,6 +173,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if serr := a.Scheduler.Stop(sctx); serr != nil && err == nil {
 		err = serr
 	}
+	stopAnalysis()
+	waitAnalysis()
+	a.Twin.Shutdown(sctx)
 	return err
 }
 
@@ -194,4 +220,53 @@ func (c countSubscriptions) Subscribers() int {
 		return n.Subscribers()
 	}
 	return -1
+}
+
+// twinViews gives twin chat the signature views: the owner's unfiltered,
+// everyone else's only through the reveal filter (soul.Signature).
+type twinViews struct{ a *App }
+
+func (v twinViews) View(ctx context.Context, ownerID string, audience privacy.Audience, asOwner bool) (privacy.View, error) {
+	viewer := ""
+	if asOwner {
+		viewer = ownerID
+	}
+	sv, err := v.a.Soul.Signature(ctx, viewer, ownerID, audience)
+	if err != nil {
+		return privacy.View{}, err
+	}
+	return sv.View, nil
+}
+
+func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
+	l, err := v.a.DB.ResolveShareLink(ctx, token, v.a.Clock.Now())
+	if err != nil {
+		return twin.ShareLink{}, err
+	}
+	aud, err := privacy.ParseAudience(l.Audience)
+	if err != nil {
+		return twin.ShareLink{}, err
+	}
+	return twin.ShareLink{ID: l.ID, OwnerID: l.UserID, Audience: aud}, nil
+}
+
+// DeleteAccount revokes the user's grants at the providers (best effort),
+// then deletes the user; every table holding their data cascades.
+func (a *App) DeleteAccount(ctx context.Context, v *auth.Viewer) error {
+	conns, err := a.DB.ListConnections(ctx, v.User.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if c.Status == store.StatusDisconnected {
+			continue
+		}
+		if _, err := a.Connect.Disconnect(ctx, v.User.ID, platform.ID(c.Platform), false); err != nil {
+			a.Log.WarnContext(ctx, "app: revoke before account deletion", slog.String("platform", c.Platform), slog.Any("error", err))
+		}
+	}
+	if err := a.Auth.Logout(ctx, v); err != nil {
+		return err
+	}
+	return a.DB.DeleteUser(ctx, v.User.ID)
 }

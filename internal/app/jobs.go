@@ -43,6 +43,7 @@ func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
 	}{
 		{scheduler.JobTokenRefresh, a.runTokenRefresh},
 		{scheduler.JobPlatformPolling, a.runPlatformPolling},
+		{scheduler.JobAnalysis, a.runAnalysis},
 	}
 	for _, j := range jobs {
 		sch, err := schedule(j.name)
@@ -65,6 +66,7 @@ func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
 				return a.DB.DeleteExpiredOAuthStates(ctx, a.Clock.Now())
 			}},
 			{Name: "observer_events", Run: a.Ingest.ApplyObserverRetention},
+			{Name: "twin_replies", Run: a.Twin.RecoverStale},
 		},
 	})
 	if err := s.Register(maint); err != nil {
@@ -120,6 +122,12 @@ func (a *App) runPolling(ctx context.Context) (scheduler.Result, error) {
 	}
 	res.PerConnection = notable
 	return scheduler.Result{PlatformsPolled: res.Connections, Data: res}, err
+}
+
+// runAnalysis analyses the users whose data changed since their last analysis.
+func (a *App) runAnalysis(ctx context.Context) (scheduler.Result, error) {
+	res, err := a.Soul.RunDue(ctx)
+	return scheduler.Result{Data: res}, err
 }
 
 // publishExecution pushes cronExecutionCompleted to admin dashboards.

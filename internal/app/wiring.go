@@ -33,7 +33,8 @@ func (a *App) buildServer(o Options) *server.Server {
 	resolver := &graph.Resolver{
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
-		Ingest: a.Ingest, Sync: a.Sync,
+		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
+		DeleteAccount: a.DeleteAccount,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,

@@ -76,6 +76,11 @@ type Config struct {
 	SyncInterval      time.Duration
 	SyncWorkers       int
 	ObserverRetention time.Duration
+
+	// Anthropic enables the LLM interpreter and twin chat when the key is set.
+	AnthropicAPIKey  string
+	AnthropicModel   string
+	AnthropicBaseURL string
 }
 
 // JobNames are the scheduled jobs whose schedule can be configured.
@@ -148,6 +153,9 @@ var Vars = []Var{
 	{"TWINME_SYNC_INTERVAL", "30m", "how often each connection is polled (a provider asking for longer wins)"},
 	{"TWINME_SYNC_WORKERS", "4", "connections polled at once by one instance"},
 	{"TWINME_OBSERVER_RETENTION", "720h (30 days)", "how long browser-extension events are kept; older ones are refused and deleted by the maintenance job"},
+	{"TWINME_ANTHROPIC_API_KEY", "(none: the local twin answers, no narratives)", "Anthropic Messages API key: enables narrative summaries and LLM twin chat"},
+	{"TWINME_ANTHROPIC_MODEL", "the llm package's default", "Anthropic model id"},
+	{"TWINME_ANTHROPIC_BASE_URL", "https://api.anthropic.com", "Anthropic API root (proxies, tests)"},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and validates it.
@@ -278,6 +286,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.SyncInterval = p.duration("TWINME_SYNC_INTERVAL", 30*time.Minute, time.Minute)
 	c.SyncWorkers = int(p.int64("TWINME_SYNC_WORKERS", 4, 1))
 	c.ObserverRetention = p.duration("TWINME_OBSERVER_RETENTION", 30*24*time.Hour, time.Hour)
+	c.AnthropicAPIKey = p.str("TWINME_ANTHROPIC_API_KEY", "")
+	c.AnthropicModel = p.str("TWINME_ANTHROPIC_MODEL", "")
+	c.AnthropicBaseURL = strings.TrimRight(p.str("TWINME_ANTHROPIC_BASE_URL", ""), "/")
+	if c.AnthropicBaseURL != "" {
+		p.absURL("TWINME_ANTHROPIC_BASE_URL", c.AnthropicBaseURL)
+	}
 
 	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
 		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)

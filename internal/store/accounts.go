@@ -276,3 +276,16 @@ func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }
+
+// DeleteUser deletes user id; every row of theirs goes with it (ON DELETE
+// CASCADE on every table that references users).
+func (db *DB) DeleteUser(ctx context.Context, id string) error {
+	res, err := db.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.New(apperr.NotFound, "user not found")
+	}
+	return nil
+}

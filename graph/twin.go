@@ -1,0 +1,150 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twinme/twinme/graph/model"
+	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/privacy"
+	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/twin"
+)
+
+type twinConversationResolver struct{ *Resolver }
+type twinMessageResolver struct{ *Resolver }
+
+// participant is who chats: a share-link guest when shareToken is given
+// (signed in or not), otherwise the signed-in owner of the twin.
+func (r *Resolver) participant(ctx context.Context, shareToken *string) (twin.Participant, error) {
+	viewerID := ""
+	if v := auth.ViewerFrom(ctx); v != nil {
+		if !v.Has(auth.ScopeFull) {
+			return twin.Participant{}, apperr.New(apperr.Forbidden, "this token's scopes do not allow twin chat")
+		}
+		viewerID = v.User.ID
+	}
+	if t := deref(shareToken); t != "" {
+		return r.Twin.Guest(ctx, t, viewerID)
+	}
+	if viewerID == "" {
+		return twin.Participant{}, apperr.New(apperr.Unauthenticated, "sign in, or pass the share token you were given")
+	}
+	return twin.Owner(viewerID), nil
+}
+
+func (r *mutationResolver) StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error) {
+	who, err := r.participant(ctx, shareToken)
+	if err != nil {
+		return nil, err
+	}
+	a := privacy.Audience(audienceArg(audience))
+	if who.IsGuest() {
+		a = who.Audience // a guest meets the twin as the link's audience, whatever they ask
+	}
+	c, err := r.Twin.StartConversation(ctx, who, a)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (r *mutationResolver) SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error) {
+	who, err := r.participant(ctx, shareToken)
+	if err != nil {
+		return nil, err
+	}
+	um, tm, err := r.Twin.Send(ctx, who, conversationID, text)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SendTwinMessagePayload{Message: um, Reply: tm}, nil
+}
+
+func (r *queryResolver) TwinConversation(ctx context.Context, id string, shareToken *string) (*store.TwinConversation, error) {
+	who, err := r.participant(ctx, shareToken)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Twin.Conversation(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (r *subscriptionResolver) TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error) {
+	who, err := r.participant(ctx, shareToken)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.Twin.Subscribe(ctx, who, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.TwinReplyChunk, 1)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			c := &model.TwinReplyChunk{MessageID: ev.MessageID, Seq: ev.Seq, Text: ev.Text, Done: ev.Done, Error: optString(ev.Error)}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *mutationResolver) DeleteMyAccount(ctx context.Context, confirm string) (bool, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !strings.EqualFold(strings.TrimSpace(confirm), v.User.Email) {
+		return false, apperr.Invalid("confirm", "type your account's email address to confirm")
+	}
+	if err := r.DeleteAccount(ctx, v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Messages are read for a conversation its parent resolver already
+// authorised for the viewer.
+func (r *twinConversationResolver) Messages(ctx context.Context, obj *store.TwinConversation, first *int, after *string) ([]store.TwinMessage, error) {
+	n, err := store.PageSize(first, 50, 200)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := store.DecodeCursor(deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.ListTwinMessages(ctx, obj.ID, cur, n)
+}
+
+func (r *twinConversationResolver) Audience(ctx context.Context, obj *store.TwinConversation) (*model.Audience, error) {
+	if obj.Audience == "" {
+		return nil, nil
+	}
+	a := audienceEnum(obj.Audience)
+	return &a, nil
+}
+
+func (r *twinMessageResolver) Role(ctx context.Context, obj *store.TwinMessage) (model.TwinRole, error) {
+	if obj.Role == store.TwinRoleTwin {
+		return model.TwinRoleTwin, nil
+	}
+	return model.TwinRoleUser, nil
+}
+
+func (r *twinMessageResolver) Source(ctx context.Context, obj *store.TwinMessage) (*string, error) {
+	return optString(obj.Source), nil
+}
+
+func (r *twinMessageResolver) Error(ctx context.Context, obj *store.TwinMessage) (*string, error) {
+	return optString(obj.Error), nil
+}
