@@ -13,22 +13,22 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
-	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/metrics"
-	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/privacy"
+	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
 	"github.com/twinme/twinme/internal/soul"
-	"github.com/twinme/twinme/internal/twin"
 	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/twin"
 )
 
 // App is a wired twinme instance.
