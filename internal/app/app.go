@@ -133,8 +133,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	return a, nil
 }
 
-// Close stops the event listener and releases the database.
+// Close lets running twin replies finish (briefly), stops the event
+// listener and releases the database.
 func (a *App) Close() error {
+	if a.Twin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.Twin.Shutdown(ctx)
+		cancel()
+	}
 	if a.stopEvents != nil {
 		a.stopEvents()
 	}
