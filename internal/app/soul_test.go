@@ -71,7 +71,15 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 		if got.Type != "next" || !strings.Contains(string(got.Payload), `"source":"PATTERN"`) || !strings.Contains(string(got.Payload), `"cluster":"`) {
 			t.Fatalf("insightAdded after a sync: %+v %s", got, got.Payload)
 		}
-		r := e.gql(tok, `{ insights(first: 50) { edges { node { key title } } } soulSignature { analyzed } }`, nil)
+		// Insights are published as they are stored; the signature follows
+		// at the end of the same run.
+		var r gqlResponse
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			r = e.gql(tok, `{ insights(first: 50) { edges { node { key title } } } soulSignature { analyzed } }`, nil)
+			if dig(r.Data, "soulSignature", "analyzed") == true {
+				break
+			}
+		}
 		if dig(r.Data, "soulSignature", "analyzed") != true || !strings.Contains(r.Raw, "music.") {
 			t.Fatalf("after analysis: %s", r.Raw)
 		}
