@@ -106,6 +106,20 @@ func newFlags(name, synopsis string, stdout io.Writer, envVars ...string) *flag.
 	return fs
 }
 
+// openApp loads the configuration (flags in overrides win over the
+// environment) and wires twinme, logging at level (the configured one when
+// "") and migrating the database when migrate. The caller closes it.
+func openApp(ctx context.Context, getenv func(string) string, overrides map[string]string, stderr io.Writer, level string, migrate bool) (*app.App, error) {
+	cfg, err := loadConfig(getenv, overrides)
+	if err != nil {
+		return nil, err
+	}
+	if level == "" {
+		level = cfg.LogLevel
+	}
+	return app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, level), app.Options{Migrate: migrate})
+}
+
 // loadConfig reads the environment, with flags (name → env var) on top.
 func loadConfig(getenv func(string) string, overrides map[string]string) (*config.Config, error) {
 	return config.Load(func(k string) string {
@@ -151,11 +165,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		fs.Usage()
 		return errors.New("migrate needs one of up, down, status")
 	}
-	cfg, err := loadConfig(getenv, map[string]string{"TWINME_DATABASE_URL": *dbURL})
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, cfg.LogLevel), app.Options{})
+	a, err := openApp(ctx, getenv, map[string]string{"TWINME_DATABASE_URL": *dbURL}, stderr, "", false)
 	if err != nil {
 		return err
 	}
@@ -217,11 +227,7 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fs.Usage()
 		return errors.New("--email is required")
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
 	if err != nil {
 		return err
 	}
@@ -258,11 +264,7 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		fmt.Fprintln(stdout, secret.GenerateKeySpec())
 		return nil
 	case "rotate":
-		cfg, err := config.Load(getenv)
-		if err != nil {
-			return err
-		}
-		a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+		a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
 		if err != nil {
 			return err
 		}
@@ -291,11 +293,7 @@ func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		return flag.ErrHelp
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, cfg.LogLevel), app.Options{Migrate: true})
+	a, err := openApp(ctx, getenv, nil, stderr, "", true)
 	if err != nil {
 		return err
 	}
@@ -346,11 +344,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fs.Usage()
 		return errors.New("--user, --platform and at least one file are required")
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
+	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
 	if err != nil {
 		return err
 	}
@@ -436,14 +430,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(getenv)
+	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, logx.New(stderr, cfg.LogFormat, "warn"), app.Options{Migrate: true})
-	if err != nil {
-		return err
-	}
+	cfg := a.Config
 	defer a.Close()
 	start := time.Now()
 	fmt.Fprintln(stderr, "seeding a year of synthetic Spotify, YouTube, GitHub, Gmail, Discord, LinkedIn and browsing activity…")

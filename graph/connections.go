@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 
@@ -81,32 +80,21 @@ func (r *subscriptionResolver) ConnectionUpdated(ctx context.Context) (<-chan *s
 		return nil, err
 	}
 	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.ConnectionUpdated, UserID: v.User.ID})
-	out := make(chan *store.Connection, 1)
-	go func() {
-		defer close(out)
-		for e := range in {
-			var ref struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(e.Payload, &ref) != nil {
-				continue
-			}
-			// Read the row as the viewer: the event only names it.
-			c, err := r.DB.ConnectionForUser(ctx, v.User.ID, ref.ID)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.Log.WarnContext(ctx, "graph: connectionUpdated lookup", slog.Any("error", err))
-				}
-				continue
-			}
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				return
-			}
+	return relay(ctx, in, func(e events.Event) (*store.Connection, bool) {
+		id, ok := eventID(e)
+		if !ok {
+			return nil, false
 		}
-	}()
-	return out, nil
+		// Read the row as the viewer: the event only names it.
+		c, err := r.DB.ConnectionForUser(ctx, v.User.ID, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.Log.WarnContext(ctx, "graph: connectionUpdated lookup", slog.Any("error", err))
+			}
+			return nil, false
+		}
+		return c, true
+	}), nil
 }
 
 func (r *connectionResolver) Platform(ctx context.Context, obj *store.Connection) (model.Platform, error) {

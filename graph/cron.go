@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 
@@ -95,31 +94,20 @@ func (r *subscriptionResolver) CronExecutionCompleted(ctx context.Context, job *
 		return nil, apperr.Invalid("job", "unknown job %q; known jobs: %s", j, strings.Join(r.Jobs.JobNames(), ", "))
 	}
 	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.CronExecutionCompleted, Key: deref(job)})
-	out := make(chan *store.CronExecution, 1)
-	go func() {
-		defer close(out)
-		for e := range in {
-			var ref struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(e.Payload, &ref) != nil {
-				continue
-			}
-			ex, err := r.DB.CronExecutionByID(ctx, ref.ID)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.Log.WarnContext(ctx, "graph: cronExecutionCompleted lookup", slog.Any("error", err))
-				}
-				continue
-			}
-			select {
-			case out <- ex:
-			case <-ctx.Done():
-				return
-			}
+	return relay(ctx, in, func(e events.Event) (*store.CronExecution, bool) {
+		id, ok := eventID(e)
+		if !ok {
+			return nil, false
 		}
-	}()
-	return out, nil
+		ex, err := r.DB.CronExecutionByID(ctx, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.Log.WarnContext(ctx, "graph: cronExecutionCompleted lookup", slog.Any("error", err))
+			}
+			return nil, false
+		}
+		return ex, true
+	}), nil
 }
 
 func (r *Resolver) knownJob(name string) bool {

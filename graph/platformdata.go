@@ -186,26 +186,16 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platfo
 		key = string(id)
 	}
 	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key})
-	out := make(chan *model.SyncProgress, 1)
-	go func() {
-		defer close(out)
-		for e := range in {
-			var sp ingest.SyncProgress
-			if json.Unmarshal(e.Payload, &sp) != nil {
-				continue
-			}
-			m := &model.SyncProgress{
-				Platform: model.Platform(strings.ToUpper(sp.Platform)), Stream: optString(sp.Stream),
-				Items: sp.Items, Stored: sp.Stored, Done: sp.Done, Failed: sp.Failed, Error: optString(sp.Error),
-			}
-			select {
-			case out <- m:
-			case <-ctx.Done():
-				return
-			}
+	return relay(ctx, in, func(e events.Event) (*model.SyncProgress, bool) {
+		var sp ingest.SyncProgress
+		if json.Unmarshal(e.Payload, &sp) != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		return &model.SyncProgress{
+			Platform: model.Platform(strings.ToUpper(sp.Platform)), Stream: optString(sp.Stream),
+			Items: sp.Items, Stored: sp.Stored, Done: sp.Done, Failed: sp.Failed, Error: optString(sp.Error),
+		}, true
+	}), nil
 }
 
 func optString(s string) *string {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 
@@ -246,28 +245,14 @@ func (r *subscriptionResolver) InsightAdded(ctx context.Context) (<-chan *store.
 		return nil, err
 	}
 	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: v.User.ID})
-	out := make(chan *store.Insight, 1)
-	go func() {
-		defer close(out)
-		for e := range in {
-			var ref struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(e.Payload, &ref) != nil {
-				continue
-			}
-			ins, err := r.Soul.Insight(ctx, v.User.ID, ref.ID)
-			if err != nil {
-				continue // replaced or deleted since
-			}
-			select {
-			case out <- ins:
-			case <-ctx.Done():
-				return
-			}
+	return relay(ctx, in, func(e events.Event) (*store.Insight, bool) {
+		id, ok := eventID(e)
+		if !ok {
+			return nil, false
 		}
-	}()
-	return out, nil
+		ins, err := r.Soul.Insight(ctx, v.User.ID, id)
+		return ins, err == nil // an insight replaced since is skipped
+	}), nil
 }
 
 func (r *subscriptionResolver) SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error) {
@@ -276,22 +261,10 @@ func (r *subscriptionResolver) SoulSignatureUpdated(ctx context.Context) (<-chan
 		return nil, err
 	}
 	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SoulSignatureUpdated, UserID: v.User.ID})
-	out := make(chan *model.SoulSignature, 1)
-	go func() {
-		defer close(out)
-		for range in {
-			sv, err := r.Soul.Signature(ctx, v.User.ID, v.User.ID, "")
-			if err != nil {
-				continue
-			}
-			select {
-			case out <- signatureModel(sv):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return relay(ctx, in, func(events.Event) (*model.SoulSignature, bool) {
+		sv, err := r.Soul.Signature(ctx, v.User.ID, v.User.ID, "")
+		return signatureModel(sv), err == nil
+	}), nil
 }
 
 func (r *insightResolver) Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error) {

@@ -87,9 +87,8 @@ func (r *subscriptionResolver) TwinReply(ctx context.Context, conversationID str
 	go func() {
 		defer close(out)
 		for ev := range in {
-			c := &model.TwinReplyChunk{MessageID: ev.MessageID, Seq: ev.Seq, Text: ev.Text, Done: ev.Done, Error: optString(ev.Error)}
 			select {
-			case out <- c:
+			case out <- &model.TwinReplyChunk{MessageID: ev.MessageID, Seq: ev.Seq, Text: ev.Text, Done: ev.Done, Error: optString(ev.Error)}:
 			case <-ctx.Done():
 				return
 			}

@@ -51,8 +51,11 @@ func TestLocalScopesByUserAndKey(t *testing.T) {
 	none(t, bob)
 
 	cancel()
-	if _, ok := recv(t, alice); ok {
-		t.Fatal("channel not closed after ctx ended")
+	// Each subscriber is removed (and its channel closed) once ctx ends.
+	for _, ch := range []<-chan events.Event{alice, aliceSpotify, bob} {
+		if _, ok := recv(t, ch); ok {
+			t.Fatal("channel not closed after ctx ended")
+		}
 	}
 	if n := b.Subscribers(); n != 0 {
 		t.Fatalf("%d subscribers left after cancel", n)
