@@ -290,3 +290,62 @@ func (r *insightResolver) Source(ctx context.Context, obj *store.Insight) (model
 func (r *shareLinkResolver) Audience(ctx context.Context, obj *store.ShareLink) (model.Audience, error) {
 	return audienceEnum(obj.Audience), nil
 }
+
+func (r *queryResolver) SimilarPeriods(ctx context.Context, first *int) ([]model.SimilarPeriod, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := store.PageSize(first, 5, 100)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := r.Soul.SimilarPeriods(ctx, v.User.ID, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.SimilarPeriod, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, model.SimilarPeriod{Month: m.Month, Score: m.Score})
+	}
+	return out, nil
+}
+
+func (r *queryResolver) SimilarTwins(ctx context.Context, first *int) ([]model.SimilarTwin, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := store.PageSize(first, 5, 100)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := r.Soul.SimilarTwins(ctx, v.User.ID, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.SimilarTwin, 0, len(ms))
+	for _, m := range ms {
+		u, err := r.DB.UserByID(ctx, m.UserID)
+		if err != nil {
+			continue // deleted since
+		}
+		name := u.Name
+		if name == "" {
+			name = "a twinme user"
+		}
+		out = append(out, model.SimilarTwin{Name: name, Score: m.Score})
+	}
+	return out, nil
+}
+
+func (r *mutationResolver) SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Soul.SetSimilarTwinsOptIn(ctx, v.User.ID, optIn); err != nil {
+		return false, err
+	}
+	return optIn, nil
+}

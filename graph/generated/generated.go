@@ -234,6 +234,7 @@ type ComplexityRoot struct {
 		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
 		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
+		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
 		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
 		SyncNow                func(childComplexity int, platform model.Platform) int
@@ -304,6 +305,8 @@ type ComplexityRoot struct {
 		Privacy          func(childComplexity int) int
 		ShareLinks       func(childComplexity int) int
 		SharedTwin       func(childComplexity int, token string) int
+		SimilarPeriods   func(childComplexity int, first *int) int
+		SimilarTwins     func(childComplexity int, first *int) int
 		SoulSignature    func(childComplexity int, audience *model.Audience) int
 		TwinConversation func(childComplexity int, id string, shareToken *string) int
 		Users            func(childComplexity int, first *int, after *string, search *string) int
@@ -325,6 +328,16 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		LastUsedAt func(childComplexity int) int
 		RevokedAt  func(childComplexity int) int
+	}
+
+	SimilarPeriod struct {
+		Month func(childComplexity int) int
+		Score func(childComplexity int) int
+	}
+
+	SimilarTwin struct {
+		Name  func(childComplexity int) int
+		Score func(childComplexity int) int
 	}
 
 	SoulSignature struct {
@@ -485,6 +498,7 @@ type MutationResolver interface {
 	RevokeShareLink(ctx context.Context, id string) (*store.ShareLink, error)
 	StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error)
 	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
+	SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error)
 	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
@@ -502,6 +516,8 @@ type QueryResolver interface {
 	SoulSignature(ctx context.Context, audience *model.Audience) (*model.SoulSignature, error)
 	Insights(ctx context.Context, cluster *model.LifeCluster, first *int, after *string) (*model.InsightConnection, error)
 	ShareLinks(ctx context.Context) ([]store.ShareLink, error)
+	SimilarPeriods(ctx context.Context, first *int) ([]model.SimilarPeriod, error)
+	SimilarTwins(ctx context.Context, first *int) ([]model.SimilarTwin, error)
 	TwinConversation(ctx context.Context, id string, shareToken *string) (*store.TwinConversation, error)
 	SharedTwin(ctx context.Context, token string) (*model.SoulSignature, error)
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
@@ -1354,6 +1370,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetObservation(childComplexity, args["enabled"].(bool), args["fullPaths"].(*bool)), true
+	case "Mutation.setSimilarTwinsOptIn":
+		if e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSimilarTwinsOptIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -1662,6 +1689,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SharedTwin(childComplexity, args["token"].(string)), true
+	case "Query.similarPeriods":
+		if e.ComplexityRoot.Query.SimilarPeriods == nil {
+			break
+		}
+
+		args, err := ec.field_Query_similarPeriods_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimilarPeriods(childComplexity, args["first"].(*int)), true
+	case "Query.similarTwins":
+		if e.ComplexityRoot.Query.SimilarTwins == nil {
+			break
+		}
+
+		args, err := ec.field_Query_similarTwins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimilarTwins(childComplexity, args["first"].(*int)), true
 	case "Query.soulSignature":
 		if e.ComplexityRoot.Query.SoulSignature == nil {
 			break
@@ -1752,6 +1801,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ShareLink.RevokedAt(childComplexity), true
+
+	case "SimilarPeriod.month":
+		if e.ComplexityRoot.SimilarPeriod.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarPeriod.Month(childComplexity), true
+	case "SimilarPeriod.score":
+		if e.ComplexityRoot.SimilarPeriod.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarPeriod.Score(childComplexity), true
+
+	case "SimilarTwin.name":
+		if e.ComplexityRoot.SimilarTwin.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarTwin.Name(childComplexity), true
+	case "SimilarTwin.score":
+		if e.ComplexityRoot.SimilarTwin.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarTwin.Score(childComplexity), true
 
 	case "SoulSignature.analyzed":
 		if e.ComplexityRoot.SoulSignature.Analyzed == nil {
@@ -2667,6 +2742,20 @@ type InsightNode {
   source: InsightSource!
 }
 
+"A month of the viewer's own history that resembles the latest month."
+type SimilarPeriod {
+  "YYYY-MM"
+  month: String!
+  "Cosine similarity of the behavioural embeddings, −1…1."
+  score: Float!
+}
+
+"Another user, who also opted in, whose behavioural embedding resembles the viewer's."
+type SimilarTwin {
+  name: String!
+  score: Float!
+}
+
 type AnalysisRun {
   insightsStored: Int!
   analyzedAt: Time!
@@ -2824,6 +2913,10 @@ type Query {
   insights(cluster: LifeCluster, first: Int = 20, after: String): InsightConnection!
   "The viewer's share links."
   shareLinks: [ShareLink!]!
+  "Earlier months most like the latest one (by behavioural embedding)."
+  similarPeriods(first: Int = 5): [SimilarPeriod!]!
+  "Users most like the viewer; only between users who both opted in (setSimilarTwinsOptIn)."
+  similarTwins(first: Int = 5): [SimilarTwin!]!
   "A conversation with a twin: the viewer's own, or one started through shareToken."
   twinConversation(id: ID!, shareToken: String): TwinConversation! @public
   "What a share link's audience may see of a twin. Anyone with the token may ask."
@@ -2871,6 +2964,8 @@ type Mutation {
   startTwinConversation(audience: Audience, shareToken: String): TwinConversation! @public
   "Sends a message (1–4,000 characters); the twin's reply streams through twinReply."
   sendTwinMessage(conversationId: ID!, text: String!, shareToken: String): SendTwinMessagePayload! @public
+  "Opts in (or out) of finding and being found by similar twins."
+  setSimilarTwinsOptIn(optIn: Boolean!): Boolean!
   "Deletes the viewer's account and everything twinme holds of it; confirm with the account's email."
   deleteMyAccount(confirm: String!): Boolean!
 
@@ -3374,6 +3469,26 @@ func (ec *executionContext) childFields_ShareLink(ctx context.Context, field gra
 		return ec.fieldContext_ShareLink_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ShareLink", field.Name)
+}
+
+func (ec *executionContext) childFields_SimilarPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_SimilarPeriod_month(ctx, field)
+	case "score":
+		return ec.fieldContext_SimilarPeriod_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SimilarPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_SimilarTwin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SimilarTwin_name(ctx, field)
+	case "score":
+		return ec.fieldContext_SimilarTwin_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SimilarTwin", field.Name)
 }
 
 func (ec *executionContext) childFields_SoulSignature(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3940,6 +4055,20 @@ func (ec *executionContext) field_Mutation_setObservation_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSimilarTwinsOptIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "optIn",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["optIn"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4135,6 +4264,34 @@ func (ec *executionContext) field_Query_sharedTwin_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_similarPeriods_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_similarTwins_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -7548,6 +7705,50 @@ func (ec *executionContext) fieldContext_Mutation_sendTwinMessage(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSimilarTwinsOptIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSimilarTwinsOptIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSimilarTwinsOptIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSimilarTwinsOptIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8723,6 +8924,94 @@ func (ec *executionContext) fieldContext_Query_shareLinks(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_similarPeriods(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_similarPeriods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimilarPeriods(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SimilarPeriod) graphql.Marshaler {
+			return ec.marshalNSimilarPeriod2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_similarPeriods(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SimilarPeriod(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_similarPeriods_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_similarTwins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_similarTwins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimilarTwins(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SimilarTwin) graphql.Marshaler {
+			return ec.marshalNSimilarTwin2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwinᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_similarTwins(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SimilarTwin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_similarTwins_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_twinConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9227,6 +9516,98 @@ func (ec *executionContext) _ShareLink_revokedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ShareLink_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SimilarPeriod_month(ctx context.Context, field graphql.CollectedField, obj *model.SimilarPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarPeriod_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarPeriod_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimilarPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _SimilarPeriod_score(ctx context.Context, field graphql.CollectedField, obj *model.SimilarPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarPeriod_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarPeriod_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimilarPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SimilarTwin_name(ctx context.Context, field graphql.CollectedField, obj *model.SimilarTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarTwin_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarTwin_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimilarTwin", field, false, false, "String")
+}
+
+func (ec *executionContext) _SimilarTwin_score(ctx context.Context, field graphql.CollectedField, obj *model.SimilarTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarTwin_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarTwin_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimilarTwin", field, false, false, "Float")
 }
 
 func (ec *executionContext) _SoulSignature_audience(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
@@ -13375,6 +13756,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setSimilarTwinsOptIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSimilarTwinsOptIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "deleteMyAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteMyAccount(ctx, field)
@@ -13853,6 +14241,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_shareLinks(ctx, field)
 				})
+		case "similarPeriods":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_similarPeriods(ctx, field)
+				})
+		case "similarTwins":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_similarTwins(ctx, field)
+				})
 		case "twinConversation":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -14026,6 +14426,82 @@ func (ec *executionContext) _ShareLink(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._ShareLink_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var similarPeriodImplementors = []string{"SimilarPeriod"}
+
+func (ec *executionContext) _SimilarPeriod(ctx context.Context, sel ast.SelectionSet, obj *model.SimilarPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, similarPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SimilarPeriod")
+		case "month":
+			out.Values[i] = ec._SimilarPeriod_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._SimilarPeriod_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var similarTwinImplementors = []string{"SimilarTwin"}
+
+func (ec *executionContext) _SimilarTwin(ctx context.Context, sel ast.SelectionSet, obj *model.SimilarTwin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, similarTwinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SimilarTwin")
+		case "name":
+			out.Values[i] = ec._SimilarTwin_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._SimilarTwin_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15811,6 +16287,46 @@ func (ec *executionContext) marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 		return graphql.Null
 	}
 	return ec._ShareLink(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriod(ctx context.Context, sel ast.SelectionSet, v model.SimilarPeriod) graphql.Marshaler {
+	return ec._SimilarPeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSimilarPeriod2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwin(ctx context.Context, sel ast.SelectionSet, v model.SimilarTwin) graphql.Marshaler {
+	return ec._SimilarTwin(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSimilarTwin2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwinᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarTwin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSoulSignature2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSoulSignature(ctx context.Context, sel ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {

@@ -224,6 +224,20 @@ type SendTwinMessagePayload struct {
 	Reply store.TwinMessage `json:"reply"`
 }
 
+// A month of the viewer's own history that resembles the latest month.
+type SimilarPeriod struct {
+	// YYYY-MM
+	Month string `json:"month"`
+	// Cosine similarity of the behavioural embeddings, −1…1.
+	Score float64 `json:"score"`
+}
+
+// Another user, who also opted in, whose behavioural embedding resembles the viewer's.
+type SimilarTwin struct {
+	Name  string  `json:"name"`
+	Score float64 `json:"score"`
+}
+
 // A soul signature as the viewer may see it: everything for its owner, what an audience may see for anyone else.
 type SoulSignature struct {
 	// Null for the owner's own view.

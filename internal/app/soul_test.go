@@ -218,3 +218,30 @@ func TestEmptyUserSignatureAndAccountDeletion(t *testing.T) {
 		t.Fatal("user still stored")
 	}
 }
+
+func TestSimilarTwinsNeedBothOptIns(t *testing.T) {
+	e := newEnv(t, store.SQLite, nil)
+	deps := demo.Deps{DB: e.app.DB, Auth: e.app.Auth, Ingest: e.app.Ingest, Soul: e.app.Soul, Clock: e.clock, Every: 20}
+	a, err := demo.SeedUser(context.Background(), deps, "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := demo.SeedUser(context.Background(), deps, "b@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.gql(a.Token, `{ similarTwins { name score } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("before opting in: %s", r.Raw)
+	}
+	e.gql(a.Token, `mutation { setSimilarTwinsOptIn(optIn: true) }`, nil)
+	if r := e.gql(a.Token, `{ similarTwins { name } }`, nil); !strings.Contains(r.Raw, `"similarTwins":[]`) {
+		t.Fatalf("only one opted in: %s", r.Raw)
+	}
+	e.gql(b.Token, `mutation { setSimilarTwinsOptIn(optIn: true) }`, nil)
+	if r := e.gql(a.Token, `{ similarTwins { name score } }`, nil); !strings.Contains(r.Raw, `"score":`) {
+		t.Fatalf("both opted in: %s", r.Raw)
+	}
+	if r := e.gql(a.Token, `{ similarPeriods(first: 3) { month score } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("similarPeriods: %s", r.Raw)
+	}
+}
