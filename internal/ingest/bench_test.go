@@ -1,15 +1,12 @@
 package ingest_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -21,50 +18,12 @@ import (
 
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/ingest/importer"
+	"github.com/twinme/twinme/internal/ingest/importer/importertest"
 	"github.com/twinme/twinme/internal/ingest/observe"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
 )
-
-// writeExtendedHistory writes n plays in the Streaming_History_Audio shape
-// (every field the export carries, ~700 bytes a row; one row in 20 is a
-// podcast episode), as importer's benchmark does.
-func writeExtendedHistory(tb testing.TB, dir string, n int) string {
-	tb.Helper()
-	p := filepath.Join(dir, "Streaming_History_Audio_2014-2024_0.json")
-	f, err := os.Create(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
-	platforms := []string{"Android OS 10 API 29 (samsung, SM-G973F)", "iOS 14.4 (iPhone12,1)", "windows", "web_player windows 10;chrome 87.0.4280.88;desktop"}
-	w.WriteString("[")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			w.WriteString(",\n")
-		}
-		ts := t0.Add(time.Duration(i) * 3 * time.Minute).Format(time.RFC3339)
-		plat := platforms[i%len(platforms)]
-		ms := 30000 + (i*7919)%240000
-		if i%20 == 0 {
-			fmt.Fprintf(w, `{"ts":%q,"platform":%q,"ms_played":%d,"conn_country":"DE","ip_addr":"203.0.113.%d","master_metadata_track_name":null,"master_metadata_album_artist_name":null,"master_metadata_album_album_name":null,"spotify_track_uri":null,"episode_name":"Episode %d: On Listening","episode_show_name":"Show %d","spotify_episode_uri":"spotify:episode:4rOoJ6Egrf8K2Irywz%04d","audiobook_title":null,"audiobook_uri":null,"audiobook_chapter_uri":null,"audiobook_chapter_title":null,"reason_start":"playbtn","reason_end":"endplay","shuffle":false,"skipped":null,"offline":false,"offline_timestamp":%d,"incognito_mode":false}`,
-				ts, plat, ms*5, i%250, i, i%40, i%10000, 1388534400+i*180)
-			continue
-		}
-		fmt.Fprintf(w, `{"ts":%q,"platform":%q,"ms_played":%d,"conn_country":"DE","ip_addr":"203.0.113.%d","master_metadata_track_name":"Track number %d (Remastered 2011)","master_metadata_album_artist_name":"Artist %d","master_metadata_album_album_name":"Album %d","spotify_track_uri":"spotify:track:69kOkLUCkxIZYexIg%05d","episode_name":null,"episode_show_name":null,"spotify_episode_uri":null,"audiobook_title":null,"audiobook_uri":null,"audiobook_chapter_uri":null,"audiobook_chapter_title":null,"reason_start":"trackdone","reason_end":"trackdone","shuffle":%s,"skipped":false,"offline":false,"offline_timestamp":%d,"incognito_mode":false}`,
-			ts, plat, ms, i%250, i%5000, i%800, i%2000, i%100000, strconv.FormatBool(i%3 == 0), 1388534400+i*180)
-	}
-	w.WriteString("]\n")
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return p
-}
 
 func benchUser(b *testing.B, db *store.DB, i int) *store.User {
 	b.Helper()
@@ -79,7 +38,7 @@ func benchUser(b *testing.B, db *store.DB, i int) *store.User {
 func benchImport(b *testing.B, n int) {
 	db := storetest.Open(b, store.SQLite)
 	s := ingest.New(db, ingest.Options{Clock: clockwork.NewFakeClockAt(start), Logger: slog.New(slog.DiscardHandler)})
-	files, err := importer.FilesFromPaths(writeExtendedHistory(b, b.TempDir(), n))
+	files, err := importer.FilesFromPaths(importertest.WriteExtendedHistory(b, b.TempDir(), n))
 	storetest.Must(b, err)
 	b.SetBytes(files[0].Size)
 	ctx := context.Background()
@@ -119,7 +78,7 @@ func BenchmarkImportExtendedHistoryScaling(b *testing.B) {
 func BenchmarkReimportExtendedHistory100k(b *testing.B) {
 	db := storetest.Open(b, store.SQLite)
 	s := ingest.New(db, ingest.Options{Clock: clockwork.NewFakeClockAt(start), Logger: slog.New(slog.DiscardHandler)})
-	files, err := importer.FilesFromPaths(writeExtendedHistory(b, b.TempDir(), 100_000))
+	files, err := importer.FilesFromPaths(importertest.WriteExtendedHistory(b, b.TempDir(), 100_000))
 	storetest.Must(b, err)
 	u := benchUser(b, db, 0)
 	ctx := context.Background()

@@ -1,55 +1,12 @@
 package importer
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/twinme/twinme/internal/ingest/importer/importertest"
 	"runtime"
 	"strconv"
 	"testing"
-	"time"
 )
-
-// writeExtendedHistory writes n plays in the Streaming_History_Audio shape
-// (every field the export carries, ~700 bytes a row; one row in 20 is a
-// podcast episode with null track fields) and returns the path.
-func writeExtendedHistory(tb testing.TB, dir string, n int) string {
-	tb.Helper()
-	p := filepath.Join(dir, "Streaming_History_Audio_2014-2024_0.json")
-	f, err := os.Create(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	start := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
-	platforms := []string{"Android OS 10 API 29 (samsung, SM-G973F)", "iOS 14.4 (iPhone12,1)", "windows", "web_player windows 10;chrome 87.0.4280.88;desktop"}
-	w.WriteString("[")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			w.WriteString(",\n")
-		}
-		ts := start.Add(time.Duration(i) * 3 * time.Minute).Format(time.RFC3339)
-		plat := platforms[i%len(platforms)]
-		ms := 30000 + (i*7919)%240000
-		if i%20 == 0 {
-			fmt.Fprintf(w, `{"ts":%q,"platform":%q,"ms_played":%d,"conn_country":"DE","ip_addr":"203.0.113.%d","master_metadata_track_name":null,"master_metadata_album_artist_name":null,"master_metadata_album_album_name":null,"spotify_track_uri":null,"episode_name":"Episode %d: On Listening","episode_show_name":"Show %d","spotify_episode_uri":"spotify:episode:4rOoJ6Egrf8K2Irywz%04d","audiobook_title":null,"audiobook_uri":null,"audiobook_chapter_uri":null,"audiobook_chapter_title":null,"reason_start":"playbtn","reason_end":"endplay","shuffle":false,"skipped":null,"offline":false,"offline_timestamp":%d,"incognito_mode":false}`,
-				ts, plat, ms*5, i%250, i, i%40, i%10000, 1388534400+i*180)
-			continue
-		}
-		fmt.Fprintf(w, `{"ts":%q,"platform":%q,"ms_played":%d,"conn_country":"DE","ip_addr":"203.0.113.%d","master_metadata_track_name":"Track number %d (Remastered 2011)","master_metadata_album_artist_name":"Artist %d","master_metadata_album_album_name":"Album %d","spotify_track_uri":"spotify:track:69kOkLUCkxIZYexIg%05d","episode_name":null,"episode_show_name":null,"spotify_episode_uri":null,"audiobook_title":null,"audiobook_uri":null,"audiobook_chapter_uri":null,"audiobook_chapter_title":null,"reason_start":"trackdone","reason_end":"trackdone","shuffle":%s,"skipped":false,"offline":false,"offline_timestamp":%d,"incognito_mode":false}`,
-			ts, plat, ms, i%250, i%5000, i%800, i%2000, i%100000, strconv.FormatBool(i%3 == 0), 1388534400+i*180)
-	}
-	w.WriteString("]\n")
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return p
-}
 
 // benchImport imports the file b.N times with a no-op sink and reports
 // items/s and the peak HeapInuse seen at batch boundaries.
@@ -90,7 +47,7 @@ func benchImport(b *testing.B, path string, plays int) {
 }
 
 func BenchmarkImportExtendedHistory100k(b *testing.B) {
-	benchImport(b, writeExtendedHistory(b, b.TempDir(), 100_000), 100_000)
+	benchImport(b, importertest.WriteExtendedHistory(b, b.TempDir(), 100_000), 100_000)
 }
 
 // BenchmarkImportExtendedHistoryScaling shows that memory does not grow
@@ -98,7 +55,7 @@ func BenchmarkImportExtendedHistory100k(b *testing.B) {
 func BenchmarkImportExtendedHistoryScaling(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 300_000} {
 		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
-			benchImport(b, writeExtendedHistory(b, b.TempDir(), n), n)
+			benchImport(b, importertest.WriteExtendedHistory(b, b.TempDir(), n), n)
 		})
 	}
 }
