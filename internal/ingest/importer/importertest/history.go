@@ -50,4 +50,3 @@ func WriteExtendedHistory(tb testing.TB, dir string, n int) string {
 	}
 	return p
 }
-
