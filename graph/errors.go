@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/twinme/twinme/internal/apperr"
@@ -31,6 +32,13 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Extensions != nil && ge.Extensions["code"] != nil && errors.Unwrap(ge) == nil {
+			// A variable's value that does not fit its type (an unknown
+			// platform, a string for an Int) is the client's input, not a
+			// broken document.
+			if len(gerr.Path) == 2 && gerr.Path[0] == ast.PathName("variable") {
+				gerr.Extensions = map[string]any{"code": string(apperr.BadUserInput), "field": fmt.Sprint(gerr.Path[1])}
+				return gerr
+			}
 			// Parse and validation errors from gqlgen carry their own code
 			// (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED).
 			return gerr

@@ -143,8 +143,8 @@ func TestConnectRefusals(t *testing.T) {
 	if r := e.gql(aliceTok, `mutation { startConnection(platform: SPOTIFY) { authorizeUrl } }`, nil); r.code() != "NOT_CONFIGURED" {
 		t.Fatalf("unconfigured platform: %s", r.Raw)
 	}
-	if r := e.gql(aliceTok, `mutation($p: Platform!) { startConnection(platform: $p) { authorizeUrl } }`, map[string]any{"p": "MYSPACE"}); len(r.Errors) == 0 {
-		t.Fatalf("unknown platform accepted: %s", r.Raw)
+	if r := e.gql(aliceTok, `mutation($p: Platform!) { startConnection(platform: $p) { authorizeUrl } }`, map[string]any{"p": "MYSPACE"}); r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("unknown platform: want BAD_USER_INPUT, got %s", r.Raw)
 	}
 	r := e.gql("", `{ platforms { platform configured scopes } }`, nil)
 	if !strings.Contains(r.Raw, `{"platform":"GITHUB","configured":true`) || !strings.Contains(r.Raw, `{"platform":"SPOTIFY","configured":false`) {
