@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -30,9 +29,8 @@ type HandlerOptions struct {
 	Websocket *transport.Websocket
 	// MaxUploadBytes bounds multipart uploads.
 	MaxUploadBytes int64
-	// Observe, when set, is told about every finished query and mutation
-	// (metrics): its name, type, whether it had errors, and its duration.
-	Observe func(ctx context.Context, name, opType string, failed bool, d time.Duration)
+	// Extensions are added to the handler (e.g. metrics).
+	Extensions []graphql.HandlerExtension
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
@@ -86,25 +84,8 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.AroundRootFields(authorizeRootField)
 	srv.AroundFields(authorizeSubscriptionField)
-	if o.Observe != nil {
-		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-			start := time.Now()
-			resp := next(ctx)
-			oc := graphql.GetOperationContext(ctx)
-			opType := ""
-			if oc != nil && oc.Operation != nil {
-				opType = string(oc.Operation.Operation)
-			}
-			// A subscription answers many times; its events are not operations.
-			if resp != nil && opType != "subscription" {
-				name := ""
-				if oc != nil {
-					name = oc.OperationName
-				}
-				o.Observe(ctx, name, opType, len(resp.Errors) > 0, time.Since(start))
-			}
-			return resp
-		})
+	for _, ext := range o.Extensions {
+		srv.Use(ext)
 	}
 	srv.SetErrorPresenter(errorPresenter(r.Log))
 	srv.SetRecoverFunc(recoverFunc(r.Log))

@@ -324,10 +324,18 @@ func (r *queryResolver) SimilarTwins(ctx context.Context, first *int) ([]model.S
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	users, err := r.DB.UsersByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]model.SimilarTwin, 0, len(ms))
 	for _, m := range ms {
-		u, err := r.DB.UserByID(ctx, m.UserID)
-		if err != nil {
+		u, ok := users[m.UserID]
+		if !ok {
 			continue // deleted since
 		}
 		name := u.Name

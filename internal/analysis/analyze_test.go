@@ -15,7 +15,7 @@ func TestAnalyzeEmptyUser(t *testing.T) {
 	if len(res.Insights) != 0 || len(res.Traits) != 0 {
 		t.Fatalf("empty user got insights %v traits %v", keysOf(res.Insights), res.Traits)
 	}
-	if len(res.Embedding) != EmbeddingSize || !isZero(res.Embedding) {
+	if len(res.Embedding) != EmbeddingSize || !IsZero(res.Embedding) {
 		t.Errorf("embedding %v", res.Embedding)
 	}
 	if len(res.Completeness) != 3 {

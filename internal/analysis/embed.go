@@ -92,12 +92,12 @@ type Match struct {
 // skipped, and a zero target matches nothing: nothing known is not similar to
 // anything.
 func MostSimilar(target []float32, candidates map[string][]float32, k int) []Match {
-	if k <= 0 || isZero(target) {
+	if k <= 0 || IsZero(target) {
 		return nil
 	}
 	out := make([]Match, 0, len(candidates))
 	for id, c := range candidates {
-		if len(c) != len(target) || isZero(c) {
+		if len(c) != len(target) || IsZero(c) {
 			continue
 		}
 		out = append(out, Match{ID: id, Score: Cosine(target, c)})
@@ -114,7 +114,9 @@ func MostSimilar(target []float32, candidates map[string][]float32, k int) []Mat
 	return out
 }
 
-func isZero(v []float32) bool {
+// IsZero reports whether v carries no signal (all components zero): such a
+// vector has no direction to compare.
+func IsZero(v []float32) bool {
 	for _, x := range v {
 		if x != 0 {
 			return false

@@ -11,14 +11,14 @@ func TestEmbed(t *testing.T) {
 		t.Fatalf("EmbeddingSize %d, dims %d", EmbeddingSize, len(embeddingDims))
 	}
 	zero := Embed(nil)
-	if len(zero) != EmbeddingSize || !isZero(zero) {
+	if len(zero) != EmbeddingSize || !IsZero(zero) {
 		t.Fatalf("no features gave %v, want %d zeros", zero, EmbeddingSize)
 	}
-	if v := Embed(Features{FeatMusicPlays: 20}); !isZero(v) {
+	if v := Embed(Features{FeatMusicPlays: 20}); !IsZero(v) {
 		t.Errorf("a feature outside the embedding moved it: %v", v)
 	}
 	// A feature at its neutral centre says nothing either.
-	if v := Embed(Features{FeatMusicArtistDiversity: 0.5}); !isZero(v) {
+	if v := Embed(Features{FeatMusicArtistDiversity: 0.5}); !IsZero(v) {
 		t.Errorf("neutral feature gave %v", v)
 	}
 
@@ -42,7 +42,7 @@ func TestEmbeddingDimsAreProduced(t *testing.T) {
 			t.Errorf("dimension %d uses feature %q that no detector produced", i, d.feature)
 		}
 	}
-	if isZero(res.Embedding) {
+	if IsZero(res.Embedding) {
 		t.Error("a full user-year embedded to zero")
 	}
 }

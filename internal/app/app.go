@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr}
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
 	a.Metrics = metrics.New()
-	a.Events = countSubscriptions{a.openEvents(o), a.Metrics}
+	a.Events = a.openEvents(o)
 	a.Providers, a.Platforms = platforms(cfg)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
@@ -205,27 +205,6 @@ func openKeyring(cfg *config.Config, log *slog.Logger) (*secret.Keyring, error) 
 		log.Warn("app: TWINME_ENCRYPTION_KEYS is not set; generated a development key file (set the variable in production)", slog.String("path", path))
 	}
 	return secret.NewKeyring([]secret.Key{key})
-}
-
-// countSubscriptions keeps the active-subscriptions gauge: every
-// subscription holds one bus subscriber for its whole life.
-type countSubscriptions struct {
-	events.Bus
-	m *metrics.Metrics
-}
-
-func (c countSubscriptions) Subscribe(ctx context.Context, f events.Filter) <-chan events.Event {
-	c.m.SubscriptionStarted()
-	context.AfterFunc(ctx, c.m.SubscriptionEnded)
-	return c.Bus.Subscribe(ctx, f)
-}
-
-// Subscribers counts the bus's subscribers (tests wait on it).
-func (c countSubscriptions) Subscribers() int {
-	if n, ok := c.Bus.(interface{ Subscribers() int }); ok {
-		return n.Subscribers()
-	}
-	return -1
 }
 
 // twinViews gives twin chat the signature views: the owner's unfiltered,

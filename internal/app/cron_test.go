@@ -135,11 +135,6 @@ func TestCronHTTPTriggerAndMetrics(t *testing.T) {
 }
 
 func TestMalformedScheduleStopsStartup(t *testing.T) {
-	defer func() {
-		if p := recover(); p != nil {
-			t.Fatal(p)
-		}
-	}()
 	e := newEnvErr(t, store.SQLite, map[string]string{"TWINME_SCHEDULE_TOKEN_REFRESH": "every banana"})
 	if e == nil || !strings.Contains(e.Error(), "TWINME_SCHEDULE_TOKEN_REFRESH") {
 		t.Fatalf("want an error naming TWINME_SCHEDULE_TOKEN_REFRESH, got %v", e)

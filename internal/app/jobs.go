@@ -8,12 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
-	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -165,12 +163,4 @@ func bearerEquals(header, want string) bool {
 	}
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-func (a *App) observeOperation(_ context.Context, name, opType string, failed bool, d time.Duration) {
-	outcome := metrics.OutcomeOK
-	if failed {
-		outcome = metrics.OutcomeError
-	}
-	a.Metrics.GraphQLOperation(name, opType, outcome, d)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/twinme/twinme/graph"
@@ -41,7 +42,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		OpenIntrospection: cfg.Environment == config.Development,
 		Websocket:         a.websocket(),
 		MaxUploadBytes:    maxUploadBytes,
-		Observe:           a.observeOperation,
+		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension()},
 	})
 	var google *auth.GoogleSignIn
 	if cfg.GoogleSignInEnabled() {

@@ -31,6 +31,9 @@ func New(limit int64, period time.Duration) *Limiter {
 	return &Limiter{lim: limiter.New(store, limiter.Rate{Period: period, Limit: limit}), limit: limit}
 }
 
+// Enabled reports whether l limits anything.
+func (l *Limiter) Enabled() bool { return l != nil && l.lim != nil }
+
 // Result is the state of a key after one event.
 type Result struct {
 	Allowed    bool
@@ -42,7 +45,7 @@ type Result struct {
 
 // Take counts one event for key.
 func (l *Limiter) Take(ctx context.Context, key string) (Result, error) {
-	if l == nil || l.lim == nil {
+	if !l.Enabled() {
 		return Result{Allowed: true, Limit: math.MaxInt64, Remaining: math.MaxInt64}, nil
 	}
 	c, err := l.lim.Get(ctx, key)

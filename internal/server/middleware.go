@@ -260,7 +260,7 @@ func withRateLimit(l *ratelimit.Limiter, log *slog.Logger) func(http.Handler) ht
 				next.ServeHTTP(w, r)
 				return
 			}
-			if res.Limit < 1<<62 {
+			if l.Enabled() {
 				h := w.Header()
 				h.Set("X-RateLimit-Limit", strconv.FormatInt(res.Limit, 10))
 				h.Set("X-RateLimit-Remaining", strconv.FormatInt(res.Remaining, 10))

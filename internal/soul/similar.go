@@ -64,21 +64,12 @@ func monthlyPeriods(in analysis.Input, loc *time.Location) []Period {
 		start, _ := time.ParseInLocation("2006-01", k, loc)
 		end := start.AddDate(0, 1, 0)
 		emb := analysis.Embed(analysis.Analyze(*months[k], loc, end).Features)
-		if isZero(emb) {
+		if analysis.IsZero(emb) {
 			continue
 		}
 		out = append(out, Period{Month: k, Embedding: emb})
 	}
 	return out
-}
-
-func isZero(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // PeriodMatch is one earlier month and how much it resembles the latest.

@@ -289,3 +289,19 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// UsersByIDs returns the users with the given ids that exist, keyed by id.
+func (db *DB) UsersByIDs(ctx context.Context, ids []string) (map[string]User, error) {
+	out := make(map[string]User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var users []User
+	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: users by ids: %w", err)
+	}
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
+}
