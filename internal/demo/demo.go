@@ -23,6 +23,7 @@ import (
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/ingest/observe"
 	"github.com/twinme/twinme/internal/itemkey"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/soul"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -202,27 +203,16 @@ func Items(in analysis.Input) map[string][]store.PlatformItem {
 			genres[p.Artist] = p.Genres
 		}
 		if p.Skipped != nil {
-			add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceExtendedHistory, struct {
-				Source    string `json:"source"`
-				Track     string `json:"track"`
-				Artist    string `json:"artist,omitempty"`
-				TrackURI  string `json:"track_uri,omitempty"`
-				MsPlayed  int    `json:"ms_played"`
-				ReasonEnd string `json:"reason_end,omitempty"`
-				Skipped   *bool  `json:"skipped,omitempty"`
-			}{store.SourceExtendedHistory, p.Track, p.Artist, p.TrackID, p.MsPlayed, p.ReasonEnd, p.Skipped}))
+			add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceExtendedHistory, importer.PlayPayload{
+				Source: store.SourceExtendedHistory, Track: p.Track, Artist: p.Artist, TrackURI: p.TrackID,
+				MsPlayed: int64(p.MsPlayed), ReasonEnd: p.ReasonEnd, Skipped: p.Skipped,
+			}))
 			continue
 		}
-		add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceAPI, struct {
-			Source     string   `json:"source"`
-			TrackID    string   `json:"track_id"`
-			TrackURI   string   `json:"track_uri"`
-			Track      string   `json:"track"`
-			Artists    []string `json:"artists"`
-			Album      string   `json:"album"`
-			DurationMS int      `json:"duration_ms"`
-			PlayedAt   string   `json:"played_at"`
-		}{"api", p.TrackID, p.TrackID, p.Track, []string{p.Artist}, "", p.MsPlayed, p.At.UTC().Format(time.RFC3339Nano)}))
+		add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceAPI, platform.SpotifyPlayPayload{
+			Source: "api", TrackID: p.TrackID, TrackURI: p.TrackID, Track: p.Track, Artists: []string{p.Artist},
+			DurationMS: int64(p.MsPlayed), PlayedAt: p.At.UTC().Format(time.RFC3339Nano),
+		}))
 	}
 	last := time.Time{}
 	if n := len(in.Plays); n > 0 {
@@ -231,32 +221,19 @@ func Items(in analysis.Input) map[string][]store.PlatformItem {
 	snapshot := last.UTC().Format("2006-01-02")
 	for i, a := range artists {
 		id := fmt.Sprintf("demoartist%04d", i)
-		add("spotify", item("spotify", "top_artist", "long_term:"+snapshot+":"+id, last, store.SourceAPI, struct {
-			Source     string   `json:"source"`
-			TimeRange  string   `json:"time_range"`
-			Snapshot   string   `json:"snapshot"`
-			Rank       int      `json:"rank"`
-			ArtistID   string   `json:"artist_id"`
-			URI        string   `json:"uri"`
-			Name       string   `json:"name"`
-			Genres     []string `json:"genres"`
-			Popularity int      `json:"popularity"`
-		}{"api", "long_term", snapshot, i + 1, id, "spotify:artist:" + id, a, append([]string{}, genres[a]...), 50}))
+		add("spotify", item("spotify", platform.DataSpotifyTopArtist, "long_term:"+snapshot+":"+id, last, store.SourceAPI, platform.SpotifyTopArtistPayload{
+			Source: "api", TimeRange: "long_term", Snapshot: snapshot, Rank: i + 1, ArtistID: id, URI: "spotify:artist:" + id,
+			Name: a, Genres: append([]string{}, genres[a]...), Popularity: 50,
+		}))
 	}
 
 	for i, v := range in.Videos {
 		vid := fmt.Sprintf("demo%07d", i)
 		if v.Source == analysis.VideoLike {
-			add("youtube", item("youtube", "liked_video", vid, v.At, store.SourceAPI, struct {
-				Source       string   `json:"source"`
-				VideoID      string   `json:"video_id"`
-				Title        string   `json:"title"`
-				ChannelID    string   `json:"channel_id"`
-				ChannelTitle string   `json:"channel_title"`
-				CategoryID   string   `json:"category_id"`
-				Tags         []string `json:"tags"`
-				PublishedAt  string   `json:"published_at"`
-			}{"api", vid, v.Title, "UC" + v.Channel, v.Channel, v.CategoryID, []string{}, v.At.UTC().Format(time.RFC3339)}))
+			add("youtube", item("youtube", platform.DataYouTubeLikedVideo, vid, v.At, store.SourceAPI, platform.YouTubeLikedVideoPayload{
+				Source: "api", VideoID: vid, Title: v.Title, ChannelID: "UC" + v.Channel, ChannelTitle: v.Channel,
+				CategoryID: v.CategoryID, Tags: []string{}, PublishedAt: v.At.UTC().Format(time.RFC3339),
+			}))
 			continue
 		}
 		add("youtube", item("youtube", importer.DataWatch, importer.YouTubeWatchID(vid, v.At), v.At, "takeout", struct {
@@ -271,68 +248,39 @@ func Items(in analysis.Input) map[string][]store.PlatformItem {
 	for i, r := range in.Repos {
 		id := int64(1000 + i)
 		repoIDs[r.Name] = id
-		add("github", item("github", "repo", strconv.FormatInt(id, 10), last, store.SourceAPI, struct {
-			Source      string         `json:"source"`
-			FullName    string         `json:"full_name"`
-			Private     bool           `json:"private"`
-			Fork        bool           `json:"fork"`
-			Archived    bool           `json:"archived"`
-			Description string         `json:"description"`
-			Language    string         `json:"language"`
-			Languages   map[string]int `json:"languages"`
-			Topics      []string       `json:"topics"`
-			Stars       int            `json:"stargazers_count"`
-			Forks       int            `json:"forks_count"`
-			URL         string         `json:"html_url"`
-		}{"api", r.Name, false, false, false, "", r.Language, r.Languages, []string{}, r.Stars, 0, "https://github.com/" + r.Name}))
+		langs := make(map[string]int64, len(r.Languages))
+		for l, n := range r.Languages {
+			langs[l] = int64(n)
+		}
+		add("github", item("github", platform.DataGitHubRepo, strconv.FormatInt(id, 10), last, store.SourceAPI, platform.GitHubRepoPayload{
+			Source: "api", FullName: r.Name, Language: r.Language, Languages: langs, Topics: []string{}, Stars: r.Stars,
+			CreatedAt: last.UTC().Format(time.RFC3339), PushedAt: last.UTC().Format(time.RFC3339), URL: "https://github.com/" + r.Name,
+		}))
 	}
 	for i, e := range in.CodeEvents {
-		add("github", item("github", "event", strconv.Itoa(40_000_000+i), e.At, store.SourceAPI, struct {
-			Source    string `json:"source"`
-			Type      string `json:"type"`
-			Repo      string `json:"repo"`
-			RepoID    int64  `json:"repo_id"`
-			Public    bool   `json:"public"`
-			CreatedAt string `json:"created_at"`
-		}{"api", e.Type, e.Repo, repoIDs[e.Repo], true, e.At.UTC().Format(time.RFC3339)}))
+		add("github", item("github", platform.DataGitHubEvent, strconv.Itoa(40_000_000+i), e.At, store.SourceAPI, platform.GitHubEventPayload{
+			Source: "api", Type: e.Type, Repo: e.Repo, RepoID: repoIDs[e.Repo], Public: true, CreatedAt: e.At.UTC().Format(time.RFC3339),
+		}))
 	}
 
 	for i, m := range in.Mails {
 		id := fmt.Sprintf("18c%013x", i)
-		add("gmail", item("gmail", "message", id, m.At, store.SourceAPI, struct {
-			Source       string   `json:"source"`
-			ID           string   `json:"id"`
-			ThreadID     string   `json:"thread_id"`
-			LabelIDs     []string `json:"label_ids"`
-			InternalDate string   `json:"internal_date"`
-			From         string   `json:"from"`
-			To           string   `json:"to"`
-			Date         string   `json:"date"`
-		}{"api", id, id, m.Labels, strconv.FormatInt(m.At.UnixMilli(), 10), m.From, "", m.At.UTC().Format(time.RFC1123Z)}))
+		add("gmail", item("gmail", platform.DataGmailMessage, id, m.At, store.SourceAPI, platform.GmailMessagePayload{
+			Source: "api", ID: id, ThreadID: id, LabelIDs: m.Labels, InternalDate: strconv.FormatInt(m.At.UnixMilli(), 10),
+			From: m.From, Date: m.At.UTC().Format(time.RFC1123Z),
+		}))
 	}
 	for i, g := range in.Guilds {
 		id := strconv.Itoa(900_000_000_000 + i)
-		add("discord", item("discord", "guild", id, last, store.SourceAPI, struct {
-			Source      string   `json:"source"`
-			GuildID     string   `json:"guild_id"`
-			Name        string   `json:"name"`
-			Owner       bool     `json:"owner"`
-			Permissions string   `json:"permissions"`
-			Features    []string `json:"features"`
-			Members     int      `json:"approximate_member_count"`
-		}{"api", id, g.Name, g.Owner, "0", []string{}, 40 + 10*i}))
+		add("discord", item("discord", platform.DataDiscordGuild, id, last, store.SourceAPI, platform.DiscordGuildPayload{
+			Source: "api", GuildID: id, Name: g.Name, Owner: g.Owner, Permissions: "0", Features: []string{}, Members: 40 + 10*i,
+		}))
 	}
 	if p := in.LinkedIn; p != nil {
-		add("linkedin", item("linkedin", "profile", p.Sub, last, store.SourceAPI, struct {
-			Source        string `json:"source"`
-			Sub           string `json:"sub"`
-			Name          string `json:"name"`
-			GivenName     string `json:"given_name"`
-			FamilyName    string `json:"family_name"`
-			Locale        string `json:"locale,omitempty"`
-			Email         string `json:"email,omitempty"`
-			EmailVerified bool   `json:"email_verified"`
-		}{"api", p.Sub, p.Name, p.GivenName, p.FamilyName, p.Locale, p.Email, p.EmailVerified}))
+		add("linkedin", item("linkedin", platform.DataLinkedInProfile, p.Sub, last, store.SourceAPI, platform.LinkedInProfilePayload{
+			Source: "api", Sub: p.Sub, Name: p.Name, GivenName: p.GivenName, FamilyName: p.FamilyName,
+			Locale: p.Locale, Email: p.Email, EmailVerified: p.EmailVerified,
+		}))
 	}
 	return out
 }

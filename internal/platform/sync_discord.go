@@ -47,16 +47,7 @@ func discordGuilds(ctx context.Context, client *http.Client, p Provider, token s
 		if g.Icon != nil {
 			icon = *g.Icon
 		}
-		payload, err := payloadOf(struct {
-			Source      string   `json:"source"`
-			GuildID     string   `json:"guild_id"`
-			Name        string   `json:"name"`
-			Icon        string   `json:"icon,omitempty"`
-			Owner       bool     `json:"owner"`
-			Permissions string   `json:"permissions"`
-			Features    []string `json:"features"`
-			Members     int      `json:"approximate_member_count"`
-		}{"api", g.ID, g.Name, icon, g.Owner, g.Permissions, nonNil(g.Features), g.Members})
+		payload, err := payloadOf(DiscordGuildPayload{"api", g.ID, g.Name, icon, g.Owner, g.Permissions, nonNil(g.Features), g.Members})
 		if err != nil {
 			return Page{}, err
 		}

@@ -189,18 +189,7 @@ func gitHubEvents(ctx context.Context, client *http.Client, p Provider, token st
 		if e.Payload.Size != nil {
 			size = *e.Payload.Size
 		}
-		payload, err := payloadOf(struct {
-			Source    string `json:"source"`
-			Type      string `json:"type"`
-			Repo      string `json:"repo"`
-			RepoID    int64  `json:"repo_id"`
-			Action    string `json:"action,omitempty"`
-			Ref       string `json:"ref,omitempty"`
-			RefType   string `json:"ref_type,omitempty"`
-			Commits   int    `json:"commits,omitempty"`
-			Public    bool   `json:"public"`
-			CreatedAt string `json:"created_at"`
-		}{"api", e.Type, e.Repo.Name, e.Repo.ID, e.Payload.Action, ref, e.Payload.RefType, size, e.Public, e.CreatedAt.UTC().Format(time.RFC3339)})
+		payload, err := payloadOf(GitHubEventPayload{"api", e.Type, e.Repo.Name, e.Repo.ID, e.Payload.Action, ref, e.Payload.RefType, size, e.Public, e.CreatedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err
 		}
@@ -298,22 +287,7 @@ func gitHubRepos(ctx context.Context, client *http.Client, p Provider, token str
 		if _, err := p.getInto(ctx, client, lu, token, gitHubHeaders(), &langs); err != nil {
 			return Page{}, fmt.Errorf("languages of %s: %w", r.FullName, err)
 		}
-		payload, err := payloadOf(struct {
-			Source      string           `json:"source"`
-			FullName    string           `json:"full_name"`
-			Private     bool             `json:"private"`
-			Fork        bool             `json:"fork"`
-			Archived    bool             `json:"archived"`
-			Description string           `json:"description"`
-			Language    string           `json:"language"`
-			Languages   map[string]int64 `json:"languages"`
-			Topics      []string         `json:"topics"`
-			Stars       int              `json:"stargazers_count"`
-			Forks       int              `json:"forks_count"`
-			CreatedAt   string           `json:"created_at"`
-			PushedAt    string           `json:"pushed_at"`
-			URL         string           `json:"html_url"`
-		}{"api", r.FullName, r.Private, r.Fork, r.Archived, r.Description, r.Language, langs, nonNil(r.Topics),
+		payload, err := payloadOf(GitHubRepoPayload{"api", r.FullName, r.Private, r.Fork, r.Archived, r.Description, r.Language, langs, nonNil(r.Topics),
 			r.Stars, r.Forks, r.CreatedAt.UTC().Format(time.RFC3339), pushed.Format(time.RFC3339), r.HTMLURL})
 		if err != nil {
 			return Page{}, err
@@ -371,16 +345,7 @@ func gitHubStarred(ctx context.Context, client *http.Client, p Provider, token s
 			cur.RunNewest = at
 		}
 		r := s.Repo
-		payload, err := payloadOf(struct {
-			Source      string   `json:"source"`
-			FullName    string   `json:"full_name"`
-			Description string   `json:"description"`
-			Language    string   `json:"language"`
-			Topics      []string `json:"topics"`
-			Stars       int      `json:"stargazers_count"`
-			StarredAt   string   `json:"starred_at"`
-			URL         string   `json:"html_url"`
-		}{"api", r.FullName, r.Description, r.Language, nonNil(r.Topics), r.Stars, at.Format(time.RFC3339), r.HTMLURL})
+		payload, err := payloadOf(GitHubStarPayload{"api", r.FullName, r.Description, r.Language, nonNil(r.Topics), r.Stars, at.Format(time.RFC3339), r.HTMLURL})
 		if err != nil {
 			return Page{}, err
 		}

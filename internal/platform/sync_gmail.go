@@ -218,16 +218,7 @@ func gmailMessage(ctx context.Context, client *http.Client, p Provider, token, i
 	if ms, err := strconv.ParseInt(m.InternalDate, 10, 64); err == nil {
 		at = time.UnixMilli(ms).UTC()
 	}
-	payload, err := payloadOf(struct {
-		Source       string   `json:"source"`
-		ID           string   `json:"id"`
-		ThreadID     string   `json:"thread_id"`
-		LabelIDs     []string `json:"label_ids"`
-		InternalDate string   `json:"internal_date"`
-		From         string   `json:"from"`
-		To           string   `json:"to"`
-		Date         string   `json:"date"`
-	}{"api", m.ID, m.ThreadID, nonNil(m.LabelIDs), m.InternalDate, headers["From"], headers["To"], headers["Date"]})
+	payload, err := payloadOf(GmailMessagePayload{"api", m.ID, m.ThreadID, nonNil(m.LabelIDs), m.InternalDate, headers["From"], headers["To"], headers["Date"]})
 	if err != nil {
 		return Item{}, false, err
 	}

@@ -40,17 +40,7 @@ func linkedInProfile(ctx context.Context, client *http.Client, p Provider, token
 	if u.Sub == "" {
 		return Page{}, nil
 	}
-	payload, err := payloadOf(struct {
-		Source        string `json:"source"`
-		Sub           string `json:"sub"`
-		Name          string `json:"name"`
-		GivenName     string `json:"given_name"`
-		FamilyName    string `json:"family_name"`
-		Picture       string `json:"picture,omitempty"`
-		Locale        string `json:"locale,omitempty"`
-		Email         string `json:"email,omitempty"`
-		EmailVerified bool   `json:"email_verified"`
-	}{"api", u.Sub, u.Name, u.GivenName, u.FamilyName, u.Picture, linkedInLocale(u.Locale), u.Email, u.EmailVerified})
+	payload, err := payloadOf(LinkedInProfilePayload{"api", u.Sub, u.Name, u.GivenName, u.FamilyName, u.Picture, linkedInLocale(u.Locale), u.Email, u.EmailVerified})
 	if err != nil {
 		return Page{}, err
 	}

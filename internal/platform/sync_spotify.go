@@ -101,18 +101,7 @@ func spotifyRecentlyPlayed(ctx context.Context, client *http.Client, p Provider,
 		for i, a := range t.Artists {
 			artists[i] = a.Name
 		}
-		pl := struct {
-			Source      string   `json:"source"`
-			TrackID     string   `json:"track_id"`
-			TrackURI    string   `json:"track_uri"`
-			Track       string   `json:"track"`
-			Artists     []string `json:"artists"`
-			Album       string   `json:"album"`
-			DurationMS  int64    `json:"duration_ms"`
-			PlayedAt    string   `json:"played_at"`
-			ContextType string   `json:"context_type,omitempty"`
-			ContextURI  string   `json:"context_uri,omitempty"`
-		}{
+		pl := SpotifyPlayPayload{
 			Source: "api", TrackID: t.ID, TrackURI: t.URI, Track: t.Name, Artists: artists,
 			Album: t.Album.Name, DurationMS: t.DurationMS, PlayedAt: it.PlayedAt.UTC().Format(time.RFC3339Nano),
 		}
@@ -199,17 +188,7 @@ func spotifyTop(kind, dataType string) Fetcher {
 					return Page{}, err
 				}
 				id = a.ID
-				pl = struct {
-					Source     string   `json:"source"`
-					TimeRange  string   `json:"time_range"`
-					Snapshot   string   `json:"snapshot"`
-					Rank       int      `json:"rank"`
-					ArtistID   string   `json:"artist_id"`
-					URI        string   `json:"uri"`
-					Name       string   `json:"name"`
-					Genres     []string `json:"genres"`
-					Popularity int      `json:"popularity"`
-				}{"api", timeRange, cur.Date, rank, a.ID, a.URI, a.Name, nonNil(a.Genres), a.Popularity}
+				pl = SpotifyTopArtistPayload{"api", timeRange, cur.Date, rank, a.ID, a.URI, a.Name, nonNil(a.Genres), a.Popularity}
 			} else {
 				var t spotifyTrack
 				if err := json.Unmarshal(rawItem, &t); err != nil {
@@ -220,19 +199,7 @@ func spotifyTop(kind, dataType string) Fetcher {
 				for i, a := range t.Artists {
 					artists[i] = a.Name
 				}
-				pl = struct {
-					Source     string   `json:"source"`
-					TimeRange  string   `json:"time_range"`
-					Snapshot   string   `json:"snapshot"`
-					Rank       int      `json:"rank"`
-					TrackID    string   `json:"track_id"`
-					URI        string   `json:"uri"`
-					Name       string   `json:"name"`
-					Artists    []string `json:"artists"`
-					Album      string   `json:"album"`
-					DurationMS int64    `json:"duration_ms"`
-					Popularity int      `json:"popularity"`
-				}{"api", timeRange, cur.Date, rank, t.ID, t.URI, t.Name, artists, t.Album.Name, t.DurationMS, t.Popularity}
+				pl = SpotifyTopTrackPayload{"api", timeRange, cur.Date, rank, t.ID, t.URI, t.Name, artists, t.Album.Name, t.DurationMS, t.Popularity}
 			}
 			if id == "" {
 				continue

@@ -119,12 +119,7 @@ func youTubeSubscriptions(ctx context.Context, client *http.Client, p Provider, 
 		if ch == "" {
 			continue
 		}
-		payload, err := payloadOf(struct {
-			Source       string `json:"source"`
-			ChannelID    string `json:"channel_id"`
-			Title        string `json:"title"`
-			SubscribedAt string `json:"subscribed_at"`
-		}{"api", ch, s.Snippet.Title, s.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
+		payload, err := payloadOf(YouTubeSubscriptionPayload{"api", ch, s.Snippet.Title, s.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err
 		}
@@ -189,16 +184,7 @@ func youTubeLikedVideos(ctx context.Context, client *http.Client, p Provider, to
 		if first == "" {
 			first = v.ID
 		}
-		payload, err := payloadOf(struct {
-			Source       string   `json:"source"`
-			VideoID      string   `json:"video_id"`
-			Title        string   `json:"title"`
-			ChannelID    string   `json:"channel_id"`
-			ChannelTitle string   `json:"channel_title"`
-			CategoryID   string   `json:"category_id"`
-			Tags         []string `json:"tags"`
-			PublishedAt  string   `json:"published_at"`
-		}{"api", v.ID, v.Snippet.Title, v.Snippet.ChannelID, v.Snippet.ChannelTitle, v.Snippet.CategoryID,
+		payload, err := payloadOf(YouTubeLikedVideoPayload{"api", v.ID, v.Snippet.Title, v.Snippet.ChannelID, v.Snippet.ChannelTitle, v.Snippet.CategoryID,
 			nonNil(v.Snippet.Tags), v.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err

@@ -30,7 +30,9 @@ const accountTimeLayout = "2006-01-02 15:04"
 
 // Payloads. Field names are the normalised vocabulary analysis reads; the
 // source says which export (or "api") the row came from.
-type playPayload struct {
+// PlayPayload is a Spotify play as the exports store it (account data and
+// extended streaming history; the richer fields only from the latter).
+type PlayPayload struct {
 	Source      string `json:"source"`
 	Track       string `json:"track"`
 	Artist      string `json:"artist,omitempty"`
@@ -102,7 +104,7 @@ func parseAccountMusic(fs *fileState, r io.Reader) error {
 				DataType:   DataPlay,
 				ExternalID: SpotifyPlayID(artist, track, end),
 				OccurredAt: end,
-				Payload:    mustJSON(playPayload{Source: sourceAccountData, Track: track, Artist: artist, MsPlayed: ms}),
+				Payload:    mustJSON(PlayPayload{Source: sourceAccountData, Track: track, Artist: artist, MsPlayed: ms}),
 			})
 		})
 }
@@ -230,7 +232,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 				DataType:   DataPlay,
 				ExternalID: SpotifyPlayID(artist, track, end),
 				OccurredAt: end,
-				Payload: mustJSON(playPayload{
+				Payload: mustJSON(PlayPayload{
 					Source: sourceExtended, Track: track, Artist: artist,
 					Album: strings.TrimSpace(v.AlbumName), TrackURI: v.TrackURI, MsPlayed: ms,
 					Device: device, Country: country, ReasonStart: v.ReasonStart, ReasonEnd: v.ReasonEnd,
