@@ -101,6 +101,11 @@ func (r *mutationResolver) ImportData(ctx context.Context, p model.Platform, fil
 	if err != nil {
 		return nil, err
 	}
+	// A twinme export archive (from this or another instance) is merged
+	// whole, whatever platform was named.
+	if res, ok, err := r.importArchive(ctx, v.User.ID, file); ok {
+		return res, err
+	}
 	files, err := uploadFiles(file)
 	if err != nil {
 		return nil, err

@@ -10,12 +10,15 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/graph/generated"
+	"github.com/twinme/twinme/internal/accesslog"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/export"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/ratelimit"
+	"github.com/twinme/twinme/internal/retention"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/soul"
 	"github.com/twinme/twinme/internal/store"
@@ -41,6 +44,11 @@ type Resolver struct {
 	AILimit *ratelimit.Limiter
 	// DeleteAccount erases the viewer and everything held of them.
 	DeleteAccount func(ctx context.Context, v *auth.Viewer) error
+	// Data rights: exports and their import, the access log, retention.
+	Exports       *export.Service
+	ArchiveImport *export.Importer
+	AccessLog     *accesslog.Service
+	Retentions    *retention.Service
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)

@@ -132,6 +132,9 @@ func signatureModel(sv soul.SignatureView) *model.SoulSignature {
 		t := sv.AnalyzedAt
 		out.AnalyzedAt = &t
 	}
+	if sv.Owner && sv.DataFrom != nil && sv.DataTo != nil {
+		out.DataWindow = &model.DataWindow{From: *sv.DataFrom, To: *sv.DataTo}
+	}
 	for _, s := range sv.View.Summaries {
 		out.Summaries = append(out.Summaries, model.ClusterSummary{Cluster: clusterEnum(string(s.Cluster)), Text: s.Text})
 	}

@@ -34,11 +34,13 @@ type ResolverRoot interface {
 	Connection() ConnectionResolver
 	ConnectionHealth() ConnectionHealthResolver
 	CronExecution() CronExecutionResolver
+	DataExport() DataExportResolver
 	Insight() InsightResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ShareLink() ShareLinkResolver
 	Subscription() SubscriptionResolver
+	TwinAccess() TwinAccessResolver
 	TwinConversation() TwinConversationResolver
 	TwinMessage() TwinMessageResolver
 	User() UserResolver
@@ -143,6 +145,39 @@ type ComplexityRoot struct {
 		SuccessRate24h      func(childComplexity int) int
 	}
 
+	DataExport struct {
+		CreatedAt    func(childComplexity int) int
+		DownloadedAt func(childComplexity int) int
+		Error        func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		FinishedAt   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		ItemsDone    func(childComplexity int) int
+		ItemsTotal   func(childComplexity int) int
+		Progress     func(childComplexity int) int
+		SizeBytes    func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	DataImportFile struct {
+		Duplicate func(childComplexity int) int
+		Imported  func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Records   func(childComplexity int) int
+		Skipped   func(childComplexity int) int
+	}
+
+	DataImportResult struct {
+		Duplicate func(childComplexity int) int
+		Files     func(childComplexity int) int
+		Imported  func(childComplexity int) int
+	}
+
+	DataWindow struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
+
 	Evidence struct {
 		Label  func(childComplexity int) int
 		Value  func(childComplexity int) int
@@ -222,18 +257,22 @@ type ComplexityRoot struct {
 		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
 		CreateShareLink        func(childComplexity int, audience model.Audience) int
 		DeleteMyAccount        func(childComplexity int, confirm string) int
+		DeleteShareLink        func(childComplexity int, id string) int
 		Disconnect             func(childComplexity int, platform model.Platform, deleteData *bool) int
 		ImportData             func(childComplexity int, platform model.Platform, file graphql.Upload) int
+		ImportDataExport       func(childComplexity int, file graphql.Upload) int
 		Logout                 func(childComplexity int) int
 		RecordObserverEvents   func(childComplexity int, events []model.ObserverEventInput) int
 		RefreshConnectionToken func(childComplexity int, id string) int
 		RequestAnalysis        func(childComplexity int) int
+		RequestDataExport      func(childComplexity int) int
 		RevokeAPIToken         func(childComplexity int, id string) int
 		RevokeShareLink        func(childComplexity int, id string) int
 		RunCronJob             func(childComplexity int, name string) int
 		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
 		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
+		SetRetention           func(childComplexity int, platform *model.Platform, days *int) int
 		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
 		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
@@ -296,6 +335,7 @@ type ComplexityRoot struct {
 		Connections      func(childComplexity int) int
 		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
 		CronJobs         func(childComplexity int) int
+		DataExports      func(childComplexity int) int
 		Insights         func(childComplexity int, cluster *model.LifeCluster, first *int, after *string) int
 		LifeClusters     func(childComplexity int) int
 		Me               func(childComplexity int) int
@@ -303,11 +343,13 @@ type ComplexityRoot struct {
 		PlatformData     func(childComplexity int, platform model.Platform, dataType *string, first *int, after *string) int
 		Platforms        func(childComplexity int) int
 		Privacy          func(childComplexity int) int
+		Retention        func(childComplexity int) int
 		ShareLinks       func(childComplexity int) int
 		SharedTwin       func(childComplexity int, token string) int
 		SimilarPeriods   func(childComplexity int, first *int) int
 		SimilarTwins     func(childComplexity int, first *int) int
 		SoulSignature    func(childComplexity int, audience *model.Audience) int
+		TwinAccessLog    func(childComplexity int, first *int, after *string, shareLink *string) int
 		TwinConversation func(childComplexity int, id string, shareToken *string) int
 		Users            func(childComplexity int, first *int, after *string, search *string) int
 	}
@@ -315,6 +357,17 @@ type ComplexityRoot struct {
 	RecordObserverEventsResult struct {
 		Accepted func(childComplexity int) int
 		Rejected func(childComplexity int) int
+	}
+
+	RequestedDataExport struct {
+		DownloadURL func(childComplexity int) int
+		Export      func(childComplexity int) int
+	}
+
+	RetentionSetting struct {
+		Days        func(childComplexity int) int
+		DefaultDays func(childComplexity int) int
+		Platform    func(childComplexity int) int
 	}
 
 	SendTwinMessagePayload struct {
@@ -345,6 +398,7 @@ type ComplexityRoot struct {
 		AnalyzedAt   func(childComplexity int) int
 		Audience     func(childComplexity int) int
 		Completeness func(childComplexity int) int
+		DataWindow   func(childComplexity int) int
 		Insights     func(childComplexity int) int
 		Missing      func(childComplexity int) int
 		Summaries    func(childComplexity int) int
@@ -363,9 +417,11 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ConnectionUpdated      func(childComplexity int) int
 		CronExecutionCompleted func(childComplexity int, job *string) int
+		DataExportReady        func(childComplexity int) int
 		InsightAdded           func(childComplexity int) int
 		SoulSignatureUpdated   func(childComplexity int) int
 		SyncProgress           func(childComplexity int, platform *model.Platform) int
+		TwinAccessed           func(childComplexity int) int
 		TwinReply              func(childComplexity int, conversationID string, shareToken *string) int
 	}
 
@@ -400,6 +456,27 @@ type ComplexityRoot struct {
 		Evidence   func(childComplexity int) int
 		Name       func(childComplexity int) int
 		Score      func(childComplexity int) int
+	}
+
+	TwinAccess struct {
+		Audience       func(childComplexity int) int
+		Client         func(childComplexity int) int
+		ClientHash     func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		OccurredAt     func(childComplexity int) int
+		ShareLinkID    func(childComplexity int) int
+	}
+
+	TwinAccessConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	TwinAccessEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	TwinConversation struct {
@@ -473,6 +550,14 @@ type CronExecutionResolver interface {
 
 	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
 }
+type DataExportResolver interface {
+	Status(ctx context.Context, obj *store.DataExport) (model.DataExportStatus, error)
+	ItemsDone(ctx context.Context, obj *store.DataExport) (int, error)
+	ItemsTotal(ctx context.Context, obj *store.DataExport) (int, error)
+	Progress(ctx context.Context, obj *store.DataExport) (float64, error)
+	SizeBytes(ctx context.Context, obj *store.DataExport) (*int, error)
+	Error(ctx context.Context, obj *store.DataExport) (*string, error)
+}
 type InsightResolver interface {
 	Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error)
 	Subcluster(ctx context.Context, obj *store.Insight) (*string, error)
@@ -500,6 +585,10 @@ type MutationResolver interface {
 	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
 	SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error)
 	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
+	RequestDataExport(ctx context.Context) (*model.RequestedDataExport, error)
+	ImportDataExport(ctx context.Context, file graphql.Upload) (*model.DataImportResult, error)
+	DeleteShareLink(ctx context.Context, id string) (bool, error)
+	SetRetention(ctx context.Context, platform *model.Platform, days *int) (*model.RetentionSetting, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
 }
@@ -523,6 +612,9 @@ type QueryResolver interface {
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
 	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
 	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
+	DataExports(ctx context.Context) ([]store.DataExport, error)
+	TwinAccessLog(ctx context.Context, first *int, after *string, shareLink *string) (*model.TwinAccessConnection, error)
+	Retention(ctx context.Context) ([]model.RetentionSetting, error)
 }
 type ShareLinkResolver interface {
 	Audience(ctx context.Context, obj *store.ShareLink) (model.Audience, error)
@@ -533,7 +625,15 @@ type SubscriptionResolver interface {
 	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
 	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
 	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
+	DataExportReady(ctx context.Context) (<-chan *store.DataExport, error)
+	TwinAccessed(ctx context.Context) (<-chan *store.AccessLogEntry, error)
 	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *store.CronExecution, error)
+}
+type TwinAccessResolver interface {
+	Audience(ctx context.Context, obj *store.AccessLogEntry) (model.Audience, error)
+	Kind(ctx context.Context, obj *store.AccessLogEntry) (model.TwinAccessKind, error)
+
+	Client(ctx context.Context, obj *store.AccessLogEntry) (string, error)
 }
 type TwinConversationResolver interface {
 	Audience(ctx context.Context, obj *store.TwinConversation) (*model.Audience, error)
@@ -918,6 +1018,136 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CronJob.SuccessRate24h(childComplexity), true
 
+	case "DataExport.createdAt":
+		if e.ComplexityRoot.DataExport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadedAt":
+		if e.ComplexityRoot.DataExport.DownloadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadedAt(childComplexity), true
+	case "DataExport.error":
+		if e.ComplexityRoot.DataExport.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Error(childComplexity), true
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.finishedAt":
+		if e.ComplexityRoot.DataExport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.FinishedAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.itemsDone":
+		if e.ComplexityRoot.DataExport.ItemsDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ItemsDone(childComplexity), true
+	case "DataExport.itemsTotal":
+		if e.ComplexityRoot.DataExport.ItemsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ItemsTotal(childComplexity), true
+	case "DataExport.progress":
+		if e.ComplexityRoot.DataExport.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Progress(childComplexity), true
+	case "DataExport.sizeBytes":
+		if e.ComplexityRoot.DataExport.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.SizeBytes(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+
+	case "DataImportFile.duplicate":
+		if e.ComplexityRoot.DataImportFile.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportFile.Duplicate(childComplexity), true
+	case "DataImportFile.imported":
+		if e.ComplexityRoot.DataImportFile.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportFile.Imported(childComplexity), true
+	case "DataImportFile.name":
+		if e.ComplexityRoot.DataImportFile.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportFile.Name(childComplexity), true
+	case "DataImportFile.records":
+		if e.ComplexityRoot.DataImportFile.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportFile.Records(childComplexity), true
+	case "DataImportFile.skipped":
+		if e.ComplexityRoot.DataImportFile.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportFile.Skipped(childComplexity), true
+
+	case "DataImportResult.duplicate":
+		if e.ComplexityRoot.DataImportResult.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportResult.Duplicate(childComplexity), true
+	case "DataImportResult.files":
+		if e.ComplexityRoot.DataImportResult.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportResult.Files(childComplexity), true
+	case "DataImportResult.imported":
+		if e.ComplexityRoot.DataImportResult.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataImportResult.Imported(childComplexity), true
+
+	case "DataWindow.from":
+		if e.ComplexityRoot.DataWindow.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataWindow.From(childComplexity), true
+	case "DataWindow.to":
+		if e.ComplexityRoot.DataWindow.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataWindow.To(childComplexity), true
+
 	case "Evidence.label":
 		if e.ComplexityRoot.Evidence.Label == nil {
 			break
@@ -1248,6 +1478,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["confirm"].(string)), true
+	case "Mutation.deleteShareLink":
+		if e.ComplexityRoot.Mutation.DeleteShareLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteShareLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteShareLink(childComplexity, args["id"].(string)), true
 	case "Mutation.disconnect":
 		if e.ComplexityRoot.Mutation.Disconnect == nil {
 			break
@@ -1270,6 +1511,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportData(childComplexity, args["platform"].(model.Platform), args["file"].(graphql.Upload)), true
+	case "Mutation.importDataExport":
+		if e.ComplexityRoot.Mutation.ImportDataExport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importDataExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportDataExport(childComplexity, args["file"].(graphql.Upload)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -1304,6 +1556,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestAnalysis(childComplexity), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1370,6 +1628,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetObservation(childComplexity, args["enabled"].(bool), args["fullPaths"].(*bool)), true
+	case "Mutation.setRetention":
+		if e.ComplexityRoot.Mutation.SetRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRetention(childComplexity, args["platform"].(*model.Platform), args["days"].(*int)), true
 	case "Mutation.setSimilarTwinsOptIn":
 		if e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn == nil {
 			break
@@ -1619,6 +1888,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CronJobs(childComplexity), true
+	case "Query.dataExports":
+		if e.ComplexityRoot.Query.DataExports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DataExports(childComplexity), true
 	case "Query.insights":
 		if e.ComplexityRoot.Query.Insights == nil {
 			break
@@ -1672,6 +1947,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Privacy(childComplexity), true
+	case "Query.retention":
+		if e.ComplexityRoot.Query.Retention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Retention(childComplexity), true
 	case "Query.shareLinks":
 		if e.ComplexityRoot.Query.ShareLinks == nil {
 			break
@@ -1722,6 +2003,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SoulSignature(childComplexity, args["audience"].(*model.Audience)), true
+	case "Query.twinAccessLog":
+		if e.ComplexityRoot.Query.TwinAccessLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_twinAccessLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TwinAccessLog(childComplexity, args["first"].(*int), args["after"].(*string), args["shareLink"].(*string)), true
 	case "Query.twinConversation":
 		if e.ComplexityRoot.Query.TwinConversation == nil {
 			break
@@ -1757,6 +2049,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordObserverEventsResult.Rejected(childComplexity), true
+
+	case "RequestedDataExport.downloadUrl":
+		if e.ComplexityRoot.RequestedDataExport.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestedDataExport.DownloadURL(childComplexity), true
+	case "RequestedDataExport.export":
+		if e.ComplexityRoot.RequestedDataExport.Export == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestedDataExport.Export(childComplexity), true
+
+	case "RetentionSetting.days":
+		if e.ComplexityRoot.RetentionSetting.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionSetting.Days(childComplexity), true
+	case "RetentionSetting.defaultDays":
+		if e.ComplexityRoot.RetentionSetting.DefaultDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionSetting.DefaultDays(childComplexity), true
+	case "RetentionSetting.platform":
+		if e.ComplexityRoot.RetentionSetting.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionSetting.Platform(childComplexity), true
 
 	case "SendTwinMessagePayload.message":
 		if e.ComplexityRoot.SendTwinMessagePayload.Message == nil {
@@ -1852,6 +2176,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SoulSignature.Completeness(childComplexity), true
+	case "SoulSignature.dataWindow":
+		if e.ComplexityRoot.SoulSignature.DataWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoulSignature.DataWindow(childComplexity), true
 	case "SoulSignature.insights":
 		if e.ComplexityRoot.SoulSignature.Insights == nil {
 			break
@@ -1914,6 +2244,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CronExecutionCompleted(childComplexity, args["job"].(*string)), true
+	case "Subscription.dataExportReady":
+		if e.ComplexityRoot.Subscription.DataExportReady == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.DataExportReady(childComplexity), true
 	case "Subscription.insightAdded":
 		if e.ComplexityRoot.Subscription.InsightAdded == nil {
 			break
@@ -1937,6 +2273,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.SyncProgress(childComplexity, args["platform"].(*model.Platform)), true
+	case "Subscription.twinAccessed":
+		if e.ComplexityRoot.Subscription.TwinAccessed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.TwinAccessed(childComplexity), true
 	case "Subscription.twinReply":
 		if e.ComplexityRoot.Subscription.TwinReply == nil {
 			break
@@ -2078,6 +2420,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trait.Score(childComplexity), true
+
+	case "TwinAccess.audience":
+		if e.ComplexityRoot.TwinAccess.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.Audience(childComplexity), true
+	case "TwinAccess.client":
+		if e.ComplexityRoot.TwinAccess.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.Client(childComplexity), true
+	case "TwinAccess.clientHash":
+		if e.ComplexityRoot.TwinAccess.ClientHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.ClientHash(childComplexity), true
+	case "TwinAccess.conversationId":
+		if e.ComplexityRoot.TwinAccess.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.ConversationID(childComplexity), true
+	case "TwinAccess.id":
+		if e.ComplexityRoot.TwinAccess.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.ID(childComplexity), true
+	case "TwinAccess.kind":
+		if e.ComplexityRoot.TwinAccess.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.Kind(childComplexity), true
+	case "TwinAccess.occurredAt":
+		if e.ComplexityRoot.TwinAccess.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.OccurredAt(childComplexity), true
+	case "TwinAccess.shareLinkId":
+		if e.ComplexityRoot.TwinAccess.ShareLinkID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccess.ShareLinkID(childComplexity), true
+
+	case "TwinAccessConnection.edges":
+		if e.ComplexityRoot.TwinAccessConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccessConnection.Edges(childComplexity), true
+	case "TwinAccessConnection.pageInfo":
+		if e.ComplexityRoot.TwinAccessConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccessConnection.PageInfo(childComplexity), true
+
+	case "TwinAccessEdge.cursor":
+		if e.ComplexityRoot.TwinAccessEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccessEdge.Cursor(childComplexity), true
+	case "TwinAccessEdge.node":
+		if e.ComplexityRoot.TwinAccessEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwinAccessEdge.Node(childComplexity), true
 
 	case "TwinConversation.audience":
 		if e.ComplexityRoot.TwinConversation.Audience == nil {
@@ -2727,6 +3144,8 @@ type SoulSignature {
   completeness: [ClusterCompleteness!]!
   "Owner only: sources that would complete the signature."
   missing: [String!]!
+  "Owner only: the window of stored data the signature was computed from (null before an analysis that read data)."
+  dataWindow: DataWindow
 }
 
 "An insight inside a signature view (revealed to an audience it has no id)."
@@ -2815,6 +3234,112 @@ type TwinReplyChunk {
   text: String!
   done: Boolean!
   error: String
+}
+
+# ─── Data rights: export, access log, retention ─────────────────────────────
+
+"The earliest and latest time of the data an analysis read."
+type DataWindow {
+  from: Time!
+  to: Time!
+}
+
+enum DataExportStatus {
+  "Waiting for a free export worker."
+  PENDING
+  RUNNING
+  "Ready to download (once, before expiresAt)."
+  READY
+  FAILED
+  "Downloaded: the file is gone."
+  DOWNLOADED
+  "Not downloaded in time: the file is gone."
+  EXPIRED
+}
+
+"An archive of everything twinme holds of the viewer (see the README's data rights section)."
+type DataExport {
+  id: ID!
+  status: DataExportStatus!
+  "Records written so far and in all (platform items and browser events)."
+  itemsDone: Int!
+  itemsTotal: Int!
+  "0–1."
+  progress: Float!
+  "Size of the archive once ready."
+  sizeBytes: Int
+  "Why the export failed, in words safe to show."
+  error: String
+  createdAt: Time!
+  finishedAt: Time
+  "The download link and the file expire at this time (24 hours after the request)."
+  expiresAt: Time!
+  downloadedAt: Time
+}
+
+type RequestedDataExport {
+  export: DataExport!
+  "GET this URL once the export is READY: it works once, until expiresAt, and is shown only here (a new request while one runs gives a new URL; the old one stops working)."
+  downloadUrl: String!
+}
+
+"The outcome of importing one file of a twinme export archive."
+type DataImportFile {
+  name: String!
+  records: Int!
+  imported: Int!
+  duplicate: Int!
+  "Records not imported by design (derived data is recomputed, share links and connections stay with their instance)."
+  skipped: Int!
+}
+
+type DataImportResult {
+  imported: Int!
+  duplicate: Int!
+  files: [DataImportFile!]!
+}
+
+enum TwinAccessKind {
+  "The shared signature was viewed (sharedTwin)."
+  VIEW
+  "A guest started a conversation with the twin."
+  CONVERSATION
+  "A guest sent the twin a message."
+  MESSAGE
+}
+
+"One view of the viewer's twin by someone else, through a share link."
+type TwinAccess {
+  id: ID!
+  shareLinkId: ID!
+  audience: Audience!
+  kind: TwinAccessKind!
+  conversationId: ID
+  occurredAt: Time!
+  "Browser and system family, e.g. 'Firefox on Linux' (nothing finer)."
+  client: String!
+  "A short salted hash of the visitor's address: the same address gives the same value for this twin; the address itself is never stored."
+  clientHash: String!
+}
+
+type TwinAccessEdge {
+  node: TwinAccess!
+  cursor: String!
+}
+
+type TwinAccessConnection {
+  edges: [TwinAccessEdge!]!
+  pageInfo: PageInfo!
+}
+
+"How long raw items of one source are kept."
+type RetentionSetting {
+  "The platform, or null for browser-extension events."
+  platform: Platform
+  "The viewer's choice in days; null: the service default."
+  days: Int
+  "The service default in days; null: kept until deleted."
+  defaultDays: Int
 }
 
 # ─── Scheduled jobs (admins) ────────────────────────────────────────────────
@@ -2928,6 +3453,13 @@ type Query {
   cronExecutions(job: String, status: CronStatus, first: Int = 20, after: String): CronExecutionConnection! @admin
   "Connections per platform and status, across all users. Admins only."
   connectionHealth: [ConnectionHealth!]! @admin
+
+  "The viewer's data exports, newest first."
+  dataExports: [DataExport!]!
+  "Who saw the viewer's twin through share links (of one link when shareLink is given), newest first."
+  twinAccessLog(first: Int = 20, after: String, shareLink: ID): TwinAccessConnection!
+  "How long the viewer's raw items are kept, per platform and for browser events."
+  retention: [RetentionSetting!]!
 }
 
 type Mutation {
@@ -2968,6 +3500,14 @@ type Mutation {
   setSimilarTwinsOptIn(optIn: Boolean!): Boolean!
   "Deletes the viewer's account and everything twinme holds of it; confirm with the account's email."
   deleteMyAccount(confirm: String!): Boolean!
+  "Starts an export of everything twinme holds of the viewer, or returns the one running."
+  requestDataExport: RequestedDataExport!
+  "Imports a twinme export archive (zip) from another instance, merging it like any import; a tampered archive is refused naming the file."
+  importDataExport(file: Upload!): DataImportResult!
+  "Deletes a share link and its access log (revokeShareLink keeps both)."
+  deleteShareLink(id: ID!): Boolean!
+  "Sets how long raw items of platform (or, with platform null, browser events) are kept, in days; days null restores the default."
+  setRetention(platform: Platform, days: Int): RetentionSetting!
 
   "Refreshes a connection's token now, whoever owns it. Admins only."
   refreshConnectionToken(id: ID!): Connection! @admin
@@ -2986,6 +3526,10 @@ type Subscription {
   twinReply(conversationId: ID!, shareToken: String): TwinReplyChunk! @public
   "Progress of the viewer's syncs (all platforms, or one)."
   syncProgress(platform: Platform): SyncProgress!
+  "The viewer's data export when it is ready (or failed)."
+  dataExportReady: DataExport!
+  "Each new view of the viewer's twin through a share link."
+  twinAccessed: TwinAccess!
   "Each run of a scheduled job (all jobs, or only job) as it finishes. Admins only."
   cronExecutionCompleted(job: String): CronExecution! @admin
 }
@@ -3185,6 +3729,72 @@ func (ec *executionContext) childFields_CronJob(ctx context.Context, field graph
 		return ec.fieldContext_CronJob_running(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CronJob", field.Name)
+}
+
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "itemsDone":
+		return ec.fieldContext_DataExport_itemsDone(ctx, field)
+	case "itemsTotal":
+		return ec.fieldContext_DataExport_itemsTotal(ctx, field)
+	case "progress":
+		return ec.fieldContext_DataExport_progress(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+	case "error":
+		return ec.fieldContext_DataExport_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DataExport_createdAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DataExport_finishedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "downloadedAt":
+		return ec.fieldContext_DataExport_downloadedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_DataImportFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_DataImportFile_name(ctx, field)
+	case "records":
+		return ec.fieldContext_DataImportFile_records(ctx, field)
+	case "imported":
+		return ec.fieldContext_DataImportFile_imported(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_DataImportFile_duplicate(ctx, field)
+	case "skipped":
+		return ec.fieldContext_DataImportFile_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataImportFile", field.Name)
+}
+
+func (ec *executionContext) childFields_DataImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "imported":
+		return ec.fieldContext_DataImportResult_imported(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_DataImportResult_duplicate(ctx, field)
+	case "files":
+		return ec.fieldContext_DataImportResult_files(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataImportResult", field.Name)
+}
+
+func (ec *executionContext) childFields_DataWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_DataWindow_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DataWindow_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataWindow", field.Name)
 }
 
 func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3445,6 +4055,28 @@ func (ec *executionContext) childFields_RecordObserverEventsResult(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RecordObserverEventsResult", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestedDataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "export":
+		return ec.fieldContext_RequestedDataExport_export(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_RequestedDataExport_downloadUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestedDataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_RetentionSetting_platform(ctx, field)
+	case "days":
+		return ec.fieldContext_RetentionSetting_days(ctx, field)
+	case "defaultDays":
+		return ec.fieldContext_RetentionSetting_defaultDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionSetting", field.Name)
+}
+
 func (ec *executionContext) childFields_SendTwinMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "message":
@@ -3509,6 +4141,8 @@ func (ec *executionContext) childFields_SoulSignature(ctx context.Context, field
 		return ec.fieldContext_SoulSignature_completeness(ctx, field)
 	case "missing":
 		return ec.fieldContext_SoulSignature_missing(ctx, field)
+	case "dataWindow":
+		return ec.fieldContext_SoulSignature_dataWindow(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SoulSignature", field.Name)
 }
@@ -3595,6 +4229,48 @@ func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql
 		return ec.fieldContext_Trait_evidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TwinAccess_id(ctx, field)
+	case "shareLinkId":
+		return ec.fieldContext_TwinAccess_shareLinkId(ctx, field)
+	case "audience":
+		return ec.fieldContext_TwinAccess_audience(ctx, field)
+	case "kind":
+		return ec.fieldContext_TwinAccess_kind(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_TwinAccess_conversationId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_TwinAccess_occurredAt(ctx, field)
+	case "client":
+		return ec.fieldContext_TwinAccess_client(ctx, field)
+	case "clientHash":
+		return ec.fieldContext_TwinAccess_clientHash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinAccess", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinAccessConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TwinAccessConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TwinAccessConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinAccessConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TwinAccessEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TwinAccessEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TwinAccessEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwinAccessEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_TwinConversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3859,6 +4535,20 @@ func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteShareLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3878,6 +4568,20 @@ func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, 
 		return nil, err
 	}
 	args["deleteData"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importDataExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
 	return args, nil
 }
 
@@ -4052,6 +4756,28 @@ func (ec *executionContext) field_Mutation_setObservation_args(ctx context.Conte
 		return nil, err
 	}
 	args["fullPaths"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
+		func(ctx context.Context, v any) (*model.Platform, error) {
+			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platform"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg1
 	return args, nil
 }
 
@@ -4306,6 +5032,36 @@ func (ec *executionContext) field_Query_soulSignature_args(ctx context.Context, 
 		return nil, err
 	}
 	args["audience"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_twinAccessLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "shareLink",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shareLink"] = arg2
 	return args, nil
 }
 
@@ -5847,6 +6603,498 @@ func (ec *executionContext) _CronJob_running(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_CronJob_running(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DataExport_status(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DataExportStatus) graphql.Marshaler {
+			return ec.marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "DataExportStatus")
+}
+
+func (ec *executionContext) _DataExport_itemsDone(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_itemsDone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().ItemsDone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_itemsDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DataExport_itemsTotal(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_itemsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().ItemsTotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_itemsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DataExport_progress(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().SizeBytes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DataExport_error(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DataExport().Error(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, true, true, "String")
+}
+
+func (ec *executionContext) _DataExport_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_downloadedAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_downloadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_downloadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataImportFile_name(ctx context.Context, field graphql.CollectedField, obj *model.DataImportFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportFile_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportFile_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DataImportFile_records(ctx context.Context, field graphql.CollectedField, obj *model.DataImportFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportFile_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportFile_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportFile", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportFile_imported(ctx context.Context, field graphql.CollectedField, obj *model.DataImportFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportFile_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportFile_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportFile", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportFile_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.DataImportFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportFile_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportFile_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportFile", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportFile_skipped(ctx context.Context, field graphql.CollectedField, obj *model.DataImportFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportFile_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportFile_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportFile", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportResult_imported(ctx context.Context, field graphql.CollectedField, obj *model.DataImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportResult_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportResult_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportResult_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.DataImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportResult_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportResult_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataImportResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataImportResult_files(ctx context.Context, field graphql.CollectedField, obj *model.DataImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataImportResult_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DataImportFile) graphql.Marshaler {
+			return ec.marshalNDataImportFile2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataImportResult_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataImportFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataWindow_from(ctx context.Context, field graphql.CollectedField, obj *model.DataWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataWindow_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataWindow_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataWindow", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataWindow_to(ctx context.Context, field graphql.CollectedField, obj *model.DataWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataWindow_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataWindow_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataWindow", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Evidence_label(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
@@ -7793,6 +9041,170 @@ func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestedDataExport) graphql.Marshaler {
+			return ec.marshalNRequestedDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRequestedDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestedDataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportDataExport(ctx, fc.Args["file"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DataImportResult) graphql.Marshaler {
+			return ec.marshalNDataImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importDataExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importDataExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteShareLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteShareLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteShareLink(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteShareLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteShareLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setRetention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetRetention(ctx, fc.Args["platform"].(*model.Platform), fc.Args["days"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionSetting) graphql.Marshaler {
+			return ec.marshalNRetentionSetting2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setRetention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setRetention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_refreshConnectionToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9208,6 +10620,114 @@ func (ec *executionContext) fieldContext_Query_connectionHealth(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_dataExports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataExports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DataExports(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataExports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_twinAccessLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_twinAccessLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TwinAccessLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["shareLink"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TwinAccessConnection) graphql.Marshaler {
+			return ec.marshalNTwinAccessConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_twinAccessLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinAccessConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_twinAccessLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_retention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Retention(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionSetting) graphql.Marshaler {
+			return ec.marshalNRetentionSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9337,6 +10857,130 @@ func (ec *executionContext) fieldContext_RecordObserverEventsResult_rejected(_ c
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RequestedDataExport_export(ctx context.Context, field graphql.CollectedField, obj *model.RequestedDataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestedDataExport_export(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Export, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestedDataExport_export(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestedDataExport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestedDataExport_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *model.RequestedDataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestedDataExport_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestedDataExport_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestedDataExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionSetting_platform(ctx context.Context, field graphql.CollectedField, obj *model.RetentionSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionSetting_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Platform) graphql.Marshaler {
+			return ec.marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionSetting_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionSetting", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _RetentionSetting_days(ctx context.Context, field graphql.CollectedField, obj *model.RetentionSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionSetting_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionSetting_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionSetting", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionSetting_defaultDays(ctx context.Context, field graphql.CollectedField, obj *model.RetentionSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionSetting_defaultDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionSetting_defaultDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionSetting", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SendTwinMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendTwinMessagePayload) (ret graphql.Marshaler) {
@@ -9830,6 +11474,38 @@ func (ec *executionContext) fieldContext_SoulSignature_missing(_ context.Context
 	return graphql.NewScalarFieldContext("SoulSignature", field, false, false, "String")
 }
 
+func (ec *executionContext) _SoulSignature_dataWindow(ctx context.Context, field graphql.CollectedField, obj *model.SoulSignature) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoulSignature_dataWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DataWindow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DataWindow) graphql.Marshaler {
+			return ec.marshalODataWindow2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataWindow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoulSignature_dataWindow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoulSignature",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StartConnectionPayload_authorizeUrl(ctx context.Context, field graphql.CollectedField, obj *model.StartConnectionPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10079,6 +11755,70 @@ func (ec *executionContext) fieldContext_Subscription_syncProgress(ctx context.C
 	if fc.Args, err = ec.field_Subscription_syncProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_dataExportReady(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dataExportReady(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().DataExportReady(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dataExportReady(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_twinAccessed(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_twinAccessed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().TwinAccessed(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AccessLogEntry) graphql.Marshaler {
+			return ec.marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_twinAccessed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinAccess(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -10626,6 +12366,309 @@ func (ec *executionContext) fieldContext_Trait_evidence(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TwinAccess_id(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinAccess_shareLinkId(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_shareLinkId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareLinkID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_shareLinkId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinAccess_audience(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinAccess().Audience(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "Audience")
+}
+
+func (ec *executionContext) _TwinAccess_kind(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinAccess().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TwinAccessKind) graphql.Marshaler {
+			return ec.marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "TwinAccessKind")
+}
+
+func (ec *executionContext) _TwinAccess_conversationId(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TwinAccess_occurredAt(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TwinAccess_client(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TwinAccess().Client(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "String")
+}
+
+func (ec *executionContext) _TwinAccess_clientHash(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccess_clientHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccess_clientHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "String")
+}
+
+func (ec *executionContext) _TwinAccessConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TwinAccessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccessConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TwinAccessEdge) graphql.Marshaler {
+			return ec.marshalNTwinAccessEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccessConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TwinAccessConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinAccessEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwinAccessConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TwinAccessConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccessConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccessConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TwinAccessConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwinAccessEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TwinAccessEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccessEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.AccessLogEntry) graphql.Marshaler {
+			return ec.marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccessEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TwinAccessEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwinAccess(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwinAccessEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TwinAccessEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwinAccessEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwinAccessEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwinAccessEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _TwinConversation_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
@@ -13129,6 +15172,229 @@ func (ec *executionContext) _CronJob(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var dataExportImplementors = []string{"DataExport"}
+
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *store.DataExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataExport")
+		case "id":
+			out.Values[i] = ec._DataExport_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_status(ctx, field, obj)
+				})
+		case "itemsDone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_itemsDone(ctx, field, obj)
+				})
+		case "itemsTotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_itemsTotal(ctx, field, obj)
+				})
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_progress(ctx, field, obj)
+				})
+		case "sizeBytes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_sizeBytes(ctx, field, obj)
+				})
+		case "error":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DataExport_error(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._DataExport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._DataExport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "downloadedAt":
+			out.Values[i] = ec._DataExport_downloadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dataImportFileImplementors = []string{"DataImportFile"}
+
+func (ec *executionContext) _DataImportFile(ctx context.Context, sel ast.SelectionSet, obj *model.DataImportFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataImportFileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataImportFile")
+		case "name":
+			out.Values[i] = ec._DataImportFile_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._DataImportFile_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imported":
+			out.Values[i] = ec._DataImportFile_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._DataImportFile_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._DataImportFile_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dataImportResultImplementors = []string{"DataImportResult"}
+
+func (ec *executionContext) _DataImportResult(ctx context.Context, sel ast.SelectionSet, obj *model.DataImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataImportResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataImportResult")
+		case "imported":
+			out.Values[i] = ec._DataImportResult_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._DataImportResult_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "files":
+			out.Values[i] = ec._DataImportResult_files(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dataWindowImplementors = []string{"DataWindow"}
+
+func (ec *executionContext) _DataWindow(ctx context.Context, sel ast.SelectionSet, obj *model.DataWindow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataWindowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataWindow")
+		case "from":
+			out.Values[i] = ec._DataWindow_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._DataWindow_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var evidenceImplementors = []string{"Evidence"}
 
 func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *model.Evidence) graphql.Marshaler {
@@ -13770,6 +16036,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importDataExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteShareLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteShareLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setRetention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setRetention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "refreshConnectionToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_refreshConnectionToken(ctx, field)
@@ -14283,6 +16577,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connectionHealth(ctx, field)
 				})
+		case "dataExports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataExports(ctx, field)
+				})
+		case "twinAccessLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_twinAccessLog(ctx, field)
+				})
+		case "retention":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retention(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -14333,6 +16645,87 @@ func (ec *executionContext) _RecordObserverEventsResult(ctx context.Context, sel
 		case "rejected":
 			out.Values[i] = ec._RecordObserverEventsResult_rejected(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestedDataExportImplementors = []string{"RequestedDataExport"}
+
+func (ec *executionContext) _RequestedDataExport(ctx context.Context, sel ast.SelectionSet, obj *model.RequestedDataExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestedDataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestedDataExport")
+		case "export":
+			out.Values[i] = ec._RequestedDataExport_export(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "downloadUrl":
+			out.Values[i] = ec._RequestedDataExport_downloadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionSettingImplementors = []string{"RetentionSetting"}
+
+func (ec *executionContext) _RetentionSetting(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionSetting")
+		case "platform":
+			out.Values[i] = ec._RetentionSetting_platform(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._RetentionSetting_days(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "defaultDays":
+			out.Values[i] = ec._RetentionSetting_defaultDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -14571,6 +16964,11 @@ func (ec *executionContext) _SoulSignature(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dataWindow":
+			out.Values[i] = ec._SoulSignature_dataWindow(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14682,6 +17080,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_twinReply(ctx, fields[0])
 	case "syncProgress":
 		return ec._Subscription_syncProgress(ctx, fields[0])
+	case "dataExportReady":
+		return ec._Subscription_dataExportReady(ctx, fields[0])
+	case "twinAccessed":
+		return ec._Subscription_twinAccessed(ctx, fields[0])
 	case "cronExecutionCompleted":
 		return ec._Subscription_cronExecutionCompleted(ctx, fields[0])
 	default:
@@ -14886,6 +17288,153 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "evidence":
 			out.Values[i] = ec._Trait_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinAccessImplementors = []string{"TwinAccess"}
+
+func (ec *executionContext) _TwinAccess(ctx context.Context, sel ast.SelectionSet, obj *store.AccessLogEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinAccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinAccess")
+		case "id":
+			out.Values[i] = ec._TwinAccess_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shareLinkId":
+			out.Values[i] = ec._TwinAccess_shareLinkId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinAccess_audience(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinAccess_kind(ctx, field, obj)
+				})
+		case "conversationId":
+			out.Values[i] = ec._TwinAccess_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._TwinAccess_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TwinAccess_client(ctx, field, obj)
+				})
+		case "clientHash":
+			out.Values[i] = ec._TwinAccess_clientHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinAccessConnectionImplementors = []string{"TwinAccessConnection"}
+
+func (ec *executionContext) _TwinAccessConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TwinAccessConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinAccessConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinAccessConnection")
+		case "edges":
+			out.Values[i] = ec._TwinAccessConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TwinAccessConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var twinAccessEdgeImplementors = []string{"TwinAccessEdge"}
+
+func (ec *executionContext) _TwinAccessEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TwinAccessEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twinAccessEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwinAccessEdge")
+		case "node":
+			out.Values[i] = ec._TwinAccessEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TwinAccessEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15846,6 +18395,72 @@ func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinme�
 	return v
 }
 
+func (ec *executionContext) marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx context.Context, sel ast.SelectionSet, v store.DataExport) graphql.Marshaler {
+	return ec._DataExport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []store.DataExport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *store.DataExport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DataExport!")
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx context.Context, v any) (model.DataExportStatus, error) {
+	var res model.DataExportStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx context.Context, sel ast.SelectionSet, v model.DataExportStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNDataImportFile2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFile(ctx context.Context, sel ast.SelectionSet, v model.DataImportFile) graphql.Marshaler {
+	return ec._DataImportFile(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataImportFile2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFileᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DataImportFile) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataImportFile2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDataImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportResult(ctx context.Context, sel ast.SelectionSet, v *model.DataImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DataImportResult!")
+		return graphql.Null
+	}
+	return ec._DataImportResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx context.Context, sel ast.SelectionSet, v model.Evidence) graphql.Marshaler {
 	return ec._Evidence(ctx, sel, &v)
 }
@@ -16203,6 +18818,42 @@ func (ec *executionContext) marshalNRecordObserverEventsResult2ᚖgithubᚗcom�
 	return ec._RecordObserverEventsResult(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRequestedDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRequestedDataExport(ctx context.Context, sel ast.SelectionSet, v *model.RequestedDataExport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestedDataExport!")
+		return graphql.Null
+	}
+	return ec._RequestedDataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSetting(ctx context.Context, sel ast.SelectionSet, v model.RetentionSetting) graphql.Marshaler {
+	return ec._RetentionSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionSetting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionSetting2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRetentionSetting(ctx context.Context, sel ast.SelectionSet, v *model.RetentionSetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionSetting!")
+		return graphql.Null
+	}
+	return ec._RetentionSetting(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
 	var res model.Role
 	err := res.UnmarshalGQL(v)
@@ -16476,6 +19127,56 @@ func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v store.AccessLogEntry) graphql.Marshaler {
+	return ec._TwinAccess(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v *store.AccessLogEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwinAccess!")
+		return graphql.Null
+	}
+	return ec._TwinAccess(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTwinAccessConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessConnection(ctx context.Context, sel ast.SelectionSet, v *model.TwinAccessConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwinAccessConnection!")
+		return graphql.Null
+	}
+	return ec._TwinAccessConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTwinAccessEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessEdge(ctx context.Context, sel ast.SelectionSet, v model.TwinAccessEdge) graphql.Marshaler {
+	return ec._TwinAccessEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTwinAccessEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TwinAccessEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTwinAccessEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx context.Context, v any) (model.TwinAccessKind, error) {
+	var res model.TwinAccessKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx context.Context, sel ast.SelectionSet, v model.TwinAccessKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx context.Context, sel ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
@@ -16794,6 +19495,13 @@ func (ec *executionContext) marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	return v
 }
 
+func (ec *executionContext) marshalODataWindow2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataWindow(ctx context.Context, sel ast.SelectionSet, v *model.DataWindow) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DataWindow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -16809,6 +19517,24 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

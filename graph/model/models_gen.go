@@ -72,6 +72,28 @@ type CronJob struct {
 	Running bool `json:"running"`
 }
 
+// The outcome of importing one file of a twinme export archive.
+type DataImportFile struct {
+	Name      string `json:"name"`
+	Records   int    `json:"records"`
+	Imported  int    `json:"imported"`
+	Duplicate int    `json:"duplicate"`
+	// Records not imported by design (derived data is recomputed, share links and connections stay with their instance).
+	Skipped int `json:"skipped"`
+}
+
+type DataImportResult struct {
+	Imported  int              `json:"imported"`
+	Duplicate int              `json:"duplicate"`
+	Files     []DataImportFile `json:"files"`
+}
+
+// The earliest and latest time of the data an analysis read.
+type DataWindow struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
 type Evidence struct {
 	Label  string  `json:"label"`
 	Value  string  `json:"value"`
@@ -218,6 +240,22 @@ type RecordObserverEventsResult struct {
 	Rejected []ObserverRejection `json:"rejected"`
 }
 
+type RequestedDataExport struct {
+	Export store.DataExport `json:"export"`
+	// GET this URL once the export is READY: it works once, until expiresAt, and is shown only here (a new request while one runs gives a new URL; the old one stops working).
+	DownloadURL string `json:"downloadUrl"`
+}
+
+// How long raw items of one source are kept.
+type RetentionSetting struct {
+	// The platform, or null for browser-extension events.
+	Platform *Platform `json:"platform,omitempty"`
+	// The viewer's choice in days; null: the service default.
+	Days *int `json:"days,omitempty"`
+	// The service default in days; null: kept until deleted.
+	DefaultDays *int `json:"defaultDays,omitempty"`
+}
+
 type SendTwinMessagePayload struct {
 	Message store.TwinMessage `json:"message"`
 	// The twin's reply: completed false until its chunks have streamed (twinReply).
@@ -252,6 +290,8 @@ type SoulSignature struct {
 	Completeness []ClusterCompleteness `json:"completeness"`
 	// Owner only: sources that would complete the signature.
 	Missing []string `json:"missing"`
+	// Owner only: the window of stored data the signature was computed from (null before an analysis that read data).
+	DataWindow *DataWindow `json:"dataWindow,omitempty"`
 }
 
 type StartConnectionPayload struct {
@@ -307,6 +347,16 @@ type Trait struct {
 	Score      float64    `json:"score"`
 	Confidence float64    `json:"confidence"`
 	Evidence   []Evidence `json:"evidence"`
+}
+
+type TwinAccessConnection struct {
+	Edges    []TwinAccessEdge `json:"edges"`
+	PageInfo PageInfo         `json:"pageInfo"`
+}
+
+type TwinAccessEdge struct {
+	Node   store.AccessLogEntry `json:"node"`
+	Cursor string               `json:"cursor"`
 }
 
 // A piece of the twin's reply as it streams.
@@ -575,6 +625,73 @@ func (e *CronTrigger) UnmarshalJSON(b []byte) error {
 }
 
 func (e CronTrigger) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type DataExportStatus string
+
+const (
+	// Waiting for a free export worker.
+	DataExportStatusPending DataExportStatus = "PENDING"
+	DataExportStatusRunning DataExportStatus = "RUNNING"
+	// Ready to download (once, before expiresAt).
+	DataExportStatusReady  DataExportStatus = "READY"
+	DataExportStatusFailed DataExportStatus = "FAILED"
+	// Downloaded: the file is gone.
+	DataExportStatusDownloaded DataExportStatus = "DOWNLOADED"
+	// Not downloaded in time: the file is gone.
+	DataExportStatusExpired DataExportStatus = "EXPIRED"
+)
+
+var AllDataExportStatus = []DataExportStatus{
+	DataExportStatusPending,
+	DataExportStatusRunning,
+	DataExportStatusReady,
+	DataExportStatusFailed,
+	DataExportStatusDownloaded,
+	DataExportStatusExpired,
+}
+
+func (e DataExportStatus) IsValid() bool {
+	switch e {
+	case DataExportStatusPending, DataExportStatusRunning, DataExportStatusReady, DataExportStatusFailed, DataExportStatusDownloaded, DataExportStatusExpired:
+		return true
+	}
+	return false
+}
+
+func (e DataExportStatus) String() string {
+	return string(e)
+}
+
+func (e *DataExportStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DataExportStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DataExportStatus", str)
+	}
+	return nil
+}
+
+func (e DataExportStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DataExportStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DataExportStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -867,6 +984,66 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TwinAccessKind string
+
+const (
+	// The shared signature was viewed (sharedTwin).
+	TwinAccessKindView TwinAccessKind = "VIEW"
+	// A guest started a conversation with the twin.
+	TwinAccessKindConversation TwinAccessKind = "CONVERSATION"
+	// A guest sent the twin a message.
+	TwinAccessKindMessage TwinAccessKind = "MESSAGE"
+)
+
+var AllTwinAccessKind = []TwinAccessKind{
+	TwinAccessKindView,
+	TwinAccessKindConversation,
+	TwinAccessKindMessage,
+}
+
+func (e TwinAccessKind) IsValid() bool {
+	switch e {
+	case TwinAccessKindView, TwinAccessKindConversation, TwinAccessKindMessage:
+		return true
+	}
+	return false
+}
+
+func (e TwinAccessKind) String() string {
+	return string(e)
+}
+
+func (e *TwinAccessKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TwinAccessKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TwinAccessKind", str)
+	}
+	return nil
+}
+
+func (e TwinAccessKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TwinAccessKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TwinAccessKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

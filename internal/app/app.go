@@ -13,16 +13,20 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/twinme/twinme/internal/accesslog"
+	"github.com/twinme/twinme/internal/account"
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/export"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/ratelimit"
+	"github.com/twinme/twinme/internal/retention"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/server"
@@ -54,6 +58,13 @@ type App struct {
 	Soul      *soul.Service
 	Twin      *twin.Service
 	AILimit   *ratelimit.Limiter
+	// Data rights: exports, archive imports, the access log of shared
+	// twins, retention choices and account deletion.
+	Exports       *export.Service
+	ArchiveImport *export.Importer
+	AccessLog     *accesslog.Service
+	Retention     *retention.Service
+	Accounts      *account.Service
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
@@ -109,11 +120,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.AILimit = ratelimit.New(cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
 	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
 	model, _ := llm.ModelFor(anthropic)
-	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model})
+	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model, OnSharedView: a.recordSharedView})
 	// Ingest announces new data through a bus tap that triggers the
 	// (debounced) analysis of that user.
 	dataBus := soul.TapBus(a.Events, a.Soul)
-	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log})
+	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log, OnGuestAccess: a.recordGuestAccess})
 	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: dataBus, Clock: o.Clock, Logger: log})
 	providers := map[platform.ID]platform.Provider{}
 	for id, p := range a.Platforms {
@@ -125,6 +136,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	})
 	a.poll = a.runPolling
 	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData})
+	if err := a.buildDataRights(dataBus); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.Scheduler, err = a.buildScheduler(o); err != nil {
 		a.Close()
 		return nil, err
@@ -170,6 +185,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	analysisCtx, stopAnalysis := context.WithCancel(context.Background())
 	waitAnalysis := a.Soul.Start(analysisCtx)
+	exportsCtx, stopExports := context.WithCancel(context.Background())
+	waitExports := a.Exports.Start(exportsCtx)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -181,6 +198,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	stopAnalysis()
 	waitAnalysis()
+	stopExports()
+	waitExports()
 	a.Twin.Shutdown(sctx)
 	return err
 }
@@ -235,23 +254,8 @@ func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLi
 	return twin.ShareLink{ID: l.ID, OwnerID: l.UserID, Audience: aud}, nil
 }
 
-// DeleteAccount revokes the user's grants at the providers (best effort),
-// then deletes the user; every table holding their data cascades.
+// DeleteAccount deletes the viewer's account and every trace of it
+// (account.Service.Delete).
 func (a *App) DeleteAccount(ctx context.Context, v *auth.Viewer) error {
-	conns, err := a.DB.ListConnections(ctx, v.User.ID)
-	if err != nil {
-		return err
-	}
-	for _, c := range conns {
-		if c.Status == store.StatusDisconnected {
-			continue
-		}
-		if _, err := a.Connect.Disconnect(ctx, v.User.ID, platform.ID(c.Platform), false); err != nil {
-			a.Log.WarnContext(ctx, "app: revoke before account deletion", slog.String("platform", c.Platform), slog.Any("error", err))
-		}
-	}
-	if err := a.Auth.Logout(ctx, v); err != nil {
-		return err
-	}
-	return a.DB.DeleteUser(ctx, v.User.ID)
+	return a.Accounts.Delete(ctx, v)
 }

@@ -65,6 +65,9 @@ func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
 			}},
 			{Name: "observer_events", Run: a.Ingest.ApplyObserverRetention},
 			{Name: "twin_replies", Run: a.Twin.RecoverStale},
+			{Name: "data_exports", Run: a.Exports.Maintain},
+			{Name: "access_log", Run: a.AccessLog.Prune},
+			{Name: "retention", Run: a.Retention.Apply},
 		},
 	})
 	if err := s.Register(maint); err != nil {

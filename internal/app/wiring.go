@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/twinme/twinme/graph"
+	"github.com/twinme/twinme/internal/accesslog"
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
@@ -36,6 +37,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
 		DeleteAccount: a.DeleteAccount,
+		Exports:       a.Exports, ArchiveImport: a.ArchiveImport, AccessLog: a.AccessLog, Retentions: a.Retention,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,
@@ -53,11 +55,12 @@ func (a *App) buildServer(o Options) *server.Server {
 		})
 	}
 	return server.New(server.Options{
-		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: gql, Google: google,
+		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: accesslog.Middleware(gql), Google: google,
 		MaxUploadBytes: maxUploadBytes,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 			"POST /api/observer/events":      server.ObserverHandler(a.Ingest, a.Log),
+			"GET /api/exports/{id}":          a.Exports.DownloadHandler(),
 		},
 		SelfAuthRoutes: map[string]http.Handler{
 			"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret),

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,16 @@ type Config struct {
 	SyncInterval      time.Duration
 	SyncWorkers       int
 	ObserverRetention time.Duration
+
+	// Data rights (exports, access log): ExportDir holds export archives
+	// (default <DataDir>/exports); ExportWorkers bounds the exports one
+	// instance writes at once; AccessLogRetention is how long the access log
+	// is kept; AccessLogSalt keys its client-address hashes (default: derived
+	// from the encryption key, so instances with the same keys agree).
+	ExportDir          string
+	ExportWorkers      int
+	AccessLogRetention time.Duration
+	AccessLogSalt      string
 
 	// Anthropic enables the LLM interpreter and twin chat when the key is set.
 	AnthropicAPIKey  string
@@ -153,6 +164,10 @@ var Vars = []Var{
 	{"TWINME_SYNC_INTERVAL", "30m", "how often each connection is polled (a provider asking for longer wins)"},
 	{"TWINME_SYNC_WORKERS", "4", "connections polled at once by one instance"},
 	{"TWINME_OBSERVER_RETENTION", "720h (30 days)", "how long browser-extension events are kept; older ones are refused and deleted by the maintenance job"},
+	{"TWINME_EXPORT_DIR", "TWINME_DATA_DIR/exports", "where data export archives are written (streamed to disk, deleted after download or after 24 h); with PostgreSQL and several instances, a directory every instance can read"},
+	{"TWINME_EXPORT_WORKERS", "2", "data exports one instance writes at once (each user has at most one running; the rest wait)"},
+	{"TWINME_ACCESS_LOG_RETENTION", "2160h (90 days)", "how long the access log of shared twins is kept"},
+	{"TWINME_ACCESS_LOG_SALT", "(derived from the encryption key)", "key of the salted hashes of visitor addresses in the access log (at least 16 characters; the same on every instance)"},
 	{"TWINME_ANTHROPIC_API_KEY", "(none: the local twin answers, no narratives)", "Anthropic Messages API key: enables narrative summaries and LLM twin chat"},
 	{"TWINME_ANTHROPIC_MODEL", "the llm package's default", "Anthropic model id"},
 	{"TWINME_ANTHROPIC_BASE_URL", "https://api.anthropic.com", "Anthropic API root (proxies, tests)"},
@@ -286,6 +301,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.SyncInterval = p.duration("TWINME_SYNC_INTERVAL", 30*time.Minute, time.Minute)
 	c.SyncWorkers = int(p.int64("TWINME_SYNC_WORKERS", 4, 1))
 	c.ObserverRetention = p.duration("TWINME_OBSERVER_RETENTION", 30*24*time.Hour, time.Hour)
+	c.ExportDir = p.str("TWINME_EXPORT_DIR", filepath.Join(c.DataDir, "exports"))
+	c.ExportWorkers = int(p.int64("TWINME_EXPORT_WORKERS", 2, 1))
+	c.AccessLogRetention = p.duration("TWINME_ACCESS_LOG_RETENTION", 90*24*time.Hour, time.Hour)
+	c.AccessLogSalt = p.str("TWINME_ACCESS_LOG_SALT", "")
+	if c.AccessLogSalt != "" && len(c.AccessLogSalt) < 16 {
+		p.fail("TWINME_ACCESS_LOG_SALT", "must be at least 16 characters (use a random value)")
+	}
 	c.AnthropicAPIKey = p.str("TWINME_ANTHROPIC_API_KEY", "")
 	c.AnthropicModel = p.str("TWINME_ANTHROPIC_MODEL", "")
 	c.AnthropicBaseURL = strings.TrimRight(p.str("TWINME_ANTHROPIC_BASE_URL", ""), "/")

@@ -47,6 +47,9 @@ type Options struct {
 	Debounce time.Duration
 	// BatchSize bounds the users RunDue analyses in one call.
 	BatchSize int
+	// OnSharedView is told of each view of a signature through a share
+	// link (the access log); the owner's own previews never reach it.
+	OnSharedView func(ctx context.Context, link store.ShareLink)
 }
 
 // Service is the analysis service. It is safe for concurrent use.
@@ -189,6 +192,9 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 	sig, err := encodeSignature(userID, doc, now)
 	if err != nil {
 		return res, err
+	}
+	if sig.DataFrom, sig.DataTo, err = s.db.DataWindow(ctx, userID); err != nil {
+		return res, fmt.Errorf("soul: analyze: %w", err)
 	}
 	changed, err := s.db.PutSoulSignature(ctx, sig)
 	if err != nil {

@@ -27,6 +27,9 @@ type SignatureView struct {
 	// to supply the rest. Missing lists those sources once each.
 	Completeness []analysis.ClusterCompleteness
 	Missing      []string
+	// DataFrom and DataTo (owner only) are the window of stored data the
+	// signature was computed from; nil before an analysis that read data.
+	DataFrom, DataTo *time.Time
 }
 
 // Empty reports whether there is nothing to show: no insight, summary or
@@ -59,7 +62,8 @@ func (s *Service) Signature(ctx context.Context, viewerUserID, ownerUserID strin
 		return SignatureView{}, err
 	}
 	if isOwner {
-		out := SignatureView{Owner: true, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at, View: full, Completeness: doc.Completeness}
+		out := SignatureView{Owner: true, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at, View: full, Completeness: doc.Completeness,
+			DataFrom: analyzed.from, DataTo: analyzed.to}
 		if len(out.Completeness) == 0 {
 			// Never analysed: nothing is known, so everything is missing.
 			out.Completeness = analysis.Analyze(analysis.Input{}, time.UTC, s.clock.Now()).Completeness
@@ -76,8 +80,9 @@ func (s *Service) Signature(ctx context.Context, viewerUserID, ownerUserID strin
 }
 
 type analyzedAt struct {
-	ok bool
-	at time.Time
+	ok       bool
+	at       time.Time
+	from, to *time.Time
 }
 
 // ownerView assembles the owner's unfiltered view from stored insights (of
@@ -98,7 +103,7 @@ func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, s
 		// A signature row holding only the similar-twins opt-in has the
 		// zero analysis time and no completeness.
 		if len(doc.Completeness) > 0 {
-			an = analyzedAt{ok: true, at: sig.AnalyzedAt}
+			an = analyzedAt{ok: true, at: sig.AnalyzedAt, from: sig.DataFrom, to: sig.DataTo}
 		}
 	}
 	rows, err := s.db.AllInsights(ctx, userID)
@@ -136,7 +141,11 @@ func (s *Service) SharedSignature(ctx context.Context, token string) (SignatureV
 	if err != nil {
 		return SignatureView{}, err
 	}
-	return s.Signature(ctx, "", l.UserID, privacy.Audience(l.Audience))
+	sv, err := s.Signature(ctx, "", l.UserID, privacy.Audience(l.Audience))
+	if err == nil && s.opts.OnSharedView != nil {
+		s.opts.OnSharedView(ctx, *l)
+	}
+	return sv, err
 }
 
 // ShareLinkOwner resolves a share token to its owner and audience, for

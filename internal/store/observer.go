@@ -153,8 +153,11 @@ func (db *DB) DeleteObserverEventsBefore(ctx context.Context, before time.Time) 
 	before = UTC(before)
 	var total int64
 	for {
+		// A person who chose their own retention (data_retention) is swept
+		// by that choice instead.
 		sub := db.NewSelect().Model((*ObserverEvent)(nil)).Column("id").
 			Where("occurred_at < ?", before).
+			Where("user_id NOT IN (SELECT user_id FROM data_retention WHERE source = ?)", RetentionObserver).
 			Limit(retentionChunk)
 		res, err := db.NewDelete().Model((*ObserverEvent)(nil)).Where("id IN (?)", sub).Exec(ctx)
 		if err != nil {

@@ -224,6 +224,10 @@ type SoulSignature struct {
 	ContentHash  string    `bun:"content_hash,notnull"`
 	OptInSimilar bool      `bun:"opt_in_similar,notnull"`
 	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+	// DataFrom and DataTo are the window of stored data the analysis read
+	// (nil when it read none).
+	DataFrom *time.Time `bun:"data_from"`
+	DataTo   *time.Time `bun:"data_to"`
 }
 
 // ErrNoSignature is the NOT_FOUND error of a user never analysed.
@@ -246,6 +250,7 @@ func (db *DB) SoulSignature(ctx context.Context, userID string) (*SoulSignature,
 // opt_in_similar choice is never changed here.
 func (db *DB) PutSoulSignature(ctx context.Context, s SoulSignature) (changed bool, err error) {
 	s.AnalyzedAt, s.UpdatedAt = UTC(s.AnalyzedAt), UTC(s.UpdatedAt)
+	s.DataFrom, s.DataTo = utcPtr(s.DataFrom), utcPtr(s.DataTo)
 	for _, p := range []*string{&s.Features, &s.Traits, &s.Embedding, &s.Completeness, &s.Summaries, &s.Periods} {
 		if *p == "" {
 			*p = "null"
@@ -269,6 +274,8 @@ func (db *DB) PutSoulSignature(ctx context.Context, s SoulSignature) (changed bo
 			Set("periods = EXCLUDED.periods").
 			Set("content_hash = EXCLUDED.content_hash").
 			Set("updated_at = EXCLUDED.updated_at").
+			Set("data_from = EXCLUDED.data_from").
+			Set("data_to = EXCLUDED.data_to").
 			Exec(ctx)
 		return err
 	})

@@ -126,6 +126,11 @@ type Config struct {
 	ReplyTimeout time.Duration
 	Clock        clockwork.Clock
 	Logger       *slog.Logger
+	// OnGuestAccess is told of each conversation a share-link guest starts
+	// and each message one sends (kind store.AccessConversation or
+	// store.AccessMessage; the access log). The owner's own chats never
+	// reach it.
+	OnGuestAccess func(ctx context.Context, who Participant, kind, conversationID string)
 }
 
 // Service runs twin conversations. Replies run in the background: call
@@ -140,6 +145,7 @@ type Service struct {
 	timeout time.Duration
 	clock   clockwork.Clock
 	log     *slog.Logger
+	onGuest func(ctx context.Context, who Participant, kind, conversationID string)
 
 	// base is cancelled by Shutdown to interrupt replies still running.
 	base    context.Context
@@ -154,6 +160,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		db: cfg.DB, views: cfg.Views, bus: cfg.Bus, model: cfg.Model,
 		limiter: cfg.Limiter, timeout: cfg.ReplyTimeout, clock: cfg.Clock, log: cfg.Logger,
+		onGuest: cfg.OnGuestAccess,
 	}
 	if s.model == nil {
 		ac := cfg.Anthropic
@@ -252,6 +259,9 @@ func (s *Service) StartConversation(ctx context.Context, who Participant, audien
 	if err := s.db.CreateTwinConversation(ctx, &c); err != nil {
 		return store.TwinConversation{}, err
 	}
+	if who.IsGuest() && s.onGuest != nil {
+		s.onGuest(ctx, who, store.AccessConversation, c.ID)
+	}
 	return c, nil
 }
 
@@ -340,6 +350,9 @@ func (s *Service) Send(ctx context.Context, who Participant, conversationID, tex
 	twinMsg = store.TwinMessage{ConversationID: conv.ID, Role: store.TwinRoleTwin, CreatedAt: now}
 	if err := s.db.AppendTwinMessages(ctx, &userMsg, &twinMsg); err != nil {
 		return store.TwinMessage{}, store.TwinMessage{}, err
+	}
+	if who.IsGuest() && s.onGuest != nil {
+		s.onGuest(ctx, who, store.AccessMessage, conv.ID)
 	}
 
 	s.mu.Lock()
