@@ -49,13 +49,14 @@ func (r *subscriptionResolver) DataExportReady(ctx context.Context) (<-chan *sto
 	if err != nil {
 		return nil, err
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: export.TopicReady, UserID: v.User.ID})
-	return relay(ctx, in, func(e events.Event) (*store.DataExport, bool) {
+	userID := v.User.ID
+	f := events.Filter{Topic: export.TopicReady, UserID: userID}
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.DataExport, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false
 		}
-		x, err := r.Exports.Get(ctx, v.User.ID, id)
+		x, err := r.Exports.Get(ctx, userID, id)
 		return x, err == nil
 	}), nil
 }
@@ -169,13 +170,14 @@ func (r *subscriptionResolver) TwinAccessed(ctx context.Context) (<-chan *store.
 	if err != nil {
 		return nil, err
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: accesslog.TopicAccessed, UserID: v.User.ID})
-	return relay(ctx, in, func(e events.Event) (*store.AccessLogEntry, bool) {
+	userID := v.User.ID
+	f := events.Filter{Topic: accesslog.TopicAccessed, UserID: userID}
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.AccessLogEntry, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false
 		}
-		x, err := r.AccessLog.Entry(ctx, v.User.ID, id)
+		x, err := r.AccessLog.Entry(ctx, userID, id)
 		return x, err == nil
 	}), nil
 }

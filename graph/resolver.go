@@ -49,6 +49,9 @@ type Resolver struct {
 	ArchiveImport *export.Importer
 	AccessLog     *accesslog.Service
 	Retentions    *retention.Service
+	// Views feeds subscriptions: one bus subscription and one rendering per
+	// event per view, shared by every subscriber of that view.
+	Views *Views
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
