@@ -56,6 +56,8 @@ Usage:
                                                  create a user and print an API token once
   twinme import --user EMAIL --platform P FILE…   import data exports (JSON files or zip archives) for a user
   twinme demo [--email E]                        create a demo user with a year of synthetic activity, analyse it, print a token
+  twinme export --user EMAIL --out FILE           write everything held of a user to a zip archive (with a progress bar)
+  twinme import-export --user EMAIL FILE         load a twinme export archive (from any instance) into a user
   twinme cron run <job>                          run one scheduled job once and print its execution as JSON
   twinme cron list                               list the jobs and their schedules
   twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
@@ -88,6 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdImport(ctx, args[1:], stdout, stderr, getenv)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr, getenv)
+	case "export":
+		return cmdExport(ctx, args[1:], stdout, stderr, getenv)
+	case "import-export":
+		return cmdImportExport(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])

@@ -79,6 +79,7 @@ const signatureFacts = `{
   soulSignature { analyzed traits { name score confidence } summaries { cluster text } }
   privacy { clusters { cluster level overrides { audience level } } }
   retention { platform days }
+  me { timeZone }
 }`
 
 func facts(t *testing.T, e *testEnv, token string) string {
@@ -111,6 +112,8 @@ func TestExportImportSameSignature(t *testing.T) {
 			`mutation { setClusterPrivacy(cluster: PERSONAL, level: 20) { clusters { level } } }`,
 			`mutation { setClusterPrivacy(cluster: CREATIVE, level: 90, audience: FRIENDS) { clusters { level } } }`,
 			`mutation { setRetention(platform: GITHUB, days: 3650) { days } }`,
+			`mutation { updateProfile(input: {timeZone: "Australia/Sydney"}) { timeZone } }`,
+			`mutation { requestAnalysis { insightsStored } }`,
 		} {
 			if r := e2(a, tokA, m); len(r.Errors) > 0 {
 				t.Fatalf("%s: %s", m, r.Raw)
@@ -139,6 +142,7 @@ func TestExportImportSameSignature(t *testing.T) {
 		if len(imp.Errors) > 0 || dig(imp.Data, "importDataExport", "imported") == float64(0) {
 			t.Fatalf("import: %s", imp.Raw)
 		}
+		b.clock.Advance(time.Minute) // past the credential cache, so me reads the imported profile
 		if r := b.gql(tokB, `mutation { requestAnalysis { insightsStored } }`, nil); len(r.Errors) > 0 {
 			t.Fatalf("analysis on B: %s", r.Raw)
 		}

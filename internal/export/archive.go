@@ -82,7 +82,8 @@ manifest.json             format, version and the SHA-256, size and record
                           count of every other file (an importer refuses a
                           file that does not match)
 profile.json              your account: id, email, name, avatar, when it was
-                          created, browser-extension and similar-twins choices
+                          created, time zone, browser-extension and
+                          similar-twins choices
 connections.json          the platform accounts you connected: platform,
                           account, scopes, status, dates, last error (never a
                           token)
@@ -216,6 +217,10 @@ type Profile struct {
 	ObservationOn     bool      `json:"observation_enabled"`
 	ObservationFull   bool      `json:"observation_full_paths"`
 	SimilarTwinsOptIn bool      `json:"similar_twins_opt_in"`
+	// TimeZone is the IANA zone the person chose ("" if none);
+	// UTCOffsetMinutes the browser extension's first offset (null if none).
+	TimeZone         string `json:"time_zone"`
+	UTCOffsetMinutes *int   `json:"utc_offset_minutes"`
 }
 
 // ConnectionRecord is one entry of connections.json.
@@ -384,7 +389,7 @@ func Write(ctx context.Context, db *store.DB, userID string, now time.Time, w io
 		return 0, err
 	}
 	prof := Profile{ID: u.ID, Email: u.Email, Name: u.Name, AvatarURL: u.AvatarURL, CreatedAt: u.CreatedAt.UTC(),
-		ObservationOn: obs.Enabled, ObservationFull: obs.FullPaths}
+		ObservationOn: obs.Enabled, ObservationFull: obs.FullPaths, TimeZone: u.ChosenTimeZone, UTCOffsetMinutes: u.UTCOffsetMinutes}
 	sig, err := db.SoulSignature(ctx, userID)
 	if err != nil && err != store.ErrNoSignature {
 		return 0, err

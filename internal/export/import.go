@@ -656,6 +656,20 @@ func (im *Importer) mergeProfile(ctx context.Context, userID string, p Profile, 
 		u.AvatarURL = p.AvatarURL
 		cols = append(cols, "avatar_url")
 	}
+	// The zone analyses read hours in travels with the data, unless the
+	// account chose its own.
+	if u.ChosenTimeZone == "" && p.TimeZone != "" {
+		if _, err := time.LoadLocation(p.TimeZone); err == nil {
+			u.ChosenTimeZone = p.TimeZone
+			cols = append(cols, "time_zone")
+		}
+	}
+	if u.UTCOffsetMinutes == nil && p.UTCOffsetMinutes != nil && store.ValidUTCOffset(*p.UTCOffsetMinutes) {
+		if _, err := im.db.SetDefaultUTCOffset(ctx, userID, *p.UTCOffsetMinutes, im.now()); err != nil {
+			return err
+		}
+		fr.Imported++
+	}
 	if len(cols) > 0 {
 		u.UpdatedAt = im.now()
 		if err := im.db.UpdateUser(ctx, u, cols...); err != nil {
