@@ -230,4 +230,3 @@ func dropSchema(db *store.DB, url string) {
 	schema := url[i+len("search_path="):]
 	_, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 }
-
