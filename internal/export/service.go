@@ -188,6 +188,11 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 // It returns how many it started.
 func (s *Service) RunPending(ctx context.Context, wait bool) int {
 	started := 0
+	defer func() {
+		if wait {
+			s.wg.Wait()
+		}
+	}()
 	for ctx.Err() == nil {
 		select {
 		case s.sem <- struct{}{}:
@@ -209,9 +214,6 @@ func (s *Service) RunPending(ctx context.Context, wait bool) int {
 			defer func() { <-s.sem; s.kick() }()
 			s.run(context.WithoutCancel(ctx), *e)
 		}()
-	}
-	if wait {
-		s.wg.Wait()
 	}
 	return started
 }
