@@ -143,6 +143,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := logx.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	// Libraries that write to the standard logger (gqlgen on a refused
+	// websocket upgrade) then write the same structured lines, JSON in production.
+	slog.SetDefault(log)
 	a, err := app.New(ctx, cfg, log, app.Options{Migrate: true})
 	if err != nil {
 		return err

@@ -14,12 +14,15 @@ import (
 
 // Topics published by twinme's services.
 const (
-	ConnectionUpdated      = "connection.updated"
-	SyncProgress           = "sync.progress"
-	AnalysisNeeded         = "analysis.needed"
-	InsightAdded           = "insight.added"
-	SoulSignatureUpdated   = "soul_signature.updated"
-	TwinReply              = "twin.reply"
+	ConnectionUpdated    = "connection.updated"
+	SyncProgress         = "sync.progress"
+	AnalysisNeeded       = "analysis.needed"
+	InsightAdded         = "insight.added"
+	SoulSignatureUpdated = "soul_signature.updated"
+	TwinReply            = "twin.reply"
+	// CredentialEnded carries auth.CredentialEnd (UserID empty, Key = the
+	// user) so every instance clears its credential cache and closes sockets.
+	CredentialEnded        = "credential.ended"
 	CronExecutionCompleted = "cron.execution_completed"
 )
 
