@@ -371,18 +371,18 @@ func TestSocketAndSubscriptionCaps(t *testing.T) {
 		}
 		sub(a, "a1")
 		sub(a, "a2")
-		waitSubscribers(t, e, 2)
+		waitViewSubscribers(t, e, 2)
 		sub(a, "a3")
 		refused(a, "a3") // per socket
 		sub(b, "b1")
-		waitSubscribers(t, e, 3)
+		waitViewSubscribers(t, e, 3)
 		sub(b, "b2")
 		refused(b, "b2") // per user
 		// Ending one frees its place.
 		_ = a.WriteJSON(map[string]any{"id": "a1", "type": "complete"})
 		waitSubscribersAtMost(t, e, 2)
 		sub(b, "b3")
-		waitSubscribers(t, e, 3)
+		waitViewSubscribers(t, e, 3)
 		// Closing a socket frees its socket and subscriptions.
 		a.Close()
 		waitSubscribersAtMost(t, e, 2)
@@ -420,11 +420,20 @@ func readMsgOrClose(c *websocket.Conn) string {
 
 func waitSubscribersAtMost(t *testing.T, e *testEnv, n int) {
 	t.Helper()
-	counter := e.app.Events.(interface{ Subscribers() int })
-	n++ // the credential listener
-	for deadline := time.Now().Add(5 * time.Second); counter.Subscribers() > n; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); e.app.Views.Subscribers() > n; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d subscribers after 5s, want at most %d", counter.Subscribers(), n)
+			t.Fatalf("%d subscriptions after 5s, want at most %d", e.app.Views.Subscribers(), n)
+		}
+	}
+}
+
+// waitViewSubscribers waits until n subscriptions are live (accepted
+// subscriptions send nothing until an event).
+func waitViewSubscribers(t *testing.T, e *testEnv, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); e.app.Views.Subscribers() < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscriptions after 5s, want %d", e.app.Views.Subscribers(), n)
 		}
 	}
 }

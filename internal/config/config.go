@@ -156,7 +156,7 @@ var Vars = []Var{
 	{"TWINME_AUTH_FAILURE_RATE_LIMIT", "30-15m", "failed authentications (bad bearer token, stale or forged session cookie, refused connection_init) per period per client address; above it every authenticated attempt from that address gets 429; 0 disables"},
 	{"TWINME_REDIS_URL", "(none: limits count in each instance's memory)", "redis://[:password@]host:6379/0 (rediss:// for TLS): count every rate-limit bucket in Redis so all instances enforce one limit; start-up fails if it does not answer"},
 	{"TWINME_REDIS_PREFIX", "twinme", "prefix of every rate-limit key in Redis (deployments sharing one Redis)"},
-	{"TWINME_MAX_SOCKETS_PER_USER", "20", "open websockets per user on one instance; the next one is closed with 4429"},
+	{"TWINME_MAX_SOCKETS_PER_USER", "50", "open websockets per user on one instance; the next one is closed with 4429"},
 	{"TWINME_MAX_SUBSCRIPTIONS_PER_SOCKET", "50", "active subscriptions on one websocket; the next one fails with RATE_LIMITED"},
 	{"TWINME_MAX_SUBSCRIPTIONS_PER_USER", "200", "active subscriptions of one user on one instance; the next one fails with RATE_LIMITED"},
 	{"TWINME_ALLOW_INSECURE_PUBLIC_URL", "false", "true lets production start with an http:// TWINME_PUBLIC_URL (local trials only: cookies are then not Secure)"},
@@ -260,7 +260,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	c.RedisPrefix = p.str("TWINME_REDIS_PREFIX", "twinme")
-	c.MaxSocketsPerUser = int(p.int64("TWINME_MAX_SOCKETS_PER_USER", 20, 1))
+	c.MaxSocketsPerUser = int(p.int64("TWINME_MAX_SOCKETS_PER_USER", 50, 1))
 	c.MaxSubscriptionsPerSocket = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_SOCKET", 50, 1))
 	c.MaxSubscriptionsPerUser = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_USER", 200, 1))
 	c.AllowInsecurePublicURL = p.boolean("TWINME_ALLOW_INSECURE_PUBLIC_URL")

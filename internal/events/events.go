@@ -14,17 +14,18 @@ import (
 
 // Topics published by twinme's services.
 const (
-	ConnectionUpdated    = "connection.updated"
-	SyncProgress         = "sync.progress"
-	AnalysisNeeded       = "analysis.needed"
-	InsightAdded         = "insight.added"
-	SoulSignatureUpdated = "soul_signature.updated"
-	TwinReply            = "twin.reply"
-	// CredentialEnded carries auth.CredentialEnd (UserID empty, Key = the
-	// user) so every instance clears its credential cache and closes sockets.
-	CredentialEnded        = "credential.ended"
+	ConnectionUpdated      = "connection.updated"
+	SyncProgress           = "sync.progress"
+	AnalysisNeeded         = "analysis.needed"
+	InsightAdded           = "insight.added"
+	SoulSignatureUpdated   = "soul_signature.updated"
+	TwinReply              = "twin.reply"
 	CronExecutionCompleted = "cron.execution_completed"
 )
+
+// CredentialEnded carries auth.CredentialEnd (UserID empty, Key = the user)
+// so every instance clears its credential cache and closes its sockets.
+const CredentialEnded = "credential.ended"
 
 // Event is one thing that happened. UserID scopes it: a subscriber only
 // receives events of its own user, except admin subscriptions to events with
@@ -65,18 +66,34 @@ func New(topic, userID, key string, payload any) (Event, error) {
 	return Event{Topic: topic, UserID: userID, Key: key, Payload: raw}, nil
 }
 
-// subscriberBuffer is how many events a subscriber may lag before it is dropped.
+// subscriberBuffer is how many events a subscriber may lag before it is
+// dropped (or, on a state topic, before its oldest event is discarded).
 const subscriberBuffer = 64
 
-// Local is the in-memory bus of one process.
+// stateTopics carry "this changed, read it again" and nothing a later event
+// of the same topic does not carry too: a subscriber that lags loses its
+// oldest such events instead of its subscription (latest state wins).
+var stateTopics = map[string]bool{SoulSignatureUpdated: true}
+
+// IsStateTopic reports whether only the latest event of topic matters to a
+// subscriber that lags behind.
+func IsStateTopic(topic string) bool { return stateTopics[topic] }
+
+// Local is the in-memory bus of one process. Subscribers are indexed by
+// (topic, user, key), so a publish touches only the subscribers of its own
+// topic and user: those of its key and those of every key.
 type Local struct {
 	log *slog.Logger
 
 	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	subs map[route]map[*subscriber]struct{}
+	n    int
 	// OnDrop, if set, is told when a slow subscriber is dropped (metrics).
 	OnDrop func(Filter)
 }
+
+// route is where a subscriber is filed: its filter, Key "" meaning every key.
+type route Filter
 
 type subscriber struct {
 	f      Filter
@@ -88,11 +105,12 @@ var _ Bus = (*Local)(nil)
 
 // NewLocal returns an in-memory bus.
 func NewLocal(log *slog.Logger) *Local {
-	return &Local{log: log, subs: map[*subscriber]struct{}{}}
+	return &Local{log: log, subs: map[route]map[*subscriber]struct{}{}}
 }
 
 // Publish delivers e to every matching subscriber without blocking; a
-// subscriber whose buffer is full is dropped rather than slowing everyone.
+// subscriber whose buffer is full is dropped rather than slowing everyone
+// (on a state topic it loses its oldest buffered event instead).
 func (b *Local) Publish(_ context.Context, e Event) error {
 	b.deliver(e)
 	return nil
@@ -101,18 +119,37 @@ func (b *Local) Publish(_ context.Context, e Event) error {
 func (b *Local) deliver(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for s := range b.subs {
-		if !s.f.match(e) {
-			continue
-		}
+	b.deliverLocked(b.subs[route{Topic: e.Topic, UserID: e.UserID, Key: e.Key}], e)
+	if e.Key != "" {
+		b.deliverLocked(b.subs[route{Topic: e.Topic, UserID: e.UserID}], e)
+	}
+}
+
+func (b *Local) deliverLocked(subs map[*subscriber]struct{}, e Event) {
+	state := stateTopics[e.Topic]
+	for s := range subs {
 		select {
 		case s.ch <- e:
+			continue
 		default:
-			b.log.Warn("events: dropping slow subscriber", slog.String("topic", s.f.Topic))
-			b.removeLocked(s)
-			if b.OnDrop != nil {
-				b.OnDrop(s.f)
+		}
+		if state {
+			// Only the publisher sends, and it holds b.mu: after taking
+			// the oldest event out there is room for the newest.
+			select {
+			case <-s.ch:
+			default:
 			}
+			select {
+			case s.ch <- e:
+			default:
+			}
+			continue
+		}
+		b.log.Warn("events: dropping slow subscriber", slog.String("topic", s.f.Topic))
+		b.removeLocked(s)
+		if b.OnDrop != nil {
+			b.OnDrop(s.f)
 		}
 	}
 }
@@ -121,7 +158,13 @@ func (b *Local) deliver(e Event) {
 func (b *Local) Subscribe(ctx context.Context, f Filter) <-chan Event {
 	s := &subscriber{f: f, ch: make(chan Event, subscriberBuffer)}
 	b.mu.Lock()
-	b.subs[s] = struct{}{}
+	set := b.subs[route(f)]
+	if set == nil {
+		set = map[*subscriber]struct{}{}
+		b.subs[route(f)] = set
+	}
+	set[s] = struct{}{}
+	b.n++
 	b.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		b.mu.Lock()
@@ -136,7 +179,12 @@ func (b *Local) removeLocked(s *subscriber) {
 		return
 	}
 	s.closed = true
-	delete(b.subs, s)
+	set := b.subs[route(s.f)]
+	delete(set, s)
+	if len(set) == 0 {
+		delete(b.subs, route(s.f))
+	}
+	b.n--
 	close(s.ch)
 }
 
@@ -144,5 +192,5 @@ func (b *Local) removeLocked(s *subscriber) {
 func (b *Local) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.subs)
+	return b.n
 }
