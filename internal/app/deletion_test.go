@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/twinme/twinme/internal/demo"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/platform"
@@ -88,7 +90,14 @@ func TestDeletionLeavesNoTrace(t *testing.T) {
 		ctx := context.Background()
 		f := newFake(t, platform.Spotify, platformtest.WithRotation(true))
 		platformtest.ServeSpotifyAPI(f, 20)
-		e := newEnv(t, d, withFake(map[string]string{}, platform.Spotify, f))
+		vars := withFake(map[string]string{}, platform.Spotify, f)
+		// Rate limits count in Redis when one is at hand (CI has one), so
+		// the scan covers its keys too.
+		redisURL, prefix := os.Getenv("TWINME_TEST_REDIS_URL"), fmt.Sprintf("test-deletion-%d", time.Now().UnixNano())
+		if redisURL != "" {
+			vars["TWINME_REDIS_URL"], vars["TWINME_REDIS_PREFIX"] = redisURL, prefix
+		}
+		e := newEnv(t, d, vars)
 		_, admin := e.user("admin@example.com", true)
 		other, otherTok := e.user("friend@example.com", false)
 
@@ -166,7 +175,30 @@ func TestDeletionLeavesNoTrace(t *testing.T) {
 			t.Fatal("no export archive on disk before the deletion")
 		}
 
+		redisKeys := func() []string {
+			if redisURL == "" {
+				return nil
+			}
+			opts, err := redis.ParseURL(redisURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := redis.NewClient(opts)
+			defer c.Close()
+			keys, err := c.Keys(ctx, prefix+":*"+u.ID+"*").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return keys
+		}
+		if redisURL != "" && len(redisKeys()) == 0 {
+			t.Error("no rate-limit key in Redis names the user before the deletion")
+		}
+
 		mustOK(tok, `mutation($c: String!) { deleteMyAccount(confirm: $c) }`, map[string]any{"c": u.Email})
+		if keys := redisKeys(); len(keys) != 0 {
+			t.Errorf("Redis keys left after deletion: %v", keys)
+		}
 
 		if after := traces(t, e.app.DB, needles); len(after) != 0 {
 			t.Errorf("traces left after deletion: %v", after)
