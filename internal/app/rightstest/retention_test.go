@@ -1,4 +1,4 @@
-package app_test
+package rightstest
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestRetentionYouChoose(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		ctx := context.Background()
 		e := newEnv(t, d, nil)
-		res, err := demo.SeedUser(ctx, demo.Deps{DB: e.app.DB, Auth: e.app.Auth, Ingest: e.app.Ingest, Soul: e.app.Soul, Clock: e.clock, Logger: logx.Discard(), Every: 20}, "keep@example.com")
+		res, err := demo.SeedUser(ctx, demo.Deps{DB: e.app.DB, Auth: e.app.Auth, Ingest: e.app.Ingest, Soul: e.app.Soul, Clock: e.clock, Logger: logx.Discard(), Every: 40}, "keep@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestRetentionYouChoose(t *testing.T) {
 			t.Fatalf("the demo year has no Spotify plays on both sides of 30 days (%d/%d)", oldSpotify, newSpotify)
 		}
 		// Another user's identical data is not touched by this choice.
-		otherRes, err := demo.SeedUser(ctx, demo.Deps{DB: e.app.DB, Auth: e.app.Auth, Ingest: e.app.Ingest, Soul: e.app.Soul, Clock: e.clock, Logger: logx.Discard(), Every: 20}, "other2@example.com")
+		otherRes, err := demo.SeedUser(ctx, demo.Deps{DB: e.app.DB, Auth: e.app.Auth, Ingest: e.app.Ingest, Soul: e.app.Soul, Clock: e.clock, Logger: logx.Discard(), Every: 40}, "other2@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}

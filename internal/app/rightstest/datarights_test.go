@@ -1,4 +1,4 @@
-package app_test
+package rightstest
 
 import (
 	"archive/zip"
@@ -103,7 +103,7 @@ func TestExportImportSameSignature(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		ctx := context.Background()
 		a := newEnv(t, d, nil)
-		seeded, err := demo.SeedUser(ctx, demo.Deps{DB: a.app.DB, Auth: a.app.Auth, Ingest: a.app.Ingest, Soul: a.app.Soul, Clock: a.clock, Logger: logx.Discard(), Every: 6}, "sam@a.example")
+		seeded, err := demo.SeedUser(ctx, demo.Deps{DB: a.app.DB, Auth: a.app.Auth, Ingest: a.app.Ingest, Soul: a.app.Soul, Clock: a.clock, Logger: logx.Discard(), Every: 12}, "sam@a.example")
 		if err != nil {
 			t.Fatal(err)
 		}
