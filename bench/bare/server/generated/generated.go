@@ -648,7 +648,7 @@ func (ec *executionContext) _Subscription_ticked(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *Tick) graphql.Marshaler {
-			return ec.marshalNTick2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋbenchᚋbareᚋgeneratedᚐTick(ctx, selections, v)
+			return ec.marshalNTick2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋbenchᚋbareᚋserverᚋgeneratedᚐTick(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2412,7 +2412,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
-func (ec *executionContext) marshalNTick2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋbenchᚋbareᚋgeneratedᚐTick(ctx context.Context, sel ast.SelectionSet, v *Tick) graphql.Marshaler {
+func (ec *executionContext) marshalNTick2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋbenchᚋbareᚋserverᚋgeneratedᚐTick(ctx context.Context, sel ast.SelectionSet, v *Tick) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Tick!")
 		return graphql.Null

@@ -1,3 +1,3 @@
-package main
+package server
 
 //go:generate go run github.com/99designs/gqlgen generate
