@@ -21,14 +21,17 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID        string    `bun:"id,pk"`
-	Email     string    `bun:"email,notnull"`
-	Name      string    `bun:"name,notnull"`
-	AvatarURL string    `bun:"avatar_url,notnull"`
-	Role      string    `bun:"role,notnull"`
-	GoogleSub *string   `bun:"google_sub"`
-	CreatedAt time.Time `bun:"created_at,notnull"`
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	ID        string  `bun:"id,pk"`
+	Email     string  `bun:"email,notnull"`
+	Name      string  `bun:"name,notnull"`
+	AvatarURL string  `bun:"avatar_url,notnull"`
+	Role      string  `bun:"role,notnull"`
+	GoogleSub *string `bun:"google_sub"`
+	// ChosenTimeZone and UTCOffsetMinutes: see TimeZone.
+	ChosenTimeZone   string    `bun:"time_zone,notnull"`
+	UTCOffsetMinutes *int      `bun:"utc_offset_minutes"`
+	CreatedAt        time.Time `bun:"created_at,notnull"`
+	UpdatedAt        time.Time `bun:"updated_at,notnull"`
 }
 
 // IsAdmin reports whether u has the admin role.
