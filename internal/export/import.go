@@ -485,18 +485,17 @@ func validConversation(r ConversationRecord) error {
 	return nil
 }
 
-// privacyRow reads one stored privacy row of the archive: cluster,
-// audience ("" for the cluster's own level) and level.
-func privacyRow(r map[string]any) (struct {
+type privacyRowValue struct {
 	Cluster  privacy.Cluster
 	Audience privacy.Audience
 	Level    int
-}, error) {
-	var out struct {
-		Cluster  privacy.Cluster
-		Audience privacy.Audience
-		Level    int
-	}
+	Follows  bool
+}
+
+// privacyRow reads one stored privacy row of the archive: cluster,
+// audience ("" for the cluster's own level) and level.
+func privacyRow(r map[string]any) (privacyRowValue, error) {
+	var out privacyRowValue
 	c, _ := r["cluster"].(string)
 	cl, err := privacy.ParseCluster(c)
 	if err != nil {
@@ -509,6 +508,20 @@ func privacyRow(r map[string]any) (struct {
 			return out, fmt.Errorf("unknown audience %q", a)
 		}
 		out.Audience = au
+	}
+	// follows: the audience follows the cluster's slider (stored as a
+	// boolean, or 0/1 where the database has no boolean type).
+	switch f := r["follows"].(type) {
+	case nil:
+	case bool:
+		out.Follows = f
+	case float64:
+		out.Follows = f != 0
+	default:
+		return out, fmt.Errorf("follows must be a boolean")
+	}
+	if out.Follows && out.Audience == "" {
+		return out, fmt.Errorf("a cluster's own level cannot follow")
 	}
 	lv, ok := r["level"].(float64)
 	if !ok || lv != float64(int(lv)) || privacy.ValidateLevel(int(lv)) != nil {
@@ -593,7 +606,13 @@ func (im *Importer) importFile(ctx context.Context, userID string, a *archive, m
 		_, err = eachRecord(mf, hr, func(v any) error {
 			for _, row := range v.([]map[string]any) {
 				p, _ := privacyRow(row) // verified
-				if _, err := im.db.SetPrivacyLevel(ctx, userID, p.Cluster, p.Audience, p.Level, now); err != nil {
+				var err error
+				if p.Follows {
+					_, err = im.db.FollowPrivacyLevel(ctx, userID, p.Cluster, p.Audience, now)
+				} else {
+					_, err = im.db.SetPrivacyLevel(ctx, userID, p.Cluster, p.Audience, p.Level, now)
+				}
+				if err != nil {
 					return err
 				}
 				fr.Imported++

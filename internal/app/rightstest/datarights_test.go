@@ -279,6 +279,15 @@ func TestTamperedArchiveRefused(t *testing.T) {
 
 		b := newEnv(t, d, nil)
 		_, tokB := b.user("t@b.example", false)
+		tablesOfB := []string{"user_platform_data", "soul_observer_events", "privacy_settings", "data_retention", "twin_conversations", "users"}
+		rowsBefore := map[string]int64{}
+		for _, table := range tablesOfB {
+			n, err := b.app.DB.NewSelect().TableExpr(table).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rowsBefore[table] = n
+		}
 		cases := []struct {
 			name, file, reason string
 			edit               func(name string, content []byte) (string, []byte, bool)
@@ -313,10 +322,10 @@ func TestTamperedArchiveRefused(t *testing.T) {
 		if r := b.uploadArchive(tokB, `mutation($f: Upload!) { importDataExport(file: $f) { imported } }`, "x.zip", []byte("not a zip")); r.code() != "BAD_USER_INPUT" {
 			t.Errorf("garbage: %s", r.Raw)
 		}
-		for _, table := range []string{"user_platform_data", "soul_observer_events", "privacy_settings", "data_retention", "twin_conversations"} {
+		for _, table := range tablesOfB {
 			n, err := b.app.DB.NewSelect().TableExpr(table).Count(ctx)
-			if err != nil || n != 0 {
-				t.Errorf("%s holds %d rows after refused imports (%v)", table, n, err)
+			if err != nil || n != rowsBefore[table] {
+				t.Errorf("%s holds %d rows after refused imports, %d before (%v)", table, n, rowsBefore[table], err)
 			}
 		}
 	})
