@@ -94,10 +94,14 @@ var topics = []topic{
 			"change.mail", ".late", ".morning", ".after"},
 		lead: []string{"music.chronotype", "change.music.time", "coding.rhythm"}},
 	{name: "work", noun: "work", clusters: []privacy.Cluster{privacy.Professional},
-		words: []string{"work", "working", "job", "jobs", "career", "code", "coding", "coder", "program", "programming", "programmer",
-			"developer", "develop", "github", "project", "projects", "language", "languages", "commit", "commits", "repository",
-			"repositories", "repo", "engineer", "software", "streak", "streaks", "productive", "colleague", "colleagues", "professional"},
+		words: []string{"work", "working", "job", "jobs", "career", "office", "colleague", "colleagues", "professional", "productive",
+			"busy", "living", "profession"},
 		keys: []string{"coding.", "mail.", "change.coding", "change.mail", "correlation.coding", ".coding.", "correlation.mail", ".mail.", "browsing.typing"},
+		lead: []string{"coding.languages", "coding.rhythm", "mail.volume"}},
+	{name: "coding", noun: "coding", clusters: []privacy.Cluster{privacy.Professional},
+		words: []string{"code", "coding", "coder", "program", "programming", "programmer", "developer", "develop", "github", "project",
+			"projects", "language", "languages", "commit", "commits", "repository", "repositories", "repo", "engineer", "software", "streak", "streaks"},
+		keys: []string{"coding.", "change.coding", ".coding."},
 		lead: []string{"coding.languages", "coding.rhythm", "coding.streaks"}},
 	{name: "mail", noun: "email", clusters: []privacy.Cluster{privacy.Professional},
 		words: []string{"email", "emails", "mail", "mails", "inbox", "gmail", "message", "messages", "reply", "write"},
@@ -167,15 +171,13 @@ func LocalAnswer(v privacy.View, question string) string {
 	addWords(words, question)
 	asked := askedTopics(question)
 	facts, together := retrieve(v, words, asked)
-	if len(facts) > 0 {
-		b.WriteString(strings.Join(facts, " "))
-	}
+	parts := facts
 	if len(facts) > 0 && len(asked) > 1 && !together {
 		var nouns []string
 		for _, t := range asked {
 			nouns = append(nouns, t.noun)
 		}
-		fmt.Fprintf(&b, " That is as close as I can get: nothing I share with you here speaks to my %s together.", joinAnd(nouns, "and"))
+		parts = append(parts, fmt.Sprintf("That is as close as I can get: nothing I share with you here speaks to my %s together.", joinAnd(nouns, "and")))
 	}
 	// Say what the audience cannot see: a topic asked about whose clusters
 	// show nothing at all, or that nothing shared speaks to.
@@ -188,14 +190,15 @@ func LocalAnswer(v privacy.View, question string) string {
 		}
 	}
 	if len(unseen) > 0 {
-		fmt.Fprintf(&b, " Nothing about my %s is shared with you here (it is private, or I have no data on it yet), so I can't tell you about it.", joinAnd(unseen, "or"))
+		parts = append(parts, fmt.Sprintf("Nothing about my %s is shared with you here (it is private, or I have no data on it yet), so I can't tell you about it.", joinAnd(unseen, "or")))
 	}
 	if len(silent) > 0 && len(facts) == 0 {
-		fmt.Fprintf(&b, " Nothing I share here says anything about my %s, and I won't guess.", joinAnd(silent, "or"))
+		parts = append(parts, fmt.Sprintf("Nothing I share here says anything about my %s, and I won't guess.", joinAnd(silent, "or")))
 	}
 	if len(facts) == 0 && len(asked) == 0 {
-		fmt.Fprintf(&b, "I don't know that: nothing I share here speaks to it, and I won't guess. You can ask me about my %s.", joinAnd(askable(v, shown), "or"))
+		parts = append(parts, fmt.Sprintf("I don't know that: nothing I share here speaks to it, and I won't guess. You can ask me about my %s.", joinAnd(askable(v, shown), "or")))
 	}
+	b.WriteString(strings.Join(parts, " "))
 	return strings.TrimSpace(b.String())
 }
 
@@ -328,7 +331,9 @@ func retrieve(v privacy.View, words map[string]bool, asked []topic) ([]string, b
 				all = false
 			}
 		}
-		if len(asked) == 0 && lexical < 2 {
+		// With topics asked, a fact must speak to one of them (a shared
+		// "other" does not make a listening rhythm an answer about work).
+		if len(asked) > 0 && n == 0 || len(asked) == 0 && lexical < 2 {
 			continue
 		}
 		n += lexical

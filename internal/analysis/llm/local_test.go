@@ -70,7 +70,7 @@ func TestLocalSaysWhatItDoesNotKnow(t *testing.T) {
 	got, _ := localReply(t, friendsView(t), nil, "Do you like cats?")
 	// Nothing shared speaks to cats: no fact is quoted as if it did, and
 	// the twin says what can be asked instead.
-	want := LocalPrefix + "I don't know that: nothing I share here speaks to it, and I won't guess. You can ask me about my music, work or personality."
+	want := LocalPrefix + "I don't know that: nothing I share here speaks to it, and I won't guess. You can ask me about my music, work, coding or personality."
 	if got != want {
 		t.Fatalf("reply =\n%q\nwant\n%q", got, want)
 	}
