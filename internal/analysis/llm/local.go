@@ -307,9 +307,8 @@ func candidates(v privacy.View) []candidate {
 // retrieve returns the sentences of the facts that best answer the
 // question, and whether one of them speaks to every topic asked. A fact
 // scores per topic asked (see topic.score) plus one per word it shares with
-// the question; without any topic, a single shared word is chance ("your
-// favourite food" is not about "loyal to your favourites") and two are
-// needed.
+// the question; a fact that speaks to no topic asked needs two shared
+// words ("your favourite food" is not about "loyal to your favourites").
 func retrieve(v privacy.View, words map[string]bool, asked []topic) ([]string, bool) {
 	type scored struct {
 		candidate
@@ -331,9 +330,10 @@ func retrieve(v privacy.View, words map[string]bool, asked []topic) ([]string, b
 				all = false
 			}
 		}
-		// With topics asked, a fact must speak to one of them (a shared
-		// "other" does not make a listening rhythm an answer about work).
-		if len(asked) > 0 && n == 0 || len(asked) == 0 && lexical < 2 {
+		// A fact must speak to a topic asked, or share two words with the
+		// question: one shared word is chance (a listening rhythm's "other"
+		// does not answer "do you work with others").
+		if n == 0 && lexical < 2 {
 			continue
 		}
 		n += lexical
