@@ -244,20 +244,12 @@ func openKeyring(cfg *config.Config, log *slog.Logger) (*secret.Keyring, error) 
 	return secret.NewKeyring([]secret.Key{key})
 }
 
-// twinViews gives twin chat the signature views: the owner's unfiltered,
-// everyone else's only through the reveal filter (soul.Signature).
+// twinViews gives twin chat the signature views, always revealed for an
+// audience (soul.RevealedView).
 type twinViews struct{ a *App }
 
-func (v twinViews) View(ctx context.Context, ownerID string, audience privacy.Audience, asOwner bool) (privacy.View, error) {
-	viewer := ""
-	if asOwner {
-		viewer = ownerID
-	}
-	sv, err := v.a.Soul.Signature(ctx, viewer, ownerID, audience)
-	if err != nil {
-		return privacy.View{}, err
-	}
-	return sv.View, nil
+func (v twinViews) View(ctx context.Context, ownerID string, audiences ...privacy.Audience) (privacy.View, error) {
+	return v.a.Soul.RevealedView(ctx, ownerID, audiences...)
 }
 
 func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
