@@ -166,7 +166,8 @@ func (r *mutationResolver) RecordObserverEvents(ctx context.Context, evs []model
 	}
 	raw := make([]observe.RawEvent, len(evs))
 	for i, e := range evs {
-		raw[i] = observe.RawEvent{ClientEventID: e.ClientEventID, Type: e.Type, OccurredAt: e.OccurredAt, URL: deref(e.URL), Data: json.RawMessage(e.Data)}
+		raw[i] = observe.RawEvent{ClientEventID: e.ClientEventID, Type: e.Type, OccurredAt: e.OccurredAt, URL: deref(e.URL), Data: json.RawMessage(e.Data),
+			UTCOffsetMinutes: e.UtcOffsetMinutes}
 	}
 	accepted, rejected, err := r.Ingest.RecordEvents(ctx, v.User.ID, raw)
 	if err != nil {
@@ -192,8 +193,8 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platfo
 		}
 		key = string(id)
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key})
-	return relay(ctx, in, func(e events.Event) (*model.SyncProgress, bool) {
+	f := events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key}
+	return share(ctx, r.Views, f, "", func(_ context.Context, e events.Event) (*model.SyncProgress, bool) {
 		var sp ingest.SyncProgress
 		if json.Unmarshal(e.Payload, &sp) != nil {
 			return nil, false

@@ -429,12 +429,14 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		AvatarURL func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Role      func(childComplexity int) int
+		AvatarURL      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Email          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Role           func(childComplexity int) int
+		TimeZone       func(childComplexity int) int
+		TimeZoneSource func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -550,6 +552,8 @@ type TwinMessageResolver interface {
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *store.User) (model.Role, error)
+
+	TimeZoneSource(ctx context.Context, obj *store.User) (model.TimeZoneSource, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2226,6 +2230,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Role(childComplexity), true
+	case "User.timeZone":
+		if e.ComplexityRoot.User.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TimeZone(childComplexity), true
+	case "User.timeZoneSource":
+		if e.ComplexityRoot.User.TimeZoneSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TimeZoneSource(childComplexity), true
 
 	case "UserConnection.edges":
 		if e.ComplexityRoot.UserConnection.Edges == nil {
@@ -2404,6 +2420,24 @@ type User {
   avatarUrl: String!
   role: Role!
   createdAt: Time!
+  """
+  The time zone your analyses read hours, days and weekends in: the IANA name
+  you chose (updateProfile); until you choose, the UTC offset your browser
+  extension first reported ("UTC-08:00", no daylight saving); else "UTC".
+  """
+  timeZone: String!
+  "Where timeZone comes from."
+  timeZoneSource: TimeZoneSource!
+}
+
+"Where a user's time zone comes from."
+enum TimeZoneSource {
+  "You chose it with updateProfile."
+  CHOSEN
+  "The first UTC offset your browser extension reported."
+  EXTENSION
+  "Nothing is known yet: UTC."
+  DEFAULT
 }
 
 type UserEdge {
@@ -2438,6 +2472,8 @@ input UpdateProfileInput {
   name: String
   "An https URL, or empty to remove it."
   avatarUrl: String
+  "An IANA time zone name (Europe/Berlin, America/Los_Angeles, Asia/Kolkata), or empty to clear your choice."
+  timeZone: String
 }
 
 # ─── Platforms and connections ──────────────────────────────────────────────
@@ -2600,6 +2636,8 @@ input ObserverEventInput {
   "Reduced to its domain unless full paths are allowed; query strings are never kept."
   url: String
   data: JSON
+  "The browser's UTC offset in minutes when the event happened (-new Date().getTimezoneOffset()); the first valid one sets your time zone until you choose one."
+  utcOffsetMinutes: Int
 }
 
 type ObserverRejection {
@@ -3672,6 +3710,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_role(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_User_timeZone(ctx, field)
+	case "timeZoneSource":
+		return ec.fieldContext_User_timeZoneSource(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -11189,6 +11231,52 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
+func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_timeZoneSource(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_timeZoneSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().TimeZoneSource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
+			return ec.marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_timeZoneSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "TimeZoneSource")
+}
+
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12392,7 +12480,7 @@ func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientEventId", "type", "occurredAt", "url", "data"}
+	fieldsInOrder := [...]string{"clientEventId", "type", "occurredAt", "url", "data", "utcOffsetMinutes"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12434,6 +12522,13 @@ func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context
 				return it, err
 			}
 			it.Data = data
+		case "utcOffsetMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utcOffsetMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtcOffsetMinutes = data
 		}
 	}
 	return it, nil
@@ -12462,7 +12557,7 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarUrl"}
+	fieldsInOrder := [...]string{"name", "avatarUrl", "timeZone"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12483,6 +12578,13 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 				return it, err
 			}
 			it.AvatarURL = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
 		}
 	}
 	return it, nil
@@ -15156,6 +15258,17 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "timeZone":
+			out.Values[i] = ec._User_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZoneSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_timeZoneSource(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16495,6 +16608,16 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, v any) (model.TimeZoneSource, error) {
+	var res model.TimeZoneSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, sel ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx context.Context, sel ast.SelectionSet, v model.Trait) graphql.Marshaler {

@@ -156,6 +156,8 @@ type ObserverEventInput struct {
 	// Reduced to its domain unless full paths are allowed; query strings are never kept.
 	URL  *string `json:"url,omitempty"`
 	Data JSON    `json:"data,omitempty"`
+	// The browser's UTC offset in minutes when the event happened (-new Date().getTimezoneOffset()); the first valid one sets your time zone until you choose one.
+	UtcOffsetMinutes *int `json:"utcOffsetMinutes,omitempty"`
 }
 
 type ObserverRejection struct {
@@ -325,6 +327,8 @@ type UpdateProfileInput struct {
 	Name *string `json:"name,omitempty"`
 	// An https URL, or empty to remove it.
 	AvatarURL *string `json:"avatarUrl,omitempty"`
+	// An IANA time zone name (Europe/Berlin, America/Los_Angeles, Asia/Kolkata), or empty to clear your choice.
+	TimeZone *string `json:"timeZone,omitempty"`
 }
 
 type UserConnection struct {
@@ -869,6 +873,67 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a user's time zone comes from.
+type TimeZoneSource string
+
+const (
+	// You chose it with updateProfile.
+	TimeZoneSourceChosen TimeZoneSource = "CHOSEN"
+	// The first UTC offset your browser extension reported.
+	TimeZoneSourceExtension TimeZoneSource = "EXTENSION"
+	// Nothing is known yet: UTC.
+	TimeZoneSourceDefault TimeZoneSource = "DEFAULT"
+)
+
+var AllTimeZoneSource = []TimeZoneSource{
+	TimeZoneSourceChosen,
+	TimeZoneSourceExtension,
+	TimeZoneSourceDefault,
+}
+
+func (e TimeZoneSource) IsValid() bool {
+	switch e {
+	case TimeZoneSourceChosen, TimeZoneSourceExtension, TimeZoneSourceDefault:
+		return true
+	}
+	return false
+}
+
+func (e TimeZoneSource) String() string {
+	return string(e)
+}
+
+func (e *TimeZoneSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TimeZoneSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TimeZoneSource", str)
+	}
+	return nil
+}
+
+func (e TimeZoneSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TimeZoneSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TimeZoneSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -79,6 +79,8 @@ func Analyze(in Input, loc *time.Location, now time.Time) Result {
 		Communication(in.Mails, in.Guilds, loc, now),
 		Professional(in.LinkedIn),
 		Browsing(in.Observer, loc),
+		Correlations(in, loc, now),
+		Changes(in, loc, now),
 	} {
 		maps.Copy(res.Features, d.Features)
 		res.Insights = append(res.Insights, d.Insights...)

@@ -103,8 +103,11 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, admin bool
 	return u, nil
 }
 
-// UpdateProfile changes the viewer's name and avatar.
-func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL *string) (*store.User, error) {
+// UpdateProfile changes the viewer's name, avatar and time zone (an IANA
+// name such as "America/Los_Angeles", checked against the embedded tz
+// database; empty clears the choice, so the browser extension's offset or
+// UTC applies again).
+func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL, timeZone *string) (*store.User, error) {
 	u := *v.User
 	var cols []string
 	if name != nil {
@@ -122,6 +125,14 @@ func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL 
 		}
 		u.AvatarURL = a
 		cols = append(cols, "avatar_url")
+	}
+	if timeZone != nil {
+		tz, err := ValidTimeZone(*timeZone)
+		if err != nil {
+			return nil, err
+		}
+		u.ChosenTimeZone = tz
+		cols = append(cols, "time_zone")
 	}
 	if len(cols) == 0 {
 		return v.User, nil

@@ -89,12 +89,17 @@ func New(db *store.DB, opts Options) *Service {
 	return s
 }
 
-// Location is the time zone analyses run in. Users have no stored time
-// zone yet (the users table holds none and the extension's events carry
-// UTC timestamps only), so every analysis reads hours in UTC; a user's
-// chronotype is then shifted by their UTC offset. When a time zone is
-// stored, this is the one place to read it.
-func (s *Service) Location(context.Context, string) *time.Location { return time.UTC }
+// Location is the time zone userID's analyses run in: the IANA zone they
+// chose, else the UTC offset their browser extension first reported, else
+// UTC (store.User.Location). A user that cannot be read is analysed in UTC
+// and the error returned.
+func (s *Service) Location(ctx context.Context, userID string) (*time.Location, error) {
+	u, err := s.db.UserByID(ctx, userID)
+	if err != nil {
+		return time.UTC, fmt.Errorf("soul: time zone: %w", err)
+	}
+	return u.Location(), nil
+}
 
 // RunResult is the outcome of one analysis of a user.
 type RunResult struct {
@@ -155,7 +160,10 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 	if err != nil {
 		return res, err
 	}
-	loc := s.Location(ctx, userID)
+	loc, err := s.Location(ctx, userID)
+	if err != nil {
+		return res, err
+	}
 	result := analysis.Analyze(in, loc, now)
 	view := result.View()
 

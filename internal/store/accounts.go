@@ -21,14 +21,17 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID        string    `bun:"id,pk"`
-	Email     string    `bun:"email,notnull"`
-	Name      string    `bun:"name,notnull"`
-	AvatarURL string    `bun:"avatar_url,notnull"`
-	Role      string    `bun:"role,notnull"`
-	GoogleSub *string   `bun:"google_sub"`
-	CreatedAt time.Time `bun:"created_at,notnull"`
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	ID        string  `bun:"id,pk"`
+	Email     string  `bun:"email,notnull"`
+	Name      string  `bun:"name,notnull"`
+	AvatarURL string  `bun:"avatar_url,notnull"`
+	Role      string  `bun:"role,notnull"`
+	GoogleSub *string `bun:"google_sub"`
+	// ChosenTimeZone and UTCOffsetMinutes: see TimeZone.
+	ChosenTimeZone   string    `bun:"time_zone,notnull"`
+	UTCOffsetMinutes *int      `bun:"utc_offset_minutes"`
+	CreatedAt        time.Time `bun:"created_at,notnull"`
+	UpdatedAt        time.Time `bun:"updated_at,notnull"`
 }
 
 // IsAdmin reports whether u has the admin role.
@@ -136,7 +139,7 @@ func (db *DB) ListUsers(ctx context.Context, search string, after *Cursor, limit
 		q = q.Where("(LOWER(email) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')", like, like)
 	}
 	if after != nil {
-		q = q.Where("(created_at > ? OR (created_at = ? AND id > ?))", UTC(after.Time), UTC(after.Time), after.ID)
+		q = q.Where("(created_at, id) > (?, ?)", UTC(after.Time), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
