@@ -20,6 +20,7 @@ import (
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/ingest/observe"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/ratelimit"
 )
@@ -167,7 +168,7 @@ func withCORS(allowed []string) func(http.Handler) http.Handler {
 
 // ObserverMaxBodyBytes bounds a browser-extension batch, whatever its
 // content type (500 events fit in well under it).
-const ObserverMaxBodyBytes = 1 << 20
+const ObserverMaxBodyBytes = observe.MaxBatchBytes
 
 // observerPath is the browser extension's endpoint.
 const observerPath = "/api/observer/events"

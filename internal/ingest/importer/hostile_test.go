@@ -64,7 +64,7 @@ func importFiles(t *testing.T, ctx context.Context, im Importer, platform string
 // Finding 1: whitespace between records is skipped in place (it used to be
 // re-scanned by json.Decoder on every refill: quadratic).
 func TestWhitespaceBetweenRecordsIsSkipped(t *testing.T) {
-	body := io.MultiReader(strings.NewReader("["+oneAccountPlay+","), &spaces{left: 8 << 20},
+	body := io.MultiReader(strings.NewReader("["+oneAccountPlay+","), &spaces{left: 2 << 20},
 		strings.NewReader(strings.Replace(oneAccountPlay, "12:34", "12:35", 1)+"]"))
 	res, c, err := importFiles(t, context.Background(), Importer{}, PlatformSpotify, memFile("StreamingHistory_music_0.json", body, nil))
 	if err != nil || len(c.records) != 2 || res.Files[0].Read != 2 {
@@ -77,8 +77,8 @@ func TestWhitespaceBetweenRecordsIsSkipped(t *testing.T) {
 // so whitespace or one huge record ran on to the end.
 func TestCancellationStopsWithinABuffer(t *testing.T) {
 	for name, tail := range map[string]func() io.Reader{
-		"whitespace":  func() io.Reader { return &spaces{left: 64 << 20} },
-		"huge record": func() io.Reader { return io.MultiReader(strings.NewReader(`{"trackName":"`), &letters{left: 64 << 20}) },
+		"whitespace":  func() io.Reader { return &spaces{left: 16 << 20} },
+		"huge record": func() io.Reader { return io.MultiReader(strings.NewReader(`{"trackName":"`), &letters{left: 16 << 20}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -130,7 +130,7 @@ func (s *letters) Read(p []byte) (int, error) {
 // held in memory, and the records after it are imported.
 func TestOversizedRecordIsRejectedAndFileGoesOn(t *testing.T) {
 	big := io.MultiReader(strings.NewReader(`[{"endTime":"2021-03-04 12:34","artistName":"A","trackName":"`),
-		&letters{left: 32 << 20}, strings.NewReader(`","msPlayed":1},`+oneAccountPlay+`]`))
+		&letters{left: 4 << 20}, strings.NewReader(`","msPlayed":1},`+oneAccountPlay+`]`))
 	res, c, err := importFiles(t, context.Background(), Importer{}, PlatformSpotify, memFile("StreamingHistory_music_0.json", big, nil))
 	if err != nil || len(c.records) != 1 || res.Files[0].Rejected != 1 || !strings.Contains(res.Files[0].Rejections[0].Reason, "larger than 65536 bytes") {
 		t.Fatalf("records %d, result %+v, err %v", len(c.records), res.Files, err)
@@ -175,7 +175,7 @@ func zipOf(t *testing.T, entries map[string]io.Reader) []byte {
 // entries of the archive are still imported.
 func TestZipBombStopsAtTheRatioLimit(t *testing.T) {
 	z := zipOf(t, map[string]io.Reader{
-		"a/StreamingHistory_music_0.json": io.MultiReader(strings.NewReader("["), &spaces{left: 256 << 20}, strings.NewReader("]")),
+		"a/StreamingHistory_music_0.json": io.MultiReader(strings.NewReader("["), &spaces{left: 32 << 20}, strings.NewReader("]")),
 		"a/StreamingHistory_music_1.json": strings.NewReader("[" + oneAccountPlay + "]"),
 	})
 	if len(z) > 1<<20 {
