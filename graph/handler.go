@@ -77,12 +77,13 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(introspection{open: o.OpenIntrospection})
 	srv.Use(noSubscriptionsOverHTTP{})
+	srv.Use(suggestions{open: o.OpenIntrospection})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
-	srv.AroundFields(authorizeSubscriptionField)
+	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
 	}

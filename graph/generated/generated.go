@@ -34,7 +34,6 @@ type ResolverRoot interface {
 	Connection() ConnectionResolver
 	ConnectionHealth() ConnectionHealthResolver
 	CronExecution() CronExecutionResolver
-	Insight() InsightResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ShareLink() ShareLinkResolver
@@ -65,6 +64,12 @@ type ComplexityRoot struct {
 
 	AudienceLevel struct {
 		Audience func(childComplexity int) int
+		Level    func(childComplexity int) int
+	}
+
+	AudienceSetting struct {
+		Audience func(childComplexity int) int
+		Follows  func(childComplexity int) int
 		Level    func(childComplexity int) int
 	}
 
@@ -213,13 +218,16 @@ type ComplexityRoot struct {
 	}
 
 	LifeClusterInfo struct {
+		Audiences   func(childComplexity int) int
 		Cluster     func(childComplexity int) int
+		Damaged     func(childComplexity int) int
 		Level       func(childComplexity int) int
 		Overrides   func(childComplexity int) int
 		Subclusters func(childComplexity int) int
 	}
 
 	Mutation struct {
+		ClearClusterPrivacy    func(childComplexity int, cluster model.LifeCluster, audience model.Audience) int
 		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
 		CreateShareLink        func(childComplexity int, audience model.Audience) int
 		DeleteMyAccount        func(childComplexity int, confirm string) int
@@ -235,7 +243,7 @@ type ComplexityRoot struct {
 		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
 		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
-		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool) int
+		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool, audience *model.Audience) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
 		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
 		SyncNow                func(childComplexity int, platform model.Platform) int
@@ -476,14 +484,6 @@ type CronExecutionResolver interface {
 
 	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
 }
-type InsightResolver interface {
-	Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error)
-	Subcluster(ctx context.Context, obj *store.Insight) (*string, error)
-
-	Evidence(ctx context.Context, obj *store.Insight) ([]model.Evidence, error)
-
-	Source(ctx context.Context, obj *store.Insight) (model.InsightSource, error)
-}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
@@ -496,12 +496,13 @@ type MutationResolver interface {
 	RecordObserverEvents(ctx context.Context, events []model.ObserverEventInput) (*model.RecordObserverEventsResult, error)
 	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error)
 	SetClusterPrivacy(ctx context.Context, cluster model.LifeCluster, level int, audience *model.Audience) (*model.PrivacySettings, error)
+	ClearClusterPrivacy(ctx context.Context, cluster model.LifeCluster, audience model.Audience) (*model.PrivacySettings, error)
 	RequestAnalysis(ctx context.Context) (*model.AnalysisRun, error)
 	CreateShareLink(ctx context.Context, audience model.Audience) (*model.CreatedShareLink, error)
 	RevokeShareLink(ctx context.Context, id string) (*store.ShareLink, error)
 	StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error)
 	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
-	SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error)
+	SetSimilarTwinsOptIn(ctx context.Context, optIn bool, audience *model.Audience) (bool, error)
 	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
@@ -532,7 +533,7 @@ type ShareLinkResolver interface {
 }
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
-	InsightAdded(ctx context.Context) (<-chan *store.Insight, error)
+	InsightAdded(ctx context.Context) (<-chan *model.Insight, error)
 	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
 	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
 	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
@@ -642,6 +643,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AudienceLevel.Level(childComplexity), true
+
+	case "AudienceSetting.audience":
+		if e.ComplexityRoot.AudienceSetting.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Audience(childComplexity), true
+	case "AudienceSetting.follows":
+		if e.ComplexityRoot.AudienceSetting.Follows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Follows(childComplexity), true
+	case "AudienceSetting.level":
+		if e.ComplexityRoot.AudienceSetting.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Level(childComplexity), true
 
 	case "ClusterCompleteness.cluster":
 		if e.ComplexityRoot.ClusterCompleteness.Cluster == nil {
@@ -1201,12 +1221,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InsightNode.Title(childComplexity), true
 
+	case "LifeClusterInfo.audiences":
+		if e.ComplexityRoot.LifeClusterInfo.Audiences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Audiences(childComplexity), true
 	case "LifeClusterInfo.cluster":
 		if e.ComplexityRoot.LifeClusterInfo.Cluster == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LifeClusterInfo.Cluster(childComplexity), true
+	case "LifeClusterInfo.damaged":
+		if e.ComplexityRoot.LifeClusterInfo.Damaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Damaged(childComplexity), true
 	case "LifeClusterInfo.level":
 		if e.ComplexityRoot.LifeClusterInfo.Level == nil {
 			break
@@ -1226,6 +1258,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LifeClusterInfo.Subclusters(childComplexity), true
 
+	case "Mutation.clearClusterPrivacy":
+		if e.ComplexityRoot.Mutation.ClearClusterPrivacy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearClusterPrivacy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearClusterPrivacy(childComplexity, args["cluster"].(model.LifeCluster), args["audience"].(model.Audience)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1391,7 +1434,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool)), true
+		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool), args["audience"].(*model.Audience)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -2672,6 +2715,8 @@ enum Audience {
   FRIENDS
   INTIMATE
   DATING
+  "The language model: everything sent to a model on the owner's behalf (narratives, the owner's own twin chat). Follows EVERYONE's levels until set. No share link can be made for it."
+  ASSISTANT
 }
 
 type Subcluster {
@@ -2684,6 +2729,15 @@ type AudienceLevel {
   level: Int!
 }
 
+"How one audience sees a cluster."
+type AudienceSetting {
+  audience: Audience!
+  "The level this audience sees the cluster at; null when it cannot be resolved (the cluster then reveals nothing to it)."
+  level: Int
+  "True when the audience follows (the cluster's level; EVERYONE's level for ASSISTANT) instead of having its own level."
+  follows: Boolean!
+}
+
 "A life cluster and the viewer's privacy slider for it (0 hides it, 100 shows all)."
 type LifeClusterInfo {
   cluster: LifeCluster!
@@ -2691,6 +2745,10 @@ type LifeClusterInfo {
   "The cluster's level, used for every audience without an override."
   level: Int!
   overrides: [AudienceLevel!]!
+  "Every audience (ASSISTANT included) and the level it sees this cluster at."
+  audiences: [AudienceSetting!]!
+  "Set when a stored setting of this cluster is missing or unreadable: the cluster then reveals nothing to anyone but you until every audience is set again. The reason."
+  damaged: String
 }
 
 type PrivacySettings {
@@ -2843,7 +2901,7 @@ type TwinMessage {
 
 type TwinConversation {
   id: ID!
-  "The audience the twin speaks to (null: the owner, unfiltered)."
+  "The audience the twin speaks to (null: the owner's own chat, which the twin answers from what ASSISTANT may see)."
   audience: Audience
   createdAt: Time!
   messages(first: Int = 50, after: String): [TwinMessage!]!
@@ -3002,6 +3060,8 @@ type Mutation {
 
   "Sets a cluster's privacy slider (0–100), for every audience or as an override for one."
   setClusterPrivacy(cluster: LifeCluster!, level: Int!, audience: Audience): PrivacySettings!
+  "Makes audience follow again for a cluster (the cluster's level; EVERYONE's level for ASSISTANT)."
+  clearClusterPrivacy(cluster: LifeCluster!, audience: Audience!): PrivacySettings!
   "Analyses the viewer's data now."
   requestAnalysis: AnalysisRun!
   "Creates a revocable link showing the twin to one audience; the token is shown once."
@@ -3011,8 +3071,8 @@ type Mutation {
   startTwinConversation(audience: Audience, shareToken: String): TwinConversation! @public
   "Sends a message (1–4,000 characters); the twin's reply streams through twinReply."
   sendTwinMessage(conversationId: ID!, text: String!, shareToken: String): SendTwinMessagePayload! @public
-  "Opts in (or out) of finding and being found by similar twins."
-  setSimilarTwinsOptIn(optIn: Boolean!): Boolean!
+  "Opts in (or out) of finding and being found by similar twins, compared on what audience (default EVERYONE) may see."
+  setSimilarTwinsOptIn(optIn: Boolean!, audience: Audience): Boolean!
   "Deletes the viewer's account and everything twinme holds of it; confirm with the account's email."
   deleteMyAccount(confirm: String!): Boolean!
 
@@ -3082,6 +3142,18 @@ func (ec *executionContext) childFields_AudienceLevel(ctx context.Context, field
 		return ec.fieldContext_AudienceLevel_level(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AudienceLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_AudienceSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "audience":
+		return ec.fieldContext_AudienceSetting_audience(ctx, field)
+	case "level":
+		return ec.fieldContext_AudienceSetting_level(ctx, field)
+	case "follows":
+		return ec.fieldContext_AudienceSetting_follows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudienceSetting", field.Name)
 }
 
 func (ec *executionContext) childFields_ClusterCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3382,6 +3454,10 @@ func (ec *executionContext) childFields_LifeClusterInfo(ctx context.Context, fie
 		return ec.fieldContext_LifeClusterInfo_level(ctx, field)
 	case "overrides":
 		return ec.fieldContext_LifeClusterInfo_overrides(ctx, field)
+	case "audiences":
+		return ec.fieldContext_LifeClusterInfo_audiences(ctx, field)
+	case "damaged":
+		return ec.fieldContext_LifeClusterInfo_damaged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LifeClusterInfo", field.Name)
 }
@@ -3854,6 +3930,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_clearClusterPrivacy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
+		func(ctx context.Context, v any) (model.LifeCluster, error) {
+			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cluster"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (model.Audience, error) {
+			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4119,6 +4217,14 @@ func (ec *executionContext) field_Mutation_setSimilarTwinsOptIn_args(ctx context
 		return nil, err
 	}
 	args["optIn"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (*model.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg1
 	return args, nil
 }
 
@@ -4811,6 +4917,75 @@ func (ec *executionContext) _AudienceLevel_level(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AudienceLevel_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AudienceLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudienceSetting_audience(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Audience")
+}
+
+func (ec *executionContext) _AudienceSetting_level(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudienceSetting_follows(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_follows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Follows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_follows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ClusterCompleteness_cluster(ctx context.Context, field graphql.CollectedField, obj *model.ClusterCompleteness) (ret graphql.Marshaler) {
@@ -6403,7 +6578,7 @@ func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6426,7 +6601,7 @@ func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6449,7 +6624,7 @@ func (ec *executionContext) fieldContext_Insight_key(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6458,7 +6633,7 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 			return ec.fieldContext_Insight_cluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Cluster(ctx, obj)
+			return obj.Cluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
@@ -6469,10 +6644,10 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Insight_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "LifeCluster")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "LifeCluster")
 }
 
-func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6481,7 +6656,7 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 			return ec.fieldContext_Insight_subcluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Subcluster(ctx, obj)
+			return obj.Subcluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6492,10 +6667,10 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Insight_subcluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6518,7 +6693,7 @@ func (ec *executionContext) fieldContext_Insight_title(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6541,7 +6716,7 @@ func (ec *executionContext) fieldContext_Insight_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6550,7 +6725,7 @@ func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql
 			return ec.fieldContext_Insight_evidence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Evidence(ctx, obj)
+			return obj.Evidence, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
@@ -6564,8 +6739,8 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Insight",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Evidence(ctx, field)
 		},
@@ -6573,7 +6748,7 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6596,7 +6771,7 @@ func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, f
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6619,7 +6794,7 @@ func (ec *executionContext) fieldContext_Insight_sensitivity(_ context.Context, 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6628,7 +6803,7 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 			return ec.fieldContext_Insight_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
@@ -6639,10 +6814,10 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Insight_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "InsightSource")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "InsightSource")
 }
 
-func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6741,8 +6916,8 @@ func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7108,6 +7283,61 @@ func (ec *executionContext) fieldContext_LifeClusterInfo_overrides(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LifeClusterInfo_audiences(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_audiences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audiences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
+			return ec.marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_audiences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LifeClusterInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LifeClusterInfo_damaged(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_damaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damaged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_damaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LifeClusterInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7573,6 +7803,50 @@ func (ec *executionContext) fieldContext_Mutation_setClusterPrivacy(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_clearClusterPrivacy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearClusterPrivacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearClusterPrivacy(ctx, fc.Args["cluster"].(model.LifeCluster), fc.Args["audience"].(model.Audience))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearClusterPrivacy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearClusterPrivacy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7791,7 +8065,7 @@ func (ec *executionContext) _Mutation_setSimilarTwinsOptIn(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool))
+			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool), fc.Args["audience"].(*model.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -10019,8 +10293,8 @@ func (ec *executionContext) _Subscription_insightAdded(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().InsightAdded(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12750,6 +13024,49 @@ func (ec *executionContext) _AudienceLevel(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var audienceSettingImplementors = []string{"AudienceSetting"}
+
+func (ec *executionContext) _AudienceSetting(ctx context.Context, sel ast.SelectionSet, obj *model.AudienceSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudienceSetting")
+		case "audience":
+			out.Values[i] = ec._AudienceSetting_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._AudienceSetting_level(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "follows":
+			out.Values[i] = ec._AudienceSetting_follows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var clusterCompletenessImplementors = []string{"ClusterCompleteness"}
 
 func (ec *executionContext) _ClusterCompleteness(ctx context.Context, sel ast.SelectionSet, obj *model.ClusterCompleteness) graphql.Marshaler {
@@ -13484,7 +13801,7 @@ func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.Selection
 
 var insightImplementors = []string{"Insight"}
 
-func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *store.Insight) graphql.Marshaler {
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13496,61 +13813,57 @@ func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Insight_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "key":
 			out.Values[i] = ec._Insight_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "cluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_cluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "subcluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_subcluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_subcluster(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "title":
 			out.Values[i] = ec._Insight_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "body":
 			out.Values[i] = ec._Insight_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "evidence":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_evidence(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "confidence":
 			out.Values[i] = ec._Insight_confidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sensitivity":
 			out.Values[i] = ec._Insight_sensitivity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._Insight_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13749,6 +14062,16 @@ func (ec *executionContext) _LifeClusterInfo(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "audiences":
+			out.Values[i] = ec._LifeClusterInfo_audiences(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "damaged":
+			out.Values[i] = ec._LifeClusterInfo_damaged(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13858,6 +14181,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setClusterPrivacy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setClusterPrivacy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearClusterPrivacy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearClusterPrivacy(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15737,7 +16067,7 @@ func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋin
 }
 
 func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []store.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, sel, v[i])
@@ -15775,10 +16105,30 @@ func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx context.Context, sel ast.SelectionSet, v model.AudienceSetting) graphql.Marshaler {
+	return ec._AudienceSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -15809,7 +16159,7 @@ func (ec *executionContext) marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNClusterCompleteness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterCompleteness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompleteness(ctx, sel, v[i])
@@ -15829,7 +16179,7 @@ func (ec *executionContext) marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinm
 }
 
 func (ec *executionContext) marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterSummary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummary(ctx, sel, v[i])
@@ -15849,7 +16199,7 @@ func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Connection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, sel, v[i])
@@ -15877,7 +16227,7 @@ func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx, sel, v[i])
@@ -15943,7 +16293,7 @@ func (ec *executionContext) marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNCronExecutionEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronExecutionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdge(ctx, sel, v[i])
@@ -15963,7 +16313,7 @@ func (ec *executionContext) marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgra
 }
 
 func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronJob) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJob(ctx, sel, v[i])
@@ -16003,7 +16353,7 @@ func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx, sel, v[i])
@@ -16051,7 +16401,7 @@ func (ec *executionContext) marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNImportFileResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportFileResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResult(ctx, sel, v[i])
@@ -16071,7 +16421,7 @@ func (ec *executionContext) marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNImportRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejection(ctx, sel, v[i])
@@ -16094,11 +16444,11 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	return ec._ImportResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v model.Insight) graphql.Marshaler {
 	return ec._Insight(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v *store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Insight!")
 		return graphql.Null
@@ -16119,7 +16469,7 @@ func (ec *executionContext) marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdge(ctx, sel, v[i])
@@ -16139,7 +16489,7 @@ func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx, sel, v[i])
@@ -16211,7 +16561,7 @@ func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx, sel, v[i])
@@ -16258,7 +16608,7 @@ func (ec *executionContext) marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNObserverRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ObserverRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejection(ctx, sel, v[i])
@@ -16300,7 +16650,7 @@ func (ec *executionContext) marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformDataEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdge(ctx, sel, v[i])
@@ -16324,7 +16674,7 @@ func (ec *executionContext) marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx, sel, v[i])
@@ -16390,7 +16740,7 @@ func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
@@ -16418,7 +16768,7 @@ func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋi
 }
 
 func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, sel, v[i])
@@ -16446,7 +16796,7 @@ func (ec *executionContext) marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNSimilarPeriod2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarPeriod) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriod(ctx, sel, v[i])
@@ -16466,7 +16816,7 @@ func (ec *executionContext) marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNSimilarTwin2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwinᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarTwin) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwin(ctx, sel, v[i])
@@ -16545,7 +16895,7 @@ func (ec *executionContext) marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNSubcluster2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubclusterᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Subcluster) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubcluster(ctx, sel, v[i])
@@ -16581,7 +16931,7 @@ func (ec *executionContext) marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncStreamResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResult(ctx, sel, v[i])
@@ -16625,7 +16975,7 @@ func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph
 }
 
 func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Trait) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx, sel, v[i])
@@ -16653,7 +17003,7 @@ func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, sel, v[i])
@@ -16730,7 +17080,7 @@ func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -16750,7 +17100,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -16794,7 +17144,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -16822,7 +17172,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -16850,7 +17200,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -17081,7 +17431,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -17100,7 +17450,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -17119,7 +17469,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -17138,7 +17488,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

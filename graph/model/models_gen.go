@@ -22,6 +22,15 @@ type AudienceLevel struct {
 	Level    int      `json:"level"`
 }
 
+// How one audience sees a cluster.
+type AudienceSetting struct {
+	Audience Audience `json:"audience"`
+	// The level this audience sees the cluster at; null when it cannot be resolved (the cluster then reveals nothing to it).
+	Level *int `json:"level,omitempty"`
+	// True when the audience follows (the cluster's level; EVERYONE's level for ASSISTANT) instead of having its own level.
+	Follows bool `json:"follows"`
+}
+
 // How complete one cluster's data is (owner only).
 type ClusterCompleteness struct {
 	Cluster LifeCluster `json:"cluster"`
@@ -110,14 +119,31 @@ type ImportResult struct {
 	Ignored []string `json:"ignored"`
 }
 
+type Insight struct {
+	ID string `json:"id"`
+	// Stable across analyses: a changed insight keeps its key.
+	Key        string      `json:"key"`
+	Cluster    LifeCluster `json:"cluster"`
+	Subcluster *string     `json:"subcluster,omitempty"`
+	Title      string      `json:"title"`
+	Body       string      `json:"body"`
+	// Ranked, strongest first.
+	Evidence   []Evidence `json:"evidence"`
+	Confidence float64    `json:"confidence"`
+	// 0–100: shown to an audience only when its slider is at least this.
+	Sensitivity int           `json:"sensitivity"`
+	Source      InsightSource `json:"source"`
+	CreatedAt   time.Time     `json:"createdAt"`
+}
+
 type InsightConnection struct {
 	Edges    []InsightEdge `json:"edges"`
 	PageInfo PageInfo      `json:"pageInfo"`
 }
 
 type InsightEdge struct {
-	Node   store.Insight `json:"node"`
-	Cursor string        `json:"cursor"`
+	Node   Insight `json:"node"`
+	Cursor string  `json:"cursor"`
 }
 
 // An insight inside a signature view (revealed to an audience it has no id).
@@ -140,6 +166,10 @@ type LifeClusterInfo struct {
 	// The cluster's level, used for every audience without an override.
 	Level     int             `json:"level"`
 	Overrides []AudienceLevel `json:"overrides"`
+	// Every audience (ASSISTANT included) and the level it sees this cluster at.
+	Audiences []AudienceSetting `json:"audiences"`
+	// Set when a stored setting of this cluster is missing or unreadable: the cluster then reveals nothing to anyone but you until every audience is set again. The reason.
+	Damaged *string `json:"damaged,omitempty"`
 }
 
 type Mutation struct {
@@ -350,6 +380,8 @@ const (
 	AudienceFriends      Audience = "FRIENDS"
 	AudienceIntimate     Audience = "INTIMATE"
 	AudienceDating       Audience = "DATING"
+	// The language model: everything sent to a model on the owner's behalf (narratives, the owner's own twin chat). Follows EVERYONE's levels until set. No share link can be made for it.
+	AudienceAssistant Audience = "ASSISTANT"
 )
 
 var AllAudience = []Audience{
@@ -358,11 +390,12 @@ var AllAudience = []Audience{
 	AudienceFriends,
 	AudienceIntimate,
 	AudienceDating,
+	AudienceAssistant,
 }
 
 func (e Audience) IsValid() bool {
 	switch e {
-	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating:
+	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating, AudienceAssistant:
 		return true
 	}
 	return false

@@ -58,14 +58,46 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 		if r := e.gql(tok, `mutation { syncNow(platform: SPOTIFY) { outcome fetched } }`, nil); dig(r.Data, "syncNow", "outcome") != "synced" {
 			t.Fatalf("syncNow: %s", r.Raw)
 		}
-		// The analysis is debounced: move the clock past the window until it runs.
+		// The analysis is debounced: move the clock past the window until it
+		// runs. One reader without a deadline (a gorilla connection is
+		// unusable after its first read timeout) hands messages over.
+		msgs := make(chan wsMsg, 16)
+		go func() {
+			defer close(msgs)
+			for {
+				var m wsMsg
+				if err := ws.ReadJSON(&m); err != nil {
+					return
+				}
+				msgs <- m
+			}
+		}()
 		var got wsMsg
 		for i := 0; i < 40 && got.Type == ""; i++ {
 			e.clock.Advance(31 * time.Second)
-			_ = ws.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
-			var m wsMsg
-			if err := ws.ReadJSON(&m); err == nil && m.Type == "next" {
-				got = m
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					t.Fatal("websocket closed before insightAdded")
+				}
+				if m.Type == "next" {
+					got = m
+				}
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+		for wait := time.After(10 * time.Second); got.Type == ""; {
+			// The run was triggered; it may still be storing under load.
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					t.Fatal("websocket closed before insightAdded")
+				}
+				if m.Type == "next" {
+					got = m
+				}
+			case <-wait:
+				t.Fatal("no insightAdded 10s after the debounce window passed")
 			}
 		}
 		if got.Type != "next" || !strings.Contains(string(got.Payload), `"source":"PATTERN"`) || !strings.Contains(string(got.Payload), `"cluster":"`) {

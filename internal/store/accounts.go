@@ -78,7 +78,14 @@ func (db *DB) CreateUser(ctx context.Context, u *User) error {
 		u.Role = RoleUser
 	}
 	u.CreatedAt, u.UpdatedAt = UTC(u.CreatedAt), UTC(u.UpdatedAt)
-	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+	// Every privacy slider is stored with the account: a missing one can
+	// then only mean damage, which reveals nothing.
+	if err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			return err
+		}
+		return initPrivacySettings(ctx, tx, u.ID, u.CreatedAt)
+	}); err != nil {
 		if IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "a user with email %s already exists", u.Email)
 		}
