@@ -192,6 +192,7 @@ type ComplexityRoot struct {
 	ImportFileResult struct {
 		Duplicate  func(childComplexity int) int
 		Error      func(childComplexity int) int
+		ErrorCode  func(childComplexity int) int
 		Format     func(childComplexity int) int
 		Imported   func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -463,7 +464,9 @@ type ComplexityRoot struct {
 		Confidence func(childComplexity int) int
 		Evidence   func(childComplexity int) int
 		Name       func(childComplexity int) int
+		Reported   func(childComplexity int) int
 		Score      func(childComplexity int) int
+		Statement  func(childComplexity int) int
 	}
 
 	TwinAccess struct {
@@ -1203,6 +1206,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportFileResult.Error(childComplexity), true
+	case "ImportFileResult.errorCode":
+		if e.ComplexityRoot.ImportFileResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.ErrorCode(childComplexity), true
 	case "ImportFileResult.format":
 		if e.ComplexityRoot.ImportFileResult.Format == nil {
 			break
@@ -2461,12 +2470,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trait.Name(childComplexity), true
+	case "Trait.reported":
+		if e.ComplexityRoot.Trait.Reported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Reported(childComplexity), true
 	case "Trait.score":
 		if e.ComplexityRoot.Trait.Score == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Trait.Score(childComplexity), true
+	case "Trait.statement":
+		if e.ComplexityRoot.Trait.Statement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Statement(childComplexity), true
 
 	case "TwinAccess.audience":
 		if e.ComplexityRoot.TwinAccess.Audience == nil {
@@ -3064,6 +3085,8 @@ type ImportFileResult {
   rejections: [ImportRejection!]!
   "Why the file was not imported (nothing of it was stored); null on success."
   error: String
+  "The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success."
+  errorCode: String
 }
 
 type ImportResult {
@@ -3210,6 +3233,10 @@ type Trait {
   score: Float!
   confidence: Float!
   evidence: [Evidence!]!
+  "Whether the evidence is strong enough to report the score (confidence of at least 0.3); otherwise the score is not a result."
+  reported: Boolean!
+  "The estimate in words: where it leans and the evidence that moved it, or \"not enough evidence yet\"."
+  statement: String!
 }
 
 type ClusterSummary {
@@ -3939,6 +3966,8 @@ func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, fi
 		return ec.fieldContext_ImportFileResult_rejections(ctx, field)
 	case "error":
 		return ec.fieldContext_ImportFileResult_error(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportFileResult", field.Name)
 }
@@ -4341,6 +4370,10 @@ func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql
 		return ec.fieldContext_Trait_confidence(ctx, field)
 	case "evidence":
 		return ec.fieldContext_Trait_evidence(ctx, field)
+	case "reported":
+		return ec.fieldContext_Trait_reported(ctx, field)
+	case "statement":
+		return ec.fieldContext_Trait_statement(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
 }
@@ -7596,6 +7629,29 @@ func (ec *executionContext) _ImportFileResult_error(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ImportFileResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportFileResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
 }
 
@@ -12684,6 +12740,52 @@ func (ec *executionContext) fieldContext_Trait_evidence(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Trait_reported(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_reported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_reported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Trait_statement(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_statement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
+}
+
 func (ec *executionContext) _TwinAccess_id(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15913,6 +16015,11 @@ func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "errorCode":
+			out.Values[i] = ec._ImportFileResult_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17723,6 +17830,16 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reported":
+			out.Values[i] = ec._Trait_reported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statement":
+			out.Values[i] = ec._Trait_statement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18959,13 +19076,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalSafeID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalSafeID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -19460,13 +19577,13 @@ func (ec *executionContext) marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwi
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalSafeString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -19559,13 +19676,13 @@ func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalSafeTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -19996,7 +20113,7 @@ func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalSafeID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -20006,7 +20123,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalID(*v)
+	res := model.MarshalSafeID(*v)
 	return res
 }
 
@@ -20082,7 +20199,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -20092,7 +20209,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalSafeString(*v)
 	return res
 }
 
@@ -20100,7 +20217,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -20110,7 +20227,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalSafeTime(*v)
 	return res
 }
 

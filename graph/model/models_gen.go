@@ -121,6 +121,8 @@ type ImportFileResult struct {
 	Rejections []ImportRejection `json:"rejections"`
 	// Why the file was not imported (nothing of it was stored); null on success.
 	Error *string `json:"error,omitempty"`
+	// The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success.
+	ErrorCode *string `json:"errorCode,omitempty"`
 }
 
 type ImportRejection struct {
@@ -379,6 +381,10 @@ type Trait struct {
 	Score      float64    `json:"score"`
 	Confidence float64    `json:"confidence"`
 	Evidence   []Evidence `json:"evidence"`
+	// Whether the evidence is strong enough to report the score (confidence of at least 0.3); otherwise the score is not a result.
+	Reported bool `json:"reported"`
+	// The estimate in words: where it leans and the evidence that moved it, or "not enough evidence yet".
+	Statement string `json:"statement"`
 }
 
 type TwinAccessConnection struct {
