@@ -84,7 +84,7 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
-	srv.AroundFields(authorizeSubscriptionField)
+	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
 	}

@@ -34,7 +34,6 @@ type ResolverRoot interface {
 	Connection() ConnectionResolver
 	ConnectionHealth() ConnectionHealthResolver
 	CronExecution() CronExecutionResolver
-	Insight() InsightResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ShareLink() ShareLinkResolver
@@ -484,14 +483,6 @@ type CronExecutionResolver interface {
 
 	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
 }
-type InsightResolver interface {
-	Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error)
-	Subcluster(ctx context.Context, obj *store.Insight) (*string, error)
-
-	Evidence(ctx context.Context, obj *store.Insight) ([]model.Evidence, error)
-
-	Source(ctx context.Context, obj *store.Insight) (model.InsightSource, error)
-}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
@@ -541,7 +532,7 @@ type ShareLinkResolver interface {
 }
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
-	InsightAdded(ctx context.Context) (<-chan *store.Insight, error)
+	InsightAdded(ctx context.Context) (<-chan *model.Insight, error)
 	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
 	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
 	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
@@ -6553,7 +6544,7 @@ func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6576,7 +6567,7 @@ func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6599,7 +6590,7 @@ func (ec *executionContext) fieldContext_Insight_key(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6608,7 +6599,7 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 			return ec.fieldContext_Insight_cluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Cluster(ctx, obj)
+			return obj.Cluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
@@ -6619,10 +6610,10 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Insight_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "LifeCluster")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "LifeCluster")
 }
 
-func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6631,7 +6622,7 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 			return ec.fieldContext_Insight_subcluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Subcluster(ctx, obj)
+			return obj.Subcluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6642,10 +6633,10 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Insight_subcluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6668,7 +6659,7 @@ func (ec *executionContext) fieldContext_Insight_title(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6691,7 +6682,7 @@ func (ec *executionContext) fieldContext_Insight_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6700,7 +6691,7 @@ func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql
 			return ec.fieldContext_Insight_evidence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Evidence(ctx, obj)
+			return obj.Evidence, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
@@ -6714,8 +6705,8 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Insight",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Evidence(ctx, field)
 		},
@@ -6723,7 +6714,7 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6746,7 +6737,7 @@ func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, f
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6769,7 +6760,7 @@ func (ec *executionContext) fieldContext_Insight_sensitivity(_ context.Context, 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6778,7 +6769,7 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 			return ec.fieldContext_Insight_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
@@ -6789,10 +6780,10 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Insight_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "InsightSource")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "InsightSource")
 }
 
-func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6891,8 +6882,8 @@ func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10268,8 +10259,8 @@ func (ec *executionContext) _Subscription_insightAdded(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().InsightAdded(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13771,7 +13762,7 @@ func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.Selection
 
 var insightImplementors = []string{"Insight"}
 
-func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *store.Insight) graphql.Marshaler {
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13783,61 +13774,57 @@ func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Insight_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "key":
 			out.Values[i] = ec._Insight_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "cluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_cluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "subcluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_subcluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_subcluster(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "title":
 			out.Values[i] = ec._Insight_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "body":
 			out.Values[i] = ec._Insight_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "evidence":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_evidence(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "confidence":
 			out.Values[i] = ec._Insight_confidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sensitivity":
 			out.Values[i] = ec._Insight_sensitivity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._Insight_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16041,7 +16028,7 @@ func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋin
 }
 
 func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []store.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, sel, v[i])
@@ -16079,7 +16066,7 @@ func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx, sel, v[i])
@@ -16099,7 +16086,7 @@ func (ec *executionContext) marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx, sel, v[i])
@@ -16133,7 +16120,7 @@ func (ec *executionContext) marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNClusterCompleteness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterCompleteness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompleteness(ctx, sel, v[i])
@@ -16153,7 +16140,7 @@ func (ec *executionContext) marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinm
 }
 
 func (ec *executionContext) marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterSummary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummary(ctx, sel, v[i])
@@ -16173,7 +16160,7 @@ func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Connection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, sel, v[i])
@@ -16201,7 +16188,7 @@ func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx, sel, v[i])
@@ -16267,7 +16254,7 @@ func (ec *executionContext) marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNCronExecutionEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronExecutionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdge(ctx, sel, v[i])
@@ -16287,7 +16274,7 @@ func (ec *executionContext) marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgra
 }
 
 func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronJob) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJob(ctx, sel, v[i])
@@ -16327,7 +16314,7 @@ func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx, sel, v[i])
@@ -16375,7 +16362,7 @@ func (ec *executionContext) marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNImportFileResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportFileResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResult(ctx, sel, v[i])
@@ -16395,7 +16382,7 @@ func (ec *executionContext) marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNImportRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejection(ctx, sel, v[i])
@@ -16418,11 +16405,11 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	return ec._ImportResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v model.Insight) graphql.Marshaler {
 	return ec._Insight(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v *store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Insight!")
 		return graphql.Null
@@ -16443,7 +16430,7 @@ func (ec *executionContext) marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdge(ctx, sel, v[i])
@@ -16463,7 +16450,7 @@ func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx, sel, v[i])
@@ -16535,7 +16522,7 @@ func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx, sel, v[i])
@@ -16582,7 +16569,7 @@ func (ec *executionContext) marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNObserverRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ObserverRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejection(ctx, sel, v[i])
@@ -16624,7 +16611,7 @@ func (ec *executionContext) marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformDataEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdge(ctx, sel, v[i])
@@ -16648,7 +16635,7 @@ func (ec *executionContext) marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx, sel, v[i])
@@ -16714,7 +16701,7 @@ func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
@@ -16742,7 +16729,7 @@ func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋi
 }
 
 func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, sel, v[i])
@@ -16770,7 +16757,7 @@ func (ec *executionContext) marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNSimilarPeriod2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarPeriod) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriod(ctx, sel, v[i])
@@ -16790,7 +16777,7 @@ func (ec *executionContext) marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNSimilarTwin2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwinᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarTwin) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwin(ctx, sel, v[i])
@@ -16869,7 +16856,7 @@ func (ec *executionContext) marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNSubcluster2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubclusterᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Subcluster) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubcluster(ctx, sel, v[i])
@@ -16905,7 +16892,7 @@ func (ec *executionContext) marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncStreamResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResult(ctx, sel, v[i])
@@ -16949,7 +16936,7 @@ func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph
 }
 
 func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Trait) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx, sel, v[i])
@@ -16977,7 +16964,7 @@ func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, sel, v[i])
@@ -17054,7 +17041,7 @@ func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -17074,7 +17061,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -17118,7 +17105,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -17146,7 +17133,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -17174,7 +17161,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -17405,7 +17392,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -17424,7 +17411,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -17443,7 +17430,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -17462,7 +17449,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -117,14 +117,31 @@ type ImportResult struct {
 	Ignored []string `json:"ignored"`
 }
 
+type Insight struct {
+	ID string `json:"id"`
+	// Stable across analyses: a changed insight keeps its key.
+	Key        string      `json:"key"`
+	Cluster    LifeCluster `json:"cluster"`
+	Subcluster *string     `json:"subcluster,omitempty"`
+	Title      string      `json:"title"`
+	Body       string      `json:"body"`
+	// Ranked, strongest first.
+	Evidence   []Evidence `json:"evidence"`
+	Confidence float64    `json:"confidence"`
+	// 0–100: shown to an audience only when its slider is at least this.
+	Sensitivity int           `json:"sensitivity"`
+	Source      InsightSource `json:"source"`
+	CreatedAt   time.Time     `json:"createdAt"`
+}
+
 type InsightConnection struct {
 	Edges    []InsightEdge `json:"edges"`
 	PageInfo PageInfo      `json:"pageInfo"`
 }
 
 type InsightEdge struct {
-	Node   store.Insight `json:"node"`
-	Cursor string        `json:"cursor"`
+	Node   Insight `json:"node"`
+	Cursor string  `json:"cursor"`
 }
 
 // An insight inside a signature view (revealed to an audience it has no id).
