@@ -157,6 +157,7 @@ type ComplexityRoot struct {
 	ImportFileResult struct {
 		Duplicate  func(childComplexity int) int
 		Error      func(childComplexity int) int
+		ErrorCode  func(childComplexity int) int
 		Format     func(childComplexity int) int
 		Imported   func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -973,6 +974,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportFileResult.Error(childComplexity), true
+	case "ImportFileResult.errorCode":
+		if e.ComplexityRoot.ImportFileResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.ErrorCode(childComplexity), true
 	case "ImportFileResult.format":
 		if e.ComplexityRoot.ImportFileResult.Format == nil {
 			break
@@ -2647,6 +2654,8 @@ type ImportFileResult {
   rejections: [ImportRejection!]!
   "Why the file was not imported (nothing of it was stored); null on success."
   error: String
+  "The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success."
+  errorCode: String
 }
 
 type ImportResult {
@@ -3329,6 +3338,8 @@ func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, fi
 		return ec.fieldContext_ImportFileResult_rejections(ctx, field)
 	case "error":
 		return ec.fieldContext_ImportFileResult_error(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportFileResult", field.Name)
 }
@@ -6348,6 +6359,29 @@ func (ec *executionContext) _ImportFileResult_error(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ImportFileResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportFileResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
 }
 
@@ -13647,6 +13681,11 @@ func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "errorCode":
+			out.Values[i] = ec._ImportFileResult_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16344,13 +16383,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalSafeID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalSafeID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -16809,13 +16848,13 @@ func (ec *executionContext) marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwi
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalSafeString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -16908,13 +16947,13 @@ func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalSafeTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -17356,7 +17395,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -17366,7 +17405,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalSafeString(*v)
 	return res
 }
 
@@ -17374,7 +17413,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -17384,7 +17423,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalSafeTime(*v)
 	return res
 }
 

@@ -99,6 +99,8 @@ type ImportFileResult struct {
 	Rejections []ImportRejection `json:"rejections"`
 	// Why the file was not imported (nothing of it was stored); null on success.
 	Error *string `json:"error,omitempty"`
+	// The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success.
+	ErrorCode *string `json:"errorCode,omitempty"`
 }
 
 type ImportRejection struct {

@@ -24,9 +24,6 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
-// maxUploadBytes bounds GraphQL multipart uploads (data exports).
-const maxUploadBytes = 512 << 20
-
 func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
 	a.sockets = newSocketGuard(a)
@@ -40,7 +37,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		MaxComplexity:     cfg.MaxComplexity,
 		OpenIntrospection: cfg.Environment == config.Development,
 		Websocket:         a.websocket(),
-		MaxUploadBytes:    maxUploadBytes,
+		MaxUploadBytes:    cfg.MaxUploadBytes,
 		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension(), a.sockets},
 	})
 	var google *auth.GoogleSignIn
@@ -57,7 +54,7 @@ func (a *App) buildServer(o Options) *server.Server {
 	}
 	return server.New(server.Options{
 		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: a.sockets.track(gql), Google: google,
-		MaxUploadBytes: maxUploadBytes,
+		MaxUploadBytes: cfg.MaxUploadBytes,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 		},
