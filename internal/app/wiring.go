@@ -19,6 +19,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/console"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/server"
@@ -52,9 +53,14 @@ func (a *App) buildServer(o Options) *server.Server {
 			AppURL: cfg.AppURL, SecureCookies: cfg.SecureCookies(), HTTPClient: o.HTTPClient,
 		})
 	}
+	adminConsole, err := console.New(console.Options{Endpoint: "/graphql", GoogleSignIn: google != nil, Environment: string(cfg.Environment)})
+	if err != nil {
+		// The assets are embedded: this is a build defect, not configuration.
+		panic("app: admin console: " + err.Error())
+	}
 	return server.New(server.Options{
 		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: gql, Google: google,
-		MaxUploadBytes: maxUploadBytes,
+		MaxUploadBytes: maxUploadBytes, Console: adminConsole,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 			"POST /api/observer/events":      server.ObserverHandler(a.Ingest, a.Log),
@@ -72,11 +78,18 @@ func (a *App) buildServer(o Options) *server.Server {
 
 // platforms applies configuration to every provider and builds OAuth clients
 // for the configured ones.
-func platforms(cfg *config.Config) (map[platform.ID]platform.Provider, map[platform.ID]connect.Platform) {
+func platforms(cfg *config.Config, log *slog.Logger) (map[platform.ID]platform.Provider, map[platform.ID]connect.Platform) {
 	all := platform.Providers()
 	configured := map[platform.ID]connect.Platform{}
 	for id, p := range all {
 		pc := cfg.Platforms[string(id)]
+		if pc.RevokeURL != "" && !p.CanRevoke() {
+			// Spotify (and LinkedIn) document no revocation endpoint: an
+			// override would make disconnect call a URL that means nothing.
+			log.Warn("app: "+p.Name+" has no token revocation endpoint; TWINME_"+strings.ToUpper(string(id))+"_REVOKE_URL is ignored (disconnect deletes the tokens; people remove access in their "+p.Name+" account settings)",
+				slog.String("platform", string(id)))
+			pc.RevokeURL = ""
+		}
 		p = p.WithEndpoints(platform.Endpoints{AuthURL: pc.AuthURL, TokenURL: pc.TokenURL, RevokeURL: pc.RevokeURL, APIBaseURL: pc.APIURL})
 		all[id] = p
 		if pc.Configured() {

@@ -116,7 +116,7 @@ type Var struct {
 
 // Vars lists every environment variable that Load reads, for --help and the README.
 var Vars = []Var{
-	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires an https public URL and TWINME_ENCRYPTION_KEYS"},
+	{"TWINME_ENV", "development", "development or production; production closes introspection to admins and requires an https public URL and TWINME_ENCRYPTION_KEYS"},
 	{"TWINME_DATABASE_URL", "(embedded SQLite in TWINME_DATA_DIR)", "postgres://user:pass@host:5432/db switches to PostgreSQL; sqlite:///path/file.db picks a SQLite file"},
 	{"TWINME_DATA_DIR", "./data", "directory for the embedded SQLite database and generated development keys"},
 	{"TWINME_LISTEN", "127.0.0.1:8080", "host:port the HTTP server listens on"},

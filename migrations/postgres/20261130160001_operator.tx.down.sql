@@ -1,0 +1,29 @@
+DROP TRIGGER platform_connections_fleet_count_upd ON platform_connections;
+--bun:split
+DROP TRIGGER platform_connections_fleet_count ON platform_connections;
+--bun:split
+DROP TRIGGER users_fleet_count ON users;
+--bun:split
+DROP FUNCTION twinme_fleet_counts();
+--bun:split
+DROP TABLE fleet_count_deltas;
+--bun:split
+DROP TABLE ops_counters;
+--bun:split
+DROP INDEX api_tokens_last_used_idx;
+--bun:split
+DROP INDEX sessions_last_used_idx;
+--bun:split
+DROP INDEX users_created_at_idx;
+--bun:split
+DROP INDEX platform_connections_platform_last_sync_idx;
+--bun:split
+DROP INDEX platform_connections_problem_idx;
+--bun:split
+DROP INDEX platform_connections_config_error_idx;
+--bun:split
+ALTER TABLE platform_connections DROP COLUMN refresh_outcome_unknown_at;
+--bun:split
+ALTER TABLE platform_connections DROP COLUMN refresh_not_before;
+--bun:split
+ALTER TABLE platform_connections DROP COLUMN config_fingerprint;
