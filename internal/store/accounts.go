@@ -136,7 +136,7 @@ func (db *DB) ListUsers(ctx context.Context, search string, after *Cursor, limit
 		q = q.Where("(LOWER(email) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')", like, like)
 	}
 	if after != nil {
-		q = q.Where("(created_at > ? OR (created_at = ? AND id > ?))", UTC(after.Time), UTC(after.Time), after.ID)
+		q = q.Where("(created_at, id) > (?, ?)", UTC(after.Time), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)

@@ -149,6 +149,11 @@ func (db *DB) UpsertConnection(ctx context.Context, c *Connection, seal func(id 
 		if next.SyncCursor == "" {
 			next.SyncCursor = "{}"
 		}
+		if next.NextSyncAt == nil {
+			// Never synced (or synced for another account): due now, so the
+			// claim needs no IS NULL branch and walks its index.
+			next.NextSyncAt = &now
+		}
 		if _, err := tx.NewUpdate().Model(&next).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("store: upsert connection: %w", err)
 		}
@@ -211,7 +216,7 @@ func (db *DB) ListExpiringConnections(ctx context.Context, before time.Time, aft
 		Limit(int64(limit))
 	if after != nil {
 		t := UTC(after.Time)
-		q = q.Where("(token_expires_at > ? OR (token_expires_at = ? AND id > ?))", t, t, after.ID)
+		q = q.Where("(token_expires_at, id) > (?, ?)", UTC(t), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list expiring connections: %w", err)

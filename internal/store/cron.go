@@ -156,7 +156,7 @@ func (db *DB) ListCronExecutions(ctx context.Context, f CronExecutionFilter, aft
 		q = q.Where("status = ?", f.Status)
 	}
 	if after != nil {
-		q = q.Where("(executed_at < ? OR (executed_at = ? AND id < ?))", UTC(after.Time), UTC(after.Time), after.ID)
+		q = q.Where("(executed_at, id) < (?, ?)", UTC(after.Time), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list cron executions: %w", err)
@@ -242,9 +242,9 @@ func (db *DB) failureStreak(ctx context.Context, job string, e *CronExecution, i
 		}
 		t := UTC(e.ExecutedAt)
 		if inclusive {
-			return q.Where("(executed_at < ? OR (executed_at = ? AND id <= ?))", t, t, e.ID)
+			return q.Where("(executed_at, id) <= (?, ?)", t, e.ID)
 		}
-		return q.Where("(executed_at < ? OR (executed_at = ? AND id < ?))", t, t, e.ID)
+		return q.Where("(executed_at, id) < (?, ?)", UTC(t), e.ID)
 	}
 	var last []CronExecution
 	err := upTo(db.NewSelect().Model(&last).Column("executed_at", "id").
@@ -257,7 +257,7 @@ func (db *DB) failureStreak(ctx context.Context, job string, e *CronExecution, i
 		Where("job_name = ?", job).Where("status IN (?, ?)", CronError, CronTimeout))
 	if len(last) == 1 {
 		t := UTC(last[0].ExecutedAt)
-		q = q.Where("(executed_at > ? OR (executed_at = ? AND id > ?))", t, t, last[0].ID)
+		q = q.Where("(executed_at, id) > (?, ?)", UTC(t), last[0].ID)
 	}
 	n, err := q.Count(ctx)
 	if err != nil {

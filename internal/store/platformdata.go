@@ -473,7 +473,7 @@ func (db *DB) ListPlatformData(ctx context.Context, userID, platform, dataType s
 	}
 	if after != nil {
 		t := UTC(after.Time)
-		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, after.ID)
+		q = q.Where("(occurred_at, id) < (?, ?)", UTC(t), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list platform data: %w", err)
@@ -558,21 +558,30 @@ func (db *DB) SyncState(ctx context.Context, id string) (SyncState, error) {
 }
 
 // ClaimDueConnections claims up to limit connected connections of the given
-// platforms whose next_sync_at is due at now (or never set), oldest first,
-// by moving their next_sync_at to leaseUntil, and returns them. It is one
-// conditional UPDATE: of several instances claiming at once each
-// connection goes to one. A claimed connection whose run never finishes
-// (the process died) is due again at leaseUntil.
+// platforms whose next_sync_at is due at now, oldest first, by moving their
+// next_sync_at to leaseUntil, and returns them. A connection is due from the
+// moment it is connected (UpsertConnection sets next_sync_at), so the claim
+// walks platform_connections_next_sync_idx in order and stops after limit
+// rows however many are due. It is one conditional UPDATE: of several
+// instances claiming at once each connection goes to one. A claimed
+// connection whose run never finishes (the process died) is due again at
+// leaseUntil.
 func (db *DB) ClaimDueConnections(ctx context.Context, platforms []string, now, leaseUntil time.Time, limit int) ([]Connection, error) {
 	if len(platforms) == 0 || limit <= 0 {
 		return nil, nil
 	}
 	now = UTC(now)
+	platformIn := "platform IN (?)"
+	if db.Dialect == SQLite {
+		// Without statistics SQLite prefers the (platform, status) index and
+		// sorts every due row; "+" keeps it on the next_sync_at index.
+		platformIn = "+platform IN (?)"
+	}
 	sub := db.NewSelect().Model((*Connection)(nil)).Column("id").
 		Where("status = ?", StatusConnected).
-		Where("platform IN (?)", bun.In(platforms)).
-		Where("(next_sync_at IS NULL OR next_sync_at <= ?)", now).
-		OrderExpr("next_sync_at ASC NULLS FIRST, id ASC").
+		Where(platformIn, bun.In(platforms)).
+		Where("next_sync_at <= ?", now).
+		OrderExpr("next_sync_at ASC, id ASC").
 		Limit(int64(limit))
 	var cs []Connection
 	var err error

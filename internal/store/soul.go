@@ -178,7 +178,7 @@ func (db *DB) ListInsights(ctx context.Context, userID, cluster string, after *C
 	}
 	if after != nil {
 		t := UTC(after.Time)
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, after.ID)
+		q = q.Where("(created_at, id) < (?, ?)", UTC(t), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list insights: %w", err)

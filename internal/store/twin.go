@@ -187,7 +187,7 @@ func (db *DB) ListTwinMessages(ctx context.Context, conversationID string, after
 		Limit(int64(limit))
 	if after != nil {
 		t := UTC(after.Time)
-		q = q.Where("(created_at > ? OR (created_at = ? AND id > ?))", t, t, after.ID)
+		q = q.Where("(created_at, id) > (?, ?)", UTC(t), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list twin messages: %w", err)
@@ -227,7 +227,7 @@ func (db *DB) ListTwinConversations(ctx context.Context, userID string, after *C
 		Limit(int64(limit))
 	if after != nil {
 		t := UTC(after.Time)
-		q = q.Where("(updated_at < ? OR (updated_at = ? AND id < ?))", t, t, after.ID)
+		q = q.Where("(updated_at, id) < (?, ?)", UTC(t), after.ID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list twin conversations: %w", err)
