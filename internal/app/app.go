@@ -18,6 +18,7 @@ import (
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/fleet"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/platform"
@@ -38,6 +39,8 @@ type App struct {
 	Clock  clockwork.Clock
 	DB     *store.DB
 	Auth   *auth.Service
+	// Fleet computes the admin fleet analytics and twinme_fleet_* gauges.
+	Fleet *fleet.Service
 	// Keyring encrypts OAuth tokens at rest.
 	Keyring *secret.Keyring
 	Events  events.Bus
@@ -108,7 +111,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	})
 	a.AILimit = ratelimit.New(cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
 	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
-	model, _ := llm.ModelFor(anthropic)
+	model, remote := llm.ModelFor(anthropic)
+	if remote {
+		model = fleet.CountingModel(model, "anthropic", db, a.Clock, log)
+	}
+	platformNames := make([]string, 0, len(platform.All))
+	for _, id := range platform.All {
+		platformNames = append(platformNames, string(id))
+	}
+	a.Fleet = fleet.New(db, a.Clock, log, platformNames)
+	a.Metrics.Registry().MustRegister(a.Fleet.Collector())
 	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model})
 	// Ingest announces new data through a bus tap that triggers the
 	// (debounced) analysis of that user.

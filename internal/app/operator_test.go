@@ -3,7 +3,9 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -55,4 +57,49 @@ func TestSpotifyRevokeURLIsReportedAtStartUp(t *testing.T) {
 	if a.Providers[platform.Spotify].CanRevoke() {
 		t.Fatal("the ignored revoke URL was applied")
 	}
+}
+
+// Fleet analytics: admins only over GraphQL, and the same figures as
+// twinme_fleet_* gauges on /metrics.
+func TestFleetAnalyticsForAdmins(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFake(t, platform.Spotify)
+		e := newEnv(t, d, withFake(map[string]string{}, platform.Spotify, f))
+		_, admin := e.user("root@example.com", true)
+		_, tok := e.user("con@example.com", false)
+		e.connect(tok, platform.Spotify, f)
+
+		if r := e.gql(tok, `{ fleetAnalytics { users { total } } }`, nil); r.code() != "FORBIDDEN" {
+			t.Fatalf("non-admin fleetAnalytics: %s", r.Raw)
+		}
+		r := e.gql(admin, `{ fleetAnalytics { generatedAt users { total active7Days active30Days newPerDay { day count } }
+			connections { platform status count } connectionProblems { platform status reason count }
+			syncFreshness { platform synced neverSynced p50AgeSeconds p95AgeSeconds }
+			refreshOutcomes24h { platform outcome count }
+			activity { imports24h observerEvents24h analysisRuns24h insightsStored24h insightsTotal llmCalls24h llmErrors24h } } }`, nil)
+		if len(r.Errors) != 0 || dig(r.Data, "fleetAnalytics", "users", "total") != 2.0 || dig(r.Data, "fleetAnalytics", "users", "active7Days") != 2.0 {
+			t.Fatalf("fleetAnalytics: %s", r.Raw)
+		}
+		conns, _ := dig(r.Data, "fleetAnalytics", "connections").([]any)
+		if len(conns) != 1 || conns[0].(map[string]any)["platform"] != "SPOTIFY" || conns[0].(map[string]any)["status"] != "CONNECTED" || conns[0].(map[string]any)["count"] != 1.0 {
+			t.Fatalf("fleet connections: %s", r.Raw)
+		}
+		fresh, _ := dig(r.Data, "fleetAnalytics", "syncFreshness").([]any)
+		if len(fresh) != len(platform.All) || fresh[0].(map[string]any)["neverSynced"] != 1.0 {
+			t.Fatalf("fleet freshness: %s", r.Raw)
+		}
+
+		res, err := http.Get(e.srv.URL + "/metrics")
+		storetest.Must(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{
+			`twinme_fleet_users 2`, `twinme_fleet_connections{platform="spotify",status="connected"} 1`,
+			`twinme_fleet_connections_never_synced{platform="spotify"} 1`, `twinme_fleet_scrape_error 0`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Fatalf("/metrics lacks %q:\n%s", want, body)
+			}
+		}
+	})
 }

@@ -36,7 +36,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
-		DeleteAccount: a.DeleteAccount,
+		DeleteAccount: a.DeleteAccount, Fleet: a.Fleet,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,

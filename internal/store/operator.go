@@ -142,18 +142,16 @@ func (db *DB) FleetCounts(ctx context.Context) (map[string]map[string]int64, err
 }
 
 // CompactFleetCounts folds the delta rows into one row per key (the
-// maintenance job), so FleetCounts reads a few dozen rows. Rows inserted
+// maintenance job), so FleetCounts reads a few dozen rows; it returns how
+// many rows fewer there are. Rows inserted
 // meanwhile are not in the snapshot the DELETE sees and stay as they are.
 func (db *DB) CompactFleetCounts(ctx context.Context) (folded int64, err error) {
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if db.Dialect == Postgres {
-			res, err := tx.ExecContext(ctx, `WITH d AS (DELETE FROM fleet_count_deltas RETURNING name, label, delta)
-INSERT INTO fleet_count_deltas (name, label, delta) SELECT name, label, SUM(delta) FROM d GROUP BY name, label HAVING SUM(delta) <> 0`)
-			if err != nil {
-				return err
-			}
-			folded, _ = res.RowsAffected()
-			return nil
+			return tx.NewRaw(`WITH d AS (DELETE FROM fleet_count_deltas RETURNING name, label, delta),
+ins AS (INSERT INTO fleet_count_deltas (name, label, delta)
+    SELECT name, label, SUM(delta) FROM d GROUP BY name, label HAVING SUM(delta) <> 0 RETURNING 1)
+SELECT (SELECT COUNT(*) FROM d) - (SELECT COUNT(*) FROM ins)`).Scan(ctx, &folded)
 		}
 		// SQLite: one writer at a time, so nothing interleaves.
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS fleet_fold (name TEXT, label TEXT, delta INTEGER)`); err != nil {
@@ -165,14 +163,16 @@ INSERT INTO fleet_count_deltas (name, label, delta) SELECT name, label, SUM(delt
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fleet_fold SELECT name, label, SUM(delta) FROM fleet_count_deltas GROUP BY name, label HAVING SUM(delta) <> 0`); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fleet_count_deltas`); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO fleet_count_deltas (name, label, delta) SELECT name, label, delta FROM fleet_fold`)
+		res, err := tx.ExecContext(ctx, `DELETE FROM fleet_count_deltas`)
 		if err != nil {
 			return err
 		}
-		folded, _ = res.RowsAffected()
+		deleted, _ := res.RowsAffected()
+		if res, err = tx.ExecContext(ctx, `INSERT INTO fleet_count_deltas (name, label, delta) SELECT name, label, delta FROM fleet_fold`); err != nil {
+			return err
+		}
+		inserted, _ := res.RowsAffected()
+		folded = deleted - inserted
 		return nil
 	})
 	if err != nil {

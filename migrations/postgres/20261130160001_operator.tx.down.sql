@@ -2,6 +2,8 @@ DROP TRIGGER platform_connections_fleet_count_upd ON platform_connections;
 --bun:split
 DROP TRIGGER platform_connections_fleet_count ON platform_connections;
 --bun:split
+DROP TRIGGER insights_fleet_count ON insights;
+--bun:split
 DROP TRIGGER users_fleet_count ON users;
 --bun:split
 DROP FUNCTION twinme_fleet_counts();
@@ -15,6 +17,8 @@ DROP INDEX api_tokens_last_used_idx;
 DROP INDEX sessions_last_used_idx;
 --bun:split
 DROP INDEX users_created_at_idx;
+--bun:split
+DROP INDEX platform_connections_never_synced_idx;
 --bun:split
 DROP INDEX platform_connections_platform_last_sync_idx;
 --bun:split

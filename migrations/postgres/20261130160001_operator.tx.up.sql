@@ -22,6 +22,9 @@ CREATE INDEX platform_connections_problem_idx ON platform_connections (platform,
 CREATE INDEX platform_connections_platform_last_sync_idx ON platform_connections (platform, last_sync)
     WHERE status = 'connected' AND last_sync IS NOT NULL;
 --bun:split
+CREATE INDEX platform_connections_never_synced_idx ON platform_connections (platform)
+    WHERE status = 'connected' AND last_sync IS NULL;
+--bun:split
 CREATE INDEX users_created_at_idx ON users (created_at);
 --bun:split
 CREATE INDEX sessions_last_used_idx ON sessions (last_used_at, user_id);
@@ -54,10 +57,12 @@ SELECT 'connections', platform || '/' || status, count(*) FROM platform_connecti
 --bun:split
 INSERT INTO fleet_count_deltas (name, label, delta) SELECT 'users', '', count(*) FROM users;
 --bun:split
+INSERT INTO fleet_count_deltas (name, label, delta) SELECT 'insights', '', count(*) FROM insights;
+--bun:split
 CREATE FUNCTION twinme_fleet_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'users' THEN
-        INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('users', '', CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END);
+    IF TG_TABLE_NAME IN ('users', 'insights') THEN
+        INSERT INTO fleet_count_deltas (name, label, delta) VALUES (TG_TABLE_NAME, '', CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END);
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -70,6 +75,9 @@ BEGIN
 END $$;
 --bun:split
 CREATE TRIGGER users_fleet_count AFTER INSERT OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION twinme_fleet_counts();
+--bun:split
+CREATE TRIGGER insights_fleet_count AFTER INSERT OR DELETE ON insights
     FOR EACH ROW EXECUTE FUNCTION twinme_fleet_counts();
 --bun:split
 CREATE TRIGGER platform_connections_fleet_count AFTER INSERT OR DELETE ON platform_connections

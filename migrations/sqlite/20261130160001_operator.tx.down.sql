@@ -4,6 +4,10 @@ DROP TRIGGER platform_connections_fleet_count_del;
 --bun:split
 DROP TRIGGER platform_connections_fleet_count_ins;
 --bun:split
+DROP TRIGGER insights_fleet_count_del;
+--bun:split
+DROP TRIGGER insights_fleet_count_ins;
+--bun:split
 DROP TRIGGER users_fleet_count_del;
 --bun:split
 DROP TRIGGER users_fleet_count_ins;
@@ -17,6 +21,8 @@ DROP INDEX api_tokens_last_used_idx;
 DROP INDEX sessions_last_used_idx;
 --bun:split
 DROP INDEX users_created_at_idx;
+--bun:split
+DROP INDEX platform_connections_never_synced_idx;
 --bun:split
 DROP INDEX platform_connections_platform_last_sync_idx;
 --bun:split

@@ -22,6 +22,9 @@ CREATE INDEX platform_connections_problem_idx ON platform_connections (platform,
 CREATE INDEX platform_connections_platform_last_sync_idx ON platform_connections (platform, last_sync)
     WHERE status = 'connected' AND last_sync IS NOT NULL;
 --bun:split
+CREATE INDEX platform_connections_never_synced_idx ON platform_connections (platform)
+    WHERE status = 'connected' AND last_sync IS NULL;
+--bun:split
 CREATE INDEX users_created_at_idx ON users (created_at);
 --bun:split
 CREATE INDEX sessions_last_used_idx ON sessions (last_used_at, user_id);
@@ -54,12 +57,22 @@ SELECT 'connections', platform || '/' || status, count(*) FROM platform_connecti
 --bun:split
 INSERT INTO fleet_count_deltas (name, label, delta) SELECT 'users', '', count(*) FROM users;
 --bun:split
+INSERT INTO fleet_count_deltas (name, label, delta) SELECT 'insights', '', count(*) FROM insights;
+--bun:split
 CREATE TRIGGER users_fleet_count_ins AFTER INSERT ON users BEGIN
     INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('users', '', 1);
 END;
 --bun:split
 CREATE TRIGGER users_fleet_count_del AFTER DELETE ON users BEGIN
     INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('users', '', -1);
+END;
+--bun:split
+CREATE TRIGGER insights_fleet_count_ins AFTER INSERT ON insights BEGIN
+    INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('insights', '', 1);
+END;
+--bun:split
+CREATE TRIGGER insights_fleet_count_del AFTER DELETE ON insights BEGIN
+    INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('insights', '', -1);
 END;
 --bun:split
 CREATE TRIGGER platform_connections_fleet_count_ins AFTER INSERT ON platform_connections BEGIN
