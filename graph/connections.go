@@ -79,14 +79,15 @@ func (r *subscriptionResolver) ConnectionUpdated(ctx context.Context) (<-chan *s
 	if err != nil {
 		return nil, err
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.ConnectionUpdated, UserID: v.User.ID})
-	return relay(ctx, in, func(e events.Event) (*store.Connection, bool) {
+	userID := v.User.ID
+	f := events.Filter{Topic: events.ConnectionUpdated, UserID: userID}
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.Connection, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false
 		}
-		// Read the row as the viewer: the event only names it.
-		c, err := r.DB.ConnectionForUser(ctx, v.User.ID, id)
+		// Read the row as its owner (the view's user): the event only names it.
+		c, err := r.DB.ConnectionForUser(ctx, userID, id)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.Log.WarnContext(ctx, "graph: connectionUpdated lookup", slog.Any("error", err))

@@ -93,8 +93,9 @@ func (r *subscriptionResolver) CronExecutionCompleted(ctx context.Context, job *
 	if j := deref(job); j != "" && !r.knownJob(j) {
 		return nil, apperr.Invalid("job", "unknown job %q; known jobs: %s", j, strings.Join(r.Jobs.JobNames(), ", "))
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.CronExecutionCompleted, Key: deref(job)})
-	return relay(ctx, in, func(e events.Event) (*store.CronExecution, bool) {
+	// Every admin sees the same execution: one view per job filter.
+	f := events.Filter{Topic: events.CronExecutionCompleted, Key: deref(job)}
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.CronExecution, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false

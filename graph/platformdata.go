@@ -185,8 +185,8 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platfo
 		}
 		key = string(id)
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key})
-	return relay(ctx, in, func(e events.Event) (*model.SyncProgress, bool) {
+	f := events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key}
+	return share(ctx, r.Views, f, "", func(_ context.Context, e events.Event) (*model.SyncProgress, bool) {
 		var sp ingest.SyncProgress
 		if json.Unmarshal(e.Payload, &sp) != nil {
 			return nil, false

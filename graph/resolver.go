@@ -43,6 +43,9 @@ type Resolver struct {
 	AILimit *ratelimit.Limiter
 	// DeleteAccount erases the viewer and everything held of them.
 	DeleteAccount func(ctx context.Context, v *auth.Viewer) error
+	// Views feeds subscriptions: one bus subscription and one rendering per
+	// event per view, shared by every subscriber of that view.
+	Views *Views
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)

@@ -244,13 +244,14 @@ func (r *subscriptionResolver) InsightAdded(ctx context.Context) (<-chan *store.
 	if err != nil {
 		return nil, err
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: v.User.ID})
-	return relay(ctx, in, func(e events.Event) (*store.Insight, bool) {
+	userID := v.User.ID
+	f := events.Filter{Topic: events.InsightAdded, UserID: userID}
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.Insight, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false
 		}
-		ins, err := r.Soul.Insight(ctx, v.User.ID, id)
+		ins, err := r.Soul.Insight(ctx, userID, id)
 		return ins, err == nil // an insight replaced since is skipped
 	}), nil
 }
@@ -260,9 +261,11 @@ func (r *subscriptionResolver) SoulSignatureUpdated(ctx context.Context) (<-chan
 	if err != nil {
 		return nil, err
 	}
-	in := r.Events.Subscribe(ctx, events.Filter{Topic: events.SoulSignatureUpdated, UserID: v.User.ID})
-	return relay(ctx, in, func(events.Event) (*model.SoulSignature, bool) {
-		sv, err := r.Soul.Signature(ctx, v.User.ID, v.User.ID, "")
+	// The owner's own view; a lagging dashboard gets only the latest.
+	userID := v.User.ID
+	f := events.Filter{Topic: events.SoulSignatureUpdated, UserID: userID}
+	return share(ctx, r.Views, f, "owner", func(ctx context.Context, _ events.Event) (*model.SoulSignature, bool) {
+		sv, err := r.Soul.Signature(ctx, userID, userID, "")
 		return signatureModel(sv), err == nil
 	}), nil
 }

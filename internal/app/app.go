@@ -13,6 +13,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/twinme/twinme/graph"
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
@@ -44,6 +45,8 @@ type App struct {
 	// Keyring encrypts OAuth tokens at rest.
 	Keyring *secret.Keyring
 	Events  events.Bus
+	// Views shares each event's rendering among the subscriptions of a view.
+	Views *graph.Views
 	// Providers describes every platform (endpoint overrides applied);
 	// Platforms holds the configured ones with their OAuth clients.
 	Providers map[platform.ID]platform.Provider
@@ -104,6 +107,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
+	a.Views = graph.NewViews(a.Events)
 	a.Providers, a.Platforms = platforms(cfg, log)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,

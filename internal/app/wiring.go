@@ -33,7 +33,7 @@ const maxUploadBytes = 512 << 20
 func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
 	resolver := &graph.Resolver{
-		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events,
+		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events, Views: a.Views,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
 		DeleteAccount: a.DeleteAccount, Fleet: a.Fleet,

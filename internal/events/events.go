@@ -62,18 +62,34 @@ func New(topic, userID, key string, payload any) (Event, error) {
 	return Event{Topic: topic, UserID: userID, Key: key, Payload: raw}, nil
 }
 
-// subscriberBuffer is how many events a subscriber may lag before it is dropped.
+// subscriberBuffer is how many events a subscriber may lag before it is
+// dropped (or, on a state topic, before its oldest event is discarded).
 const subscriberBuffer = 64
 
-// Local is the in-memory bus of one process.
+// stateTopics carry "this changed, read it again" and nothing a later event
+// of the same topic does not carry too: a subscriber that lags loses its
+// oldest such events instead of its subscription (latest state wins).
+var stateTopics = map[string]bool{SoulSignatureUpdated: true}
+
+// IsStateTopic reports whether only the latest event of topic matters to a
+// subscriber that lags behind.
+func IsStateTopic(topic string) bool { return stateTopics[topic] }
+
+// Local is the in-memory bus of one process. Subscribers are indexed by
+// (topic, user, key), so a publish touches only the subscribers of its own
+// topic and user: those of its key and those of every key.
 type Local struct {
 	log *slog.Logger
 
 	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	subs map[route]map[*subscriber]struct{}
+	n    int
 	// OnDrop, if set, is told when a slow subscriber is dropped (metrics).
 	OnDrop func(Filter)
 }
+
+// route is where a subscriber is filed: its filter, Key "" meaning every key.
+type route Filter
 
 type subscriber struct {
 	f      Filter
@@ -85,11 +101,12 @@ var _ Bus = (*Local)(nil)
 
 // NewLocal returns an in-memory bus.
 func NewLocal(log *slog.Logger) *Local {
-	return &Local{log: log, subs: map[*subscriber]struct{}{}}
+	return &Local{log: log, subs: map[route]map[*subscriber]struct{}{}}
 }
 
 // Publish delivers e to every matching subscriber without blocking; a
-// subscriber whose buffer is full is dropped rather than slowing everyone.
+// subscriber whose buffer is full is dropped rather than slowing everyone
+// (on a state topic it loses its oldest buffered event instead).
 func (b *Local) Publish(_ context.Context, e Event) error {
 	b.deliver(e)
 	return nil
@@ -98,18 +115,37 @@ func (b *Local) Publish(_ context.Context, e Event) error {
 func (b *Local) deliver(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for s := range b.subs {
-		if !s.f.match(e) {
-			continue
-		}
+	b.deliverLocked(b.subs[route{Topic: e.Topic, UserID: e.UserID, Key: e.Key}], e)
+	if e.Key != "" {
+		b.deliverLocked(b.subs[route{Topic: e.Topic, UserID: e.UserID}], e)
+	}
+}
+
+func (b *Local) deliverLocked(subs map[*subscriber]struct{}, e Event) {
+	state := stateTopics[e.Topic]
+	for s := range subs {
 		select {
 		case s.ch <- e:
+			continue
 		default:
-			b.log.Warn("events: dropping slow subscriber", slog.String("topic", s.f.Topic))
-			b.removeLocked(s)
-			if b.OnDrop != nil {
-				b.OnDrop(s.f)
+		}
+		if state {
+			// Only the publisher sends, and it holds b.mu: after taking
+			// the oldest event out there is room for the newest.
+			select {
+			case <-s.ch:
+			default:
 			}
+			select {
+			case s.ch <- e:
+			default:
+			}
+			continue
+		}
+		b.log.Warn("events: dropping slow subscriber", slog.String("topic", s.f.Topic))
+		b.removeLocked(s)
+		if b.OnDrop != nil {
+			b.OnDrop(s.f)
 		}
 	}
 }
@@ -118,7 +154,13 @@ func (b *Local) deliver(e Event) {
 func (b *Local) Subscribe(ctx context.Context, f Filter) <-chan Event {
 	s := &subscriber{f: f, ch: make(chan Event, subscriberBuffer)}
 	b.mu.Lock()
-	b.subs[s] = struct{}{}
+	set := b.subs[route(f)]
+	if set == nil {
+		set = map[*subscriber]struct{}{}
+		b.subs[route(f)] = set
+	}
+	set[s] = struct{}{}
+	b.n++
 	b.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		b.mu.Lock()
@@ -133,7 +175,12 @@ func (b *Local) removeLocked(s *subscriber) {
 		return
 	}
 	s.closed = true
-	delete(b.subs, s)
+	set := b.subs[route(s.f)]
+	delete(set, s)
+	if len(set) == 0 {
+		delete(b.subs, route(s.f))
+	}
+	b.n--
 	close(s.ch)
 }
 
@@ -141,5 +188,5 @@ func (b *Local) removeLocked(s *subscriber) {
 func (b *Local) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.subs)
+	return b.n
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -131,4 +132,48 @@ func stringOf(c byte, n int) string {
 		b[i] = c
 	}
 	return string(b)
+}
+
+func TestLocalStateTopicKeepsLatestForSlowSubscriber(t *testing.T) {
+	b := events.NewLocal(logx.Discard())
+	slow := b.Subscribe(context.Background(), events.Filter{Topic: events.SoulSignatureUpdated, UserID: "u"})
+	for i := 0; i < 1000; i++ {
+		e, _ := events.New(events.SoulSignatureUpdated, "u", "", map[string]int{"n": i})
+		_ = b.Publish(context.Background(), e)
+	}
+	if n := b.Subscribers(); n != 1 {
+		t.Fatalf("a slow subscriber of a state topic was dropped (%d subscribers)", n)
+	}
+	var last events.Event
+	n := 0
+	for len(slow) > 0 {
+		last = <-slow
+		n++
+	}
+	if n == 0 || n > 64 || string(last.Payload) != `{"n":999}` {
+		t.Fatalf("drained %d events ending with %s, want a bounded buffer ending with the latest", n, last.Payload)
+	}
+}
+
+// BenchmarkPublishAmongManySubscribers publishes to one user among 10,000
+// subscribed users: the cost must not grow with everyone else's
+// subscriptions (compare -bench with the 10 and 10000 cases).
+func BenchmarkPublishAmongManySubscribers(b *testing.B) {
+	for _, others := range []int{10, 10000} {
+		b.Run(strconv.Itoa(others), func(b *testing.B) {
+			bus := events.NewLocal(logx.Discard())
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for i := 0; i < others; i++ {
+				bus.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: "u" + strconv.Itoa(i)})
+			}
+			mine := bus.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: "me"})
+			e := events.Event{Topic: events.InsightAdded, UserID: "me"}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = bus.Publish(ctx, e)
+				<-mine
+			}
+		})
+	}
 }
