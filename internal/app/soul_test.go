@@ -59,13 +59,31 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 			t.Fatalf("syncNow: %s", r.Raw)
 		}
 		// The analysis is debounced: move the clock past the window until it runs.
+		// One reader for the socket: a gorilla read that times out leaves
+		// the connection failed for good, so the loop waits on a channel.
+		msgs := make(chan wsMsg, 16)
+		go func() {
+			defer close(msgs)
+			for {
+				var m wsMsg
+				if err := ws.ReadJSON(&m); err != nil {
+					return
+				}
+				select {
+				case msgs <- m:
+				default: // only the first insight matters here
+				}
+			}
+		}()
 		var got wsMsg
 		for i := 0; i < 40 && got.Type == ""; i++ {
 			e.clock.Advance(31 * time.Second)
-			_ = ws.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
-			var m wsMsg
-			if err := ws.ReadJSON(&m); err == nil && m.Type == "next" {
-				got = m
+			select {
+			case m, ok := <-msgs:
+				if ok && m.Type == "next" {
+					got = m
+				}
+			case <-time.After(250 * time.Millisecond):
 			}
 		}
 		if got.Type != "next" || !strings.Contains(string(got.Payload), `"source":"PATTERN"`) || !strings.Contains(string(got.Payload), `"cluster":"`) {
