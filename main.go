@@ -143,6 +143,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := logx.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	// Libraries that write to the standard logger (gqlgen on a refused
+	// websocket upgrade) then write the same structured lines, JSON in production.
+	slog.SetDefault(log)
 	a, err := app.New(ctx, cfg, log, app.Options{Migrate: true})
 	if err != nil {
 		return err
@@ -212,9 +215,12 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 }
 
 func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "set-role" {
+		return cmdUsersSetRole(ctx, args[1:], stdout, stderr, getenv)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stdout, "Usage: twinme users create --email E [--name N] [--admin]\n")
-		return errors.New("users needs the create action")
+		fmt.Fprint(stdout, "Usage: twinme users create --email E [--name N] [--admin]\n       twinme users set-role --email E --role user|admin\n")
+		return errors.New("users needs the create or set-role action")
 	}
 	fs := newFlags("users create", "twinme users create --email E [--name N] [--admin]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR", "TWINME_ADMIN_EMAILS")
 	email := fs.String("email", "", "email address of the new user (required)")
@@ -244,6 +250,39 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (%s, role %s)\nAPI token (shown once, keep it safe):\n%s\n", u.Email, u.ID, u.Role, token)
+	return nil
+}
+
+// cmdUsersSetRole grants or removes the admin role. A demotion ends the
+// user's admin view everywhere: on PostgreSQL every instance hears it on the
+// bus, drops the cached credentials and closes the user's websockets.
+func cmdUsersSetRole(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("users set-role", "twinme users set-role --email E --role user|admin", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	email := fs.String("email", "", "email address of the user (required)")
+	role := fs.String("role", "", "user or admin (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*email) == "" || *role == "" {
+		fs.Usage()
+		return errors.New("--email and --role are required")
+	}
+	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.DB.UserByEmail(ctx, strings.TrimSpace(*email))
+	if err == nil {
+		u, err = a.Auth.SetRole(ctx, u.ID, strings.ToLower(*role))
+	}
+	if err != nil {
+		if apperr.CodeOf(err) != apperr.Internal {
+			return errors.New(apperr.MessageOf(err))
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s) now has role %s\n", u.Email, u.ID, u.Role)
 	return nil
 }
 

@@ -88,7 +88,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	if err != nil {
 		return nil, err
 	}
-	return r.Auth.UpdateProfile(ctx, v, input.Name, input.AvatarURL)
+	return r.Auth.UpdateProfile(ctx, v, input.Name, input.AvatarURL, input.TimeZone)
 }
 
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
@@ -107,6 +107,16 @@ func (r *userResolver) Role(ctx context.Context, obj *store.User) (model.Role, e
 		return model.RoleAdmin, nil
 	}
 	return model.RoleUser, nil
+}
+
+func (r *userResolver) TimeZoneSource(ctx context.Context, obj *store.User) (model.TimeZoneSource, error) {
+	switch obj.TimeZoneSource() {
+	case store.TimeZoneChosen:
+		return model.TimeZoneSourceChosen, nil
+	case store.TimeZoneExtension:
+		return model.TimeZoneSourceExtension, nil
+	}
+	return model.TimeZoneSourceDefault, nil
 }
 
 func (r *apiTokenResolver) Scopes(ctx context.Context, obj *store.APIToken) ([]model.Scope, error) {

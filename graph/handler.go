@@ -78,6 +78,7 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(introspection{open: o.OpenIntrospection})
+	srv.Use(suggestions{open: o.OpenIntrospection})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))

@@ -159,7 +159,8 @@ func (r *mutationResolver) RecordObserverEvents(ctx context.Context, evs []model
 	}
 	raw := make([]observe.RawEvent, len(evs))
 	for i, e := range evs {
-		raw[i] = observe.RawEvent{ClientEventID: e.ClientEventID, Type: e.Type, OccurredAt: e.OccurredAt, URL: deref(e.URL), Data: json.RawMessage(e.Data)}
+		raw[i] = observe.RawEvent{ClientEventID: e.ClientEventID, Type: e.Type, OccurredAt: e.OccurredAt, URL: deref(e.URL), Data: json.RawMessage(e.Data),
+			UTCOffsetMinutes: e.UtcOffsetMinutes}
 	}
 	accepted, rejected, err := r.Ingest.RecordEvents(ctx, v.User.ID, raw)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/soul"
 	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/twin"
 )
 
 type insightResolver struct{ *Resolver }
@@ -52,7 +53,8 @@ func (r *queryResolver) Privacy(ctx context.Context) (*model.PrivacySettings, er
 func clusterInfos(s privacy.Settings) []model.LifeClusterInfo {
 	var out []model.LifeClusterInfo
 	for _, ci := range privacy.Clusters() {
-		info := model.LifeClusterInfo{Cluster: clusterEnum(string(ci.Cluster)), Level: s.Levels[ci.Cluster], Subclusters: []model.Subcluster{}, Overrides: []model.AudienceLevel{}}
+		info := model.LifeClusterInfo{Cluster: clusterEnum(string(ci.Cluster)), Level: s.Levels[ci.Cluster], Subclusters: []model.Subcluster{},
+			Overrides: []model.AudienceLevel{}, Audiences: []model.AudienceSetting{}}
 		for _, sc := range ci.Subclusters {
 			info.Subclusters = append(info.Subclusters, model.Subcluster{Slug: string(sc.Subcluster)})
 		}
@@ -60,6 +62,14 @@ func clusterInfos(s privacy.Settings) []model.LifeClusterInfo {
 			if lv, ok := s.Overrides[a][ci.Cluster]; ok {
 				info.Overrides = append(info.Overrides, model.AudienceLevel{Audience: audienceEnum(string(a)), Level: lv})
 			}
+			as := model.AudienceSetting{Audience: audienceEnum(string(a)), Follows: s.Follows[a][ci.Cluster]}
+			if lv, err := s.Level(ci.Cluster, a); err == nil {
+				as.Level = &lv
+			}
+			info.Audiences = append(info.Audiences, as)
+		}
+		if why, bad := s.Damaged[ci.Cluster]; bad {
+			info.Damaged = &why
 		}
 		out = append(out, info)
 	}
@@ -72,6 +82,19 @@ func (r *mutationResolver) SetClusterPrivacy(ctx context.Context, cluster model.
 		return nil, err
 	}
 	s, err := r.Soul.SetClusterPrivacy(ctx, v.User.ID, strings.ToLower(string(cluster)), level, audienceArg(audience))
+	if err != nil {
+		return nil, err
+	}
+	r.publishSignature(ctx, v.User.ID)
+	return &model.PrivacySettings{Clusters: clusterInfos(s)}, nil
+}
+
+func (r *mutationResolver) ClearClusterPrivacy(ctx context.Context, cluster model.LifeCluster, audience model.Audience) (*model.PrivacySettings, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.Soul.ClearClusterPrivacy(ctx, v.User.ID, strings.ToLower(string(cluster)), strings.ToLower(string(audience)))
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +224,7 @@ func (r *mutationResolver) RequestAnalysis(ctx context.Context) (*model.Analysis
 	if err != nil {
 		return nil, err
 	}
-	if err := r.AILimit.Check(ctx, "ai:"+v.User.ID, "analyses"); err != nil {
+	if err := r.AILimit.Check(ctx, twin.AIKey(v.User.ID), "AI operations"); err != nil {
 		return nil, err
 	}
 	res, err := r.Soul.Analyze(ctx, v.User.ID)
@@ -350,12 +373,12 @@ func (r *queryResolver) SimilarTwins(ctx context.Context, first *int) ([]model.S
 	return out, nil
 }
 
-func (r *mutationResolver) SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error) {
+func (r *mutationResolver) SetSimilarTwinsOptIn(ctx context.Context, optIn bool, audience *model.Audience) (bool, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return false, err
 	}
-	if err := r.Soul.SetSimilarTwinsOptIn(ctx, v.User.ID, optIn); err != nil {
+	if err := r.Soul.SetSimilarTwinsOptIn(ctx, v.User.ID, optIn, audienceArg(audience)); err != nil {
 		return false, err
 	}
 	return optIn, nil

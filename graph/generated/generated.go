@@ -68,6 +68,12 @@ type ComplexityRoot struct {
 		Level    func(childComplexity int) int
 	}
 
+	AudienceSetting struct {
+		Audience func(childComplexity int) int
+		Follows  func(childComplexity int) int
+		Level    func(childComplexity int) int
+	}
+
 	ClusterCompleteness struct {
 		Cluster      func(childComplexity int) int
 		Completeness func(childComplexity int) int
@@ -266,13 +272,16 @@ type ComplexityRoot struct {
 	}
 
 	LifeClusterInfo struct {
+		Audiences   func(childComplexity int) int
 		Cluster     func(childComplexity int) int
+		Damaged     func(childComplexity int) int
 		Level       func(childComplexity int) int
 		Overrides   func(childComplexity int) int
 		Subclusters func(childComplexity int) int
 	}
 
 	Mutation struct {
+		ClearClusterPrivacy    func(childComplexity int, cluster model.LifeCluster, audience model.Audience) int
 		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
 		CreateShareLink        func(childComplexity int, audience model.Audience) int
 		DeleteMyAccount        func(childComplexity int, confirm string) int
@@ -288,7 +297,7 @@ type ComplexityRoot struct {
 		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
 		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
-		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool) int
+		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool, audience *model.Audience) int
 		StartConnection        func(childComplexity int, platform model.Platform) int
 		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
 		SyncNow                func(childComplexity int, platform model.Platform) int
@@ -483,12 +492,14 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		AvatarURL func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Role      func(childComplexity int) int
+		AvatarURL      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Email          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Role           func(childComplexity int) int
+		TimeZone       func(childComplexity int) int
+		TimeZoneSource func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -548,12 +559,13 @@ type MutationResolver interface {
 	RecordObserverEvents(ctx context.Context, events []model.ObserverEventInput) (*model.RecordObserverEventsResult, error)
 	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error)
 	SetClusterPrivacy(ctx context.Context, cluster model.LifeCluster, level int, audience *model.Audience) (*model.PrivacySettings, error)
+	ClearClusterPrivacy(ctx context.Context, cluster model.LifeCluster, audience model.Audience) (*model.PrivacySettings, error)
 	RequestAnalysis(ctx context.Context) (*model.AnalysisRun, error)
 	CreateShareLink(ctx context.Context, audience model.Audience) (*model.CreatedShareLink, error)
 	RevokeShareLink(ctx context.Context, id string) (*store.ShareLink, error)
 	StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error)
 	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
-	SetSimilarTwinsOptIn(ctx context.Context, optIn bool) (bool, error)
+	SetSimilarTwinsOptIn(ctx context.Context, optIn bool, audience *model.Audience) (bool, error)
 	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
 	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
 	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
@@ -605,6 +617,8 @@ type TwinMessageResolver interface {
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *store.User) (model.Role, error)
+
+	TimeZoneSource(ctx context.Context, obj *store.User) (model.TimeZoneSource, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -693,6 +707,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AudienceLevel.Level(childComplexity), true
+
+	case "AudienceSetting.audience":
+		if e.ComplexityRoot.AudienceSetting.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Audience(childComplexity), true
+	case "AudienceSetting.follows":
+		if e.ComplexityRoot.AudienceSetting.Follows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Follows(childComplexity), true
+	case "AudienceSetting.level":
+		if e.ComplexityRoot.AudienceSetting.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceSetting.Level(childComplexity), true
 
 	case "ClusterCompleteness.cluster":
 		if e.ComplexityRoot.ClusterCompleteness.Cluster == nil {
@@ -1451,12 +1484,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InsightNode.Title(childComplexity), true
 
+	case "LifeClusterInfo.audiences":
+		if e.ComplexityRoot.LifeClusterInfo.Audiences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Audiences(childComplexity), true
 	case "LifeClusterInfo.cluster":
 		if e.ComplexityRoot.LifeClusterInfo.Cluster == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LifeClusterInfo.Cluster(childComplexity), true
+	case "LifeClusterInfo.damaged":
+		if e.ComplexityRoot.LifeClusterInfo.Damaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LifeClusterInfo.Damaged(childComplexity), true
 	case "LifeClusterInfo.level":
 		if e.ComplexityRoot.LifeClusterInfo.Level == nil {
 			break
@@ -1476,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LifeClusterInfo.Subclusters(childComplexity), true
 
+	case "Mutation.clearClusterPrivacy":
+		if e.ComplexityRoot.Mutation.ClearClusterPrivacy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearClusterPrivacy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearClusterPrivacy(childComplexity, args["cluster"].(model.LifeCluster), args["audience"].(model.Audience)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1641,7 +1697,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool)), true
+		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool), args["audience"].(*model.Audience)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -2486,6 +2542,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Role(childComplexity), true
+	case "User.timeZone":
+		if e.ComplexityRoot.User.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TimeZone(childComplexity), true
+	case "User.timeZoneSource":
+		if e.ComplexityRoot.User.TimeZoneSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TimeZoneSource(childComplexity), true
 
 	case "UserConnection.edges":
 		if e.ComplexityRoot.UserConnection.Edges == nil {
@@ -2664,6 +2732,24 @@ type User {
   avatarUrl: String!
   role: Role!
   createdAt: Time!
+  """
+  The time zone your analyses read hours, days and weekends in: the IANA name
+  you chose (updateProfile); until you choose, the UTC offset your browser
+  extension first reported ("UTC-08:00", no daylight saving); else "UTC".
+  """
+  timeZone: String!
+  "Where timeZone comes from."
+  timeZoneSource: TimeZoneSource!
+}
+
+"Where a user's time zone comes from."
+enum TimeZoneSource {
+  "You chose it with updateProfile."
+  CHOSEN
+  "The first UTC offset your browser extension reported."
+  EXTENSION
+  "Nothing is known yet: UTC."
+  DEFAULT
 }
 
 type UserEdge {
@@ -2698,6 +2784,8 @@ input UpdateProfileInput {
   name: String
   "An https URL, or empty to remove it."
   avatarUrl: String
+  "An IANA time zone name (Europe/Berlin, America/Los_Angeles, Asia/Kolkata), or empty to clear your choice."
+  timeZone: String
 }
 
 # ─── Platforms and connections ──────────────────────────────────────────────
@@ -2858,6 +2946,8 @@ input ObserverEventInput {
   "Reduced to its domain unless full paths are allowed; query strings are never kept."
   url: String
   data: JSON
+  "The browser's UTC offset in minutes when the event happened (-new Date().getTimezoneOffset()); the first valid one sets your time zone until you choose one."
+  utcOffsetMinutes: Int
 }
 
 type ObserverRejection {
@@ -2892,6 +2982,8 @@ enum Audience {
   FRIENDS
   INTIMATE
   DATING
+  "The language model: everything sent to a model on the owner's behalf (narratives, the owner's own twin chat). Follows EVERYONE's levels until set. No share link can be made for it."
+  ASSISTANT
 }
 
 type Subcluster {
@@ -2904,6 +2996,15 @@ type AudienceLevel {
   level: Int!
 }
 
+"How one audience sees a cluster."
+type AudienceSetting {
+  audience: Audience!
+  "The level this audience sees the cluster at; null when it cannot be resolved (the cluster then reveals nothing to it)."
+  level: Int
+  "True when the audience follows (the cluster's level; EVERYONE's level for ASSISTANT) instead of having its own level."
+  follows: Boolean!
+}
+
 "A life cluster and the viewer's privacy slider for it (0 hides it, 100 shows all)."
 type LifeClusterInfo {
   cluster: LifeCluster!
@@ -2911,6 +3012,10 @@ type LifeClusterInfo {
   "The cluster's level, used for every audience without an override."
   level: Int!
   overrides: [AudienceLevel!]!
+  "Every audience (ASSISTANT included) and the level it sees this cluster at."
+  audiences: [AudienceSetting!]!
+  "Set when a stored setting of this cluster is missing or unreadable: the cluster then reveals nothing to anyone but you until every audience is set again. The reason."
+  damaged: String
 }
 
 type PrivacySettings {
@@ -3063,7 +3168,7 @@ type TwinMessage {
 
 type TwinConversation {
   id: ID!
-  "The audience the twin speaks to (null: the owner, unfiltered)."
+  "The audience the twin speaks to (null: the owner's own chat, which the twin answers from what ASSISTANT may see)."
   audience: Audience
   createdAt: Time!
   messages(first: Int = 50, after: String): [TwinMessage!]!
@@ -3299,6 +3404,8 @@ type Mutation {
 
   "Sets a cluster's privacy slider (0–100), for every audience or as an override for one."
   setClusterPrivacy(cluster: LifeCluster!, level: Int!, audience: Audience): PrivacySettings!
+  "Makes audience follow again for a cluster (the cluster's level; EVERYONE's level for ASSISTANT)."
+  clearClusterPrivacy(cluster: LifeCluster!, audience: Audience!): PrivacySettings!
   "Analyses the viewer's data now."
   requestAnalysis: AnalysisRun!
   "Creates a revocable link showing the twin to one audience; the token is shown once."
@@ -3308,8 +3415,8 @@ type Mutation {
   startTwinConversation(audience: Audience, shareToken: String): TwinConversation! @public
   "Sends a message (1–4,000 characters); the twin's reply streams through twinReply."
   sendTwinMessage(conversationId: ID!, text: String!, shareToken: String): SendTwinMessagePayload! @public
-  "Opts in (or out) of finding and being found by similar twins."
-  setSimilarTwinsOptIn(optIn: Boolean!): Boolean!
+  "Opts in (or out) of finding and being found by similar twins, compared on what audience (default EVERYONE) may see."
+  setSimilarTwinsOptIn(optIn: Boolean!, audience: Audience): Boolean!
   "Deletes the viewer's account and everything twinme holds of it; confirm with the account's email."
   deleteMyAccount(confirm: String!): Boolean!
 
@@ -3379,6 +3486,18 @@ func (ec *executionContext) childFields_AudienceLevel(ctx context.Context, field
 		return ec.fieldContext_AudienceLevel_level(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AudienceLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_AudienceSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "audience":
+		return ec.fieldContext_AudienceSetting_audience(ctx, field)
+	case "level":
+		return ec.fieldContext_AudienceSetting_level(ctx, field)
+	case "follows":
+		return ec.fieldContext_AudienceSetting_follows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudienceSetting", field.Name)
 }
 
 func (ec *executionContext) childFields_ClusterCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3785,6 +3904,10 @@ func (ec *executionContext) childFields_LifeClusterInfo(ctx context.Context, fie
 		return ec.fieldContext_LifeClusterInfo_level(ctx, field)
 	case "overrides":
 		return ec.fieldContext_LifeClusterInfo_overrides(ctx, field)
+	case "audiences":
+		return ec.fieldContext_LifeClusterInfo_audiences(ctx, field)
+	case "damaged":
+		return ec.fieldContext_LifeClusterInfo_damaged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LifeClusterInfo", field.Name)
 }
@@ -4113,6 +4236,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_role(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_User_timeZone(ctx, field)
+	case "timeZoneSource":
+		return ec.fieldContext_User_timeZoneSource(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4252,6 +4379,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Mutation_clearClusterPrivacy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
+		func(ctx context.Context, v any) (model.LifeCluster, error) {
+			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cluster"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (model.Audience, error) {
+			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -4518,6 +4667,14 @@ func (ec *executionContext) field_Mutation_setSimilarTwinsOptIn_args(ctx context
 		return nil, err
 	}
 	args["optIn"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
+		func(ctx context.Context, v any) (*model.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["audience"] = arg1
 	return args, nil
 }
 
@@ -5210,6 +5367,75 @@ func (ec *executionContext) _AudienceLevel_level(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AudienceLevel_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AudienceLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudienceSetting_audience(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Audience")
+}
+
+func (ec *executionContext) _AudienceSetting_level(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AudienceSetting_follows(ctx context.Context, field graphql.CollectedField, obj *model.AudienceSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceSetting_follows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Follows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceSetting_follows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceSetting", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ClusterCompleteness_cluster(ctx context.Context, field graphql.CollectedField, obj *model.ClusterCompleteness) (ret graphql.Marshaler) {
@@ -8308,6 +8534,61 @@ func (ec *executionContext) fieldContext_LifeClusterInfo_overrides(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _LifeClusterInfo_audiences(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_audiences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audiences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
+			return ec.marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_audiences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LifeClusterInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LifeClusterInfo_damaged(ctx context.Context, field graphql.CollectedField, obj *model.LifeClusterInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LifeClusterInfo_damaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damaged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LifeClusterInfo_damaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LifeClusterInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8771,6 +9052,50 @@ func (ec *executionContext) fieldContext_Mutation_setClusterPrivacy(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_clearClusterPrivacy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearClusterPrivacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearClusterPrivacy(ctx, fc.Args["cluster"].(model.LifeCluster), fc.Args["audience"].(model.Audience))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearClusterPrivacy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearClusterPrivacy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestAnalysis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8989,7 +9314,7 @@ func (ec *executionContext) _Mutation_setSimilarTwinsOptIn(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool))
+			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool), fc.Args["audience"].(*model.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -12461,6 +12786,52 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
+func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_timeZoneSource(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_timeZoneSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().TimeZoneSource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
+			return ec.marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_timeZoneSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "TimeZoneSource")
+}
+
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13664,7 +14035,7 @@ func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientEventId", "type", "occurredAt", "url", "data"}
+	fieldsInOrder := [...]string{"clientEventId", "type", "occurredAt", "url", "data", "utcOffsetMinutes"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13706,6 +14077,13 @@ func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context
 				return it, err
 			}
 			it.Data = data
+		case "utcOffsetMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utcOffsetMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtcOffsetMinutes = data
 		}
 	}
 	return it, nil
@@ -13734,7 +14112,7 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarUrl"}
+	fieldsInOrder := [...]string{"name", "avatarUrl", "timeZone"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13755,6 +14133,13 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 				return it, err
 			}
 			it.AvatarURL = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
 		}
 	}
 	return it, nil
@@ -13900,6 +14285,49 @@ func (ec *executionContext) _AudienceLevel(ctx context.Context, sel ast.Selectio
 			}
 		case "level":
 			out.Values[i] = ec._AudienceLevel_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audienceSettingImplementors = []string{"AudienceSetting"}
+
+func (ec *executionContext) _AudienceSetting(ctx context.Context, sel ast.SelectionSet, obj *model.AudienceSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudienceSetting")
+		case "audience":
+			out.Values[i] = ec._AudienceSetting_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._AudienceSetting_level(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "follows":
+			out.Values[i] = ec._AudienceSetting_follows(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15275,6 +15703,16 @@ func (ec *executionContext) _LifeClusterInfo(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "audiences":
+			out.Values[i] = ec._LifeClusterInfo_audiences(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "damaged":
+			out.Values[i] = ec._LifeClusterInfo_damaged(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15384,6 +15822,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setClusterPrivacy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setClusterPrivacy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearClusterPrivacy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearClusterPrivacy(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16790,6 +17235,17 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "timeZone":
+			out.Values[i] = ec._User_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZoneSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_timeZoneSource(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17300,6 +17756,26 @@ func (ec *executionContext) marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwi
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx context.Context, sel ast.SelectionSet, v model.AudienceSetting) graphql.Marshaler {
+	return ec._AudienceSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -18225,6 +18701,16 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, v any) (model.TimeZoneSource, error) {
+	var res model.TimeZoneSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, sel ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx context.Context, sel ast.SelectionSet, v model.Trait) graphql.Marshaler {

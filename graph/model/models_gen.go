@@ -22,6 +22,15 @@ type AudienceLevel struct {
 	Level    int      `json:"level"`
 }
 
+// How one audience sees a cluster.
+type AudienceSetting struct {
+	Audience Audience `json:"audience"`
+	// The level this audience sees the cluster at; null when it cannot be resolved (the cluster then reveals nothing to it).
+	Level *int `json:"level,omitempty"`
+	// True when the audience follows (the cluster's level; EVERYONE's level for ASSISTANT) instead of having its own level.
+	Follows bool `json:"follows"`
+}
+
 // How complete one cluster's data is (owner only).
 type ClusterCompleteness struct {
 	Cluster LifeCluster `json:"cluster"`
@@ -211,6 +220,10 @@ type LifeClusterInfo struct {
 	// The cluster's level, used for every audience without an override.
 	Level     int             `json:"level"`
 	Overrides []AudienceLevel `json:"overrides"`
+	// Every audience (ASSISTANT included) and the level it sees this cluster at.
+	Audiences []AudienceSetting `json:"audiences"`
+	// Set when a stored setting of this cluster is missing or unreadable: the cluster then reveals nothing to anyone but you until every audience is set again. The reason.
+	Damaged *string `json:"damaged,omitempty"`
 }
 
 type Mutation struct {
@@ -227,6 +240,8 @@ type ObserverEventInput struct {
 	// Reduced to its domain unless full paths are allowed; query strings are never kept.
 	URL  *string `json:"url,omitempty"`
 	Data JSON    `json:"data,omitempty"`
+	// The browser's UTC offset in minutes when the event happened (-new Date().getTimezoneOffset()); the first valid one sets your time zone until you choose one.
+	UtcOffsetMinutes *int `json:"utcOffsetMinutes,omitempty"`
 }
 
 type ObserverRejection struct {
@@ -396,6 +411,8 @@ type UpdateProfileInput struct {
 	Name *string `json:"name,omitempty"`
 	// An https URL, or empty to remove it.
 	AvatarURL *string `json:"avatarUrl,omitempty"`
+	// An IANA time zone name (Europe/Berlin, America/Los_Angeles, Asia/Kolkata), or empty to clear your choice.
+	TimeZone *string `json:"timeZone,omitempty"`
 }
 
 type UserConnection struct {
@@ -417,6 +434,8 @@ const (
 	AudienceFriends      Audience = "FRIENDS"
 	AudienceIntimate     Audience = "INTIMATE"
 	AudienceDating       Audience = "DATING"
+	// The language model: everything sent to a model on the owner's behalf (narratives, the owner's own twin chat). Follows EVERYONE's levels until set. No share link can be made for it.
+	AudienceAssistant Audience = "ASSISTANT"
 )
 
 var AllAudience = []Audience{
@@ -425,11 +444,12 @@ var AllAudience = []Audience{
 	AudienceFriends,
 	AudienceIntimate,
 	AudienceDating,
+	AudienceAssistant,
 }
 
 func (e Audience) IsValid() bool {
 	switch e {
-	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating:
+	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating, AudienceAssistant:
 		return true
 	}
 	return false
@@ -940,6 +960,67 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a user's time zone comes from.
+type TimeZoneSource string
+
+const (
+	// You chose it with updateProfile.
+	TimeZoneSourceChosen TimeZoneSource = "CHOSEN"
+	// The first UTC offset your browser extension reported.
+	TimeZoneSourceExtension TimeZoneSource = "EXTENSION"
+	// Nothing is known yet: UTC.
+	TimeZoneSourceDefault TimeZoneSource = "DEFAULT"
+)
+
+var AllTimeZoneSource = []TimeZoneSource{
+	TimeZoneSourceChosen,
+	TimeZoneSourceExtension,
+	TimeZoneSourceDefault,
+}
+
+func (e TimeZoneSource) IsValid() bool {
+	switch e {
+	case TimeZoneSourceChosen, TimeZoneSourceExtension, TimeZoneSourceDefault:
+		return true
+	}
+	return false
+}
+
+func (e TimeZoneSource) String() string {
+	return string(e)
+}
+
+func (e *TimeZoneSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TimeZoneSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TimeZoneSource", str)
+	}
+	return nil
+}
+
+func (e TimeZoneSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TimeZoneSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TimeZoneSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

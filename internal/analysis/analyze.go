@@ -79,6 +79,8 @@ func Analyze(in Input, loc *time.Location, now time.Time) Result {
 		Communication(in.Mails, in.Guilds, loc, now),
 		Professional(in.LinkedIn),
 		Browsing(in.Observer, loc),
+		Correlations(in, loc, now),
+		Changes(in, loc, now),
 	} {
 		maps.Copy(res.Features, d.Features)
 		res.Insights = append(res.Insights, d.Insights...)
@@ -140,9 +142,9 @@ func completeness(in Input) []ClusterCompleteness {
 	return out
 }
 
-// View converts the result into what the privacy filter takes. The caller
-// must still pass it through privacy.Reveal before showing it to anyone but
-// its owner.
+// View converts the result into the owner's view. Anyone else sees
+// privacy.Reveal of its insights and RevealedTraits of its features, never
+// these traits.
 func (r Result) View() privacy.View {
 	var v privacy.View
 	for _, in := range r.Insights {
@@ -155,13 +157,20 @@ func (r Result) View() privacy.View {
 		}
 		v.Insights = append(v.Insights, pi)
 	}
-	for _, t := range r.Traits {
+	v.Traits = PrivacyTraits(r.Traits)
+	return v
+}
+
+// PrivacyTraits converts traits into the shape views carry.
+func PrivacyTraits(ts []Trait) []privacy.Trait {
+	var out []privacy.Trait
+	for _, t := range ts {
 		pt := privacy.Trait{Name: t.Name, Score: t.Score, Confidence: t.Confidence, Sensitivity: t.Sensitivity,
 			Clusters: append([]privacy.Cluster(nil), t.Clusters...)}
 		for _, e := range t.Evidence {
 			pt.Evidence = append(pt.Evidence, privacy.TraitEvidence{Cluster: e.Cluster, Label: e.Label, Value: e.Value, Weight: e.Weight})
 		}
-		v.Traits = append(v.Traits, pt)
+		out = append(out, pt)
 	}
-	return v
+	return out
 }

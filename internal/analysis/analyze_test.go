@@ -89,7 +89,8 @@ func TestAnalyzeSyntheticYear(t *testing.T) {
 			t.Errorf("%s: incomplete %+v", ins.Key, ins)
 		}
 	}
-	for _, want := range []string{"music.chronotype", "video.rhythm", "coding.streaks", "mail.after-hours", "discord.communities", "linkedin.presence", "browsing.attention"} {
+	for _, want := range []string{"music.chronotype", "video.rhythm", "coding.streaks", "mail.after-hours", "discord.communities", "browsing.attention",
+		"correlation.coding.events.mail.sent", "change.music.time"} {
 		if !seen[want] {
 			t.Errorf("no %s insight from a full year", want)
 		}

@@ -15,7 +15,18 @@ const (
 	minLanguageRepos  = 3
 	codingHalfSample  = 100
 	maxLanguageDetail = 5
+	// minLanguageShare is the share of code (or of repositories) a language
+	// needs to count: a few scripts do not make a Shell programmer.
+	minLanguageShare = 0.05
 )
+
+// buildLanguages are what GitHub's linguist reports for build and
+// configuration files: they are not languages a person programs in.
+var buildLanguages = map[string]bool{
+	"Makefile": true, "Dockerfile": true, "CMake": true, "Batchfile": true, "M4": true, "M4Sugar": true,
+	"Meson": true, "Starlark": true, "Nix": true, "Procfile": true, "Just": true, "Gradle": true,
+	"Roff": true, "Text": true,
+}
 
 // Coding feature names.
 const (
@@ -202,11 +213,11 @@ func codingLanguages(repos []Repo, f Features) (Insight, bool) {
 		}
 		counted++
 		for lang, b := range r.Languages {
-			if b > 0 {
+			if b > 0 && !buildLanguages[lang] {
 				bytes[lang] += float64(b)
 			}
 		}
-		if r.Language != "" {
+		if r.Language != "" && !buildLanguages[r.Language] {
 			primary[r.Language]++
 		}
 	}
@@ -216,6 +227,16 @@ func codingLanguages(repos []Repo, f Features) (Insight, bool) {
 	weights, unit := bytes, "of your code by bytes"
 	if len(bytes) == 0 {
 		weights, unit = primary, "of your repositories (primary language)"
+	}
+	if all := sum(weights); all > 0 {
+		for lang, w := range weights {
+			if w/all < minLanguageShare {
+				delete(weights, lang)
+			}
+		}
+	}
+	if len(weights) == 0 {
+		return Insight{}, false
 	}
 	total := sum(weights)
 	f[FeatCodingLanguageCount] = float64(len(weights))

@@ -160,6 +160,11 @@ func TestCodingLanguages(t *testing.T) {
 		{"primary language when no bytes", []Repo{
 			{Name: "a", Language: "Go"}, {Name: "b", Language: "Go"}, {Name: "c", Language: "Rust"}, {Name: "d", Language: "C"},
 		}, "Polyglot: 3 languages", "Go: 50%", "primary language"},
+		{"build files and a sliver of scripts are not languages", []Repo{
+			{Name: "a", Language: "Go", Languages: map[string]int{"Go": 60000, "Makefile": 9000, "Shell": 1500}},
+			{Name: "b", Language: "TypeScript", Languages: map[string]int{"TypeScript": 30000, "Dockerfile": 400, "Shell": 500}},
+			{Name: "c", Language: "Go", Languages: map[string]int{"Go": 10000, "CMake": 3000}},
+		}, "Go specialist", "Go: 70%", "by bytes"},
 		{"too few repositories", []Repo{{Name: "a", Language: "Go"}, {Name: "b", Language: "Go"}, {Name: "c"}}, "", "", ""},
 	}
 	for _, tt := range tests {

@@ -160,21 +160,9 @@ func TestProfessional(t *testing.T) {
 		t.Fatalf("LinkedIn detection without a profile: %+v", d)
 	}
 	d := Professional(&Profile{Sub: "abc", Name: "Ada Lovelace", Locale: "en_GB", EmailVerified: true})
-	in := mustInsight(t, d.Insights, "linkedin.presence")
-	if in.Cluster != "professional" || in.Subcluster != "professional-network" {
-		t.Errorf("cluster %s/%s", in.Cluster, in.Subcluster)
-	}
-	if !strings.Contains(in.Body, "nothing here describes jobs") {
-		t.Errorf("body %q does not say how little LinkedIn shares", in.Body)
-	}
-	var lang string
-	for _, e := range in.Evidence {
-		if e.Label == "Profile language" {
-			lang = e.Value
-		}
-	}
-	if lang != "en (GB)" {
-		t.Errorf("locale evidence %q, want en (GB)", lang)
+	// A name and a locale are profile facts, not insights.
+	if len(d.Insights) != 0 {
+		t.Errorf("insights from a LinkedIn profile: %v", keysOf(d.Insights))
 	}
 	if len(d.Features) != 1 || d.Features[FeatLinkedIn] != 1 {
 		t.Errorf("features %v: a profile supports no feature beyond being connected", d.Features)

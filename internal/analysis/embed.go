@@ -4,46 +4,60 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/twinme/twinme/internal/privacy"
 )
 
 // embeddingDims lists, in order, what each dimension of the behavioural
-// embedding measures. A dimension is the feature's distance from a neutral
-// centre, scaled to −1…1; a missing feature is 0 (neutral), so users are
-// compared only on what is known about them. The vector is then scaled to
-// unit length.
+// embedding measures and the life cluster whose data it is (as the
+// detectors file the insights about it). A dimension is the feature's
+// distance from a neutral centre, scaled to −1…1; a missing feature is 0
+// (neutral), so users are compared only on what is known about them. The
+// vector is then scaled to unit length.
 var embeddingDims = []struct {
 	feature string
 	centre  float64
+	cluster privacy.Cluster
 }{
-	{FeatMusicMorning, 1.0 / 3},       // 0 morning listening
-	{FeatMusicEvening, 1.0 / 3},       // 1 evening listening
-	{FeatMusicNight, 1.0 / 3},         // 2 night listening
-	{FeatMusicArtistDiversity, 0.5},   // 3 artist diversity
-	{FeatMusicGenreDiversity, 0.5},    // 4 genre diversity
-	{FeatMusicDiscovery, 0.2},         // 5 discovery rate
-	{FeatMusicSkipRate, 0.25},         // 6 skip rate
-	{FeatMusicRepeatRatio, 0.5},       // 7 repeat ratio
-	{FeatVideoNightShare, 0.2},        // 8 late-night video watching
-	{FeatVideoCategoryDiversity, 0.5}, // 9 video interest diversity
-	{FeatCodingWeekendShare, 2.0 / 7}, // 10 weekend coding
-	{FeatCodingCollaboration, 0.3},    // 11 collaboration share
-	{FeatCodingActiveDayShare, 0.5},   // 12 share of days with GitHub activity
-	{FeatMailAfterHours, 0.25},        // 13 after-hours email
-	{FeatDiscordCommunity, 0.3},       // 14 community membership
-	{FeatBrowseAttention, 0.5},        // 15 attention
-	{FeatBrowseMultitasking, 0.5},     // 16 multitasking
-	{FeatBrowseTypingSpeed, 0.5},      // 17 typing speed
+	{FeatMusicMorning, 1.0 / 3, privacy.Personal},           // 0 morning listening
+	{FeatMusicEvening, 1.0 / 3, privacy.Personal},           // 1 evening listening
+	{FeatMusicNight, 1.0 / 3, privacy.Personal},             // 2 night listening
+	{FeatMusicArtistDiversity, 0.5, privacy.Creative},       // 3 artist diversity
+	{FeatMusicGenreDiversity, 0.5, privacy.Creative},        // 4 genre diversity
+	{FeatMusicDiscovery, 0.2, privacy.Creative},             // 5 discovery rate
+	{FeatMusicSkipRate, 0.25, privacy.Creative},             // 6 skip rate
+	{FeatMusicRepeatRatio, 0.5, privacy.Creative},           // 7 repeat ratio
+	{FeatVideoNightShare, 0.2, privacy.Personal},            // 8 late-night video watching
+	{FeatVideoCategoryDiversity, 0.5, privacy.Personal},     // 9 video interest diversity
+	{FeatCodingWeekendShare, 2.0 / 7, privacy.Professional}, // 10 weekend coding
+	{FeatCodingCollaboration, 0.3, privacy.Professional},    // 11 collaboration share
+	{FeatCodingActiveDayShare, 0.5, privacy.Professional},   // 12 share of days with GitHub activity
+	{FeatMailAfterHours, 0.25, privacy.Professional},        // 13 after-hours email
+	{FeatDiscordCommunity, 0.3, privacy.Personal},           // 14 community membership
+	{FeatBrowseAttention, 0.5, privacy.Personal},            // 15 attention
+	{FeatBrowseMultitasking, 0.5, privacy.Personal},         // 16 multitasking
+	{FeatBrowseTypingSpeed, 0.5, privacy.Professional},      // 17 typing speed
 }
 
 // EmbeddingSize is the length of every vector Embed returns.
 const EmbeddingSize = 18
 
-// Embed returns the user's behavioural embedding: EmbeddingSize dimensions
-// (see embeddingDims), unit length, or all zeros when no feature is known.
-func Embed(f Features) []float32 {
+// Embed returns the user's behavioural embedding from every feature (the
+// owner's own, for similar periods): EmbeddingSize dimensions (see
+// embeddingDims), unit length, or all zeros when no feature is known.
+func Embed(f Features) []float32 { return RevealedEmbedding(f, ownerLens()) }
+
+// RevealedEmbedding is the embedding of what lens l lets its audience see:
+// a dimension counts only when its cluster's level reaches
+// DerivedSensitivity; every other dimension is 0, as if unknown. A user
+// hidden in every cluster gets the zero vector, which matches nothing.
+func RevealedEmbedding(f Features, l privacy.Lens) []float32 {
 	v := make([]float64, len(embeddingDims))
 	var norm float64
 	for i, d := range embeddingDims {
+		if _, ok := l.Visible(d.cluster, DerivedSensitivity); !ok {
+			continue
+		}
 		x, ok := f[d.feature]
 		if !ok || math.IsNaN(x) {
 			continue
@@ -58,6 +72,27 @@ func Embed(f Features) []float32 {
 	norm = math.Sqrt(norm)
 	for i := range v {
 		out[i] = float32(v[i] / norm)
+	}
+	return out
+}
+
+// FeatureClusters names, for every feature a derived value (trait or
+// embedding) reads, the clusters whose links read it: a feature is hidden
+// from an audience only when every one of them is. Tests perturb exactly
+// those.
+func FeatureClusters() map[string][]privacy.Cluster {
+	out := map[string][]privacy.Cluster{}
+	add := func(f string, c privacy.Cluster) {
+		if !slices.Contains(out[f], c) {
+			out[f] = append(out[f], c)
+		}
+	}
+	for _, tl := range traitLinks {
+		add(tl.feature, tl.cluster)
+		add(tl.sample, tl.cluster)
+	}
+	for _, d := range embeddingDims {
+		add(d.feature, d.cluster)
 	}
 	return out
 }

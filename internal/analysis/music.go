@@ -328,6 +328,11 @@ func musicDiscovery(plays []Play, now time.Time, f Features) (Insight, bool) {
 	}
 	rate := float64(fresh) / float64(window)
 	f[FeatMusicDiscovery] = rate
+	if fresh == 0 {
+		// "0 new artists" is an absence, not a finding: the feature still
+		// feeds the estimates, but nothing is said.
+		return Insight{}, false
+	}
 	in := musicInsight("music.discovery", privacy.MusicalIdentity, 15)
 	switch {
 	case rate >= 0.3:
@@ -483,21 +488,38 @@ func musicEvolution(months []MonthTop, f Features) (Insight, bool) {
 	}
 	turnover := float64(changes) / float64(len(full)-1)
 	f[FeatMusicArtistTurnover] = turnover
+	if changes == 0 {
+		// The same top artist every month is said by the top-artists
+		// insight; "changed in 0 of 12 months" says nothing more.
+		return Insight{}, false
+	}
 	in := musicInsight("music.evolution", privacy.MusicalIdentity, 15)
 	if turnover >= 0.5 {
 		in.Title = "Your taste keeps moving"
 	} else {
-		in.Title = "Steady favourites"
+		in.Title = "Steady favourites, with changes"
 	}
-	in.Body = fmt.Sprintf("Your top artist changed in %d of %d months.", changes, len(full)-1)
-	// Most recent month first: that is what a reader wants to see first.
-	for i := len(full) - 1; i >= 0 && len(in.Evidence) < 12; i-- {
-		m := full[i]
-		v := fmt.Sprintf("%s (%d of %d plays)", m.Artist, m.ArtistPlays, m.Plays)
-		if m.Genre != "" {
-			v += ", " + m.Genre
+	in.Body = fmt.Sprintf("Your top artist changed in %d of %d months; now it is %s.", changes, len(full)-1, full[len(full)-1].Artist)
+	// One row per run of months with the same top artist, most recent
+	// first: twelve identical rows would say one thing twelve times.
+	for i := len(full) - 1; i >= 0 && len(in.Evidence) < 12; {
+		j := i
+		plays, top := full[i].Plays, full[i].ArtistPlays
+		for j > 0 && full[j-1].Artist == full[i].Artist {
+			j--
+			plays += full[j].Plays
+			top += full[j].ArtistPlays
 		}
-		in.Evidence = append(in.Evidence, Evidence{Label: m.Month, Value: v, Weight: float64(m.ArtistPlays) / float64(m.Plays)})
+		label := full[i].Month
+		if j < i {
+			label = full[j].Month + " – " + full[i].Month
+		}
+		v := fmt.Sprintf("%s (%d of %d plays)", full[i].Artist, top, plays)
+		if full[i].Genre != "" {
+			v += ", " + full[i].Genre
+		}
+		in.Evidence = append(in.Evidence, Evidence{Label: label, Value: v, Weight: float64(top) / float64(plays)})
+		i = j - 1
 	}
 	in.Confidence = SampleConfidence(len(full), 6)
 	return in, true

@@ -203,8 +203,16 @@ func TestMusicDiscovery(t *testing.T) {
 			if !ok || !near(got, tt.want) {
 				t.Fatalf("discovery %v (present %v), want %v", got, ok, tt.want)
 			}
+			if tt.want == 0 {
+				// "0 new artists" is not a finding: the feature feeds the
+				// estimates, no insight is stored.
+				if _, ok := findInsight(t, d.Insights, "music.discovery"); ok {
+					t.Fatal("an insight about no new artists")
+				}
+				return
+			}
 			in := mustInsight(t, d.Insights, "music.discovery")
-			if tt.want > 0 && !strings.Contains(in.Body, "3 new artists") {
+			if !strings.Contains(in.Body, "3 new artists") {
 				t.Errorf("body %q does not count 3 new artists", in.Body)
 			}
 		})
@@ -309,6 +317,17 @@ func TestMusicEvolution(t *testing.T) {
 	}
 	if in.Evidence[0].Label != "2025-04" || len(in.Evidence) != 3 {
 		t.Errorf("evidence %+v, want three months, latest first", in.Evidence)
+	}
+	// The same top artist every month is no change: nothing to say.
+	d = Music(append(append(month(1, "A", 30), month(2, "A", 30)...), month(3, "A", 30)...), time.UTC, now)
+	if in, ok := findInsight(t, d.Insights, "music.evolution"); ok {
+		t.Errorf("evolution without a change: %s", in.Body)
+	}
+	// Months with the same top artist are one evidence row.
+	d = Music(append(append(append(month(1, "A", 30), month(2, "B", 30)...), month(3, "B", 30)...), month(4, "B", 30)...), time.UTC, now)
+	in = mustInsight(t, d.Insights, "music.evolution")
+	if len(in.Evidence) != 2 || in.Evidence[0].Label != "2025-02 – 2025-04" || in.Evidence[0].Value != "B (90 of 90 plays)" {
+		t.Errorf("evidence %+v", in.Evidence)
 	}
 	// Two full months are not a trend.
 	d = Music(append(month(1, "A", 30), month(2, "B", 30)...), time.UTC, now)

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -109,41 +110,48 @@ var traitLinks = []traitLink{
 
 var traitOrder = []string{Openness, Conscientiousness, Extraversion, Agreeableness, Neuroticism}
 
-// Personality estimates the Big Five from features. A trait with no feature
-// behind it is left out: no data gives no trait, never a 0.5 with made-up
-// confidence.
-func Personality(f Features) []Trait {
+// Personality estimates the Big Five from every feature: the owner's own
+// view. A trait with no feature behind it is left out: no data gives no
+// trait, never a 0.5 with made-up confidence.
+func Personality(f Features) []Trait { return RevealedTraits(f, ownerLens()) }
+
+// DerivedSensitivity is the level a cluster must reach for an audience's
+// derived values — personality estimates and the embedding similar twins
+// compare — to draw on its features: personality estimates are personal.
+const DerivedSensitivity = traitSensitivity
+
+// RevealedTraits estimates the Big Five for the audience behind lens l from
+// the features l lets it see, and from nothing else: a feature→trait link
+// counts only when its cluster's level reaches DerivedSensitivity, and of a
+// cluster's links at level L only the ⌈n·L/100⌉ strongest count (the
+// filter's evidence rule). Every link that counts is in the trait's
+// evidence and nothing else moves its score: 0.5 plus the signed
+// contributions of the evidence shown is the score (before clamping to
+// 0–1). Confidence comes from the same links, so it drops with what is
+// hidden. A trait none of whose links count is left out.
+func RevealedTraits(f Features, l privacy.Lens) []Trait {
 	var out []Trait
 	for _, name := range traitOrder {
+		links := visibleLinks(f, l, name)
+		if len(links) == 0 {
+			continue
+		}
 		t := Trait{Name: name, Score: 0.5, Sensitivity: traitSensitivity}
 		weightBySource := map[string]float64{}
 		var sources []string // in first-use order, for a deterministic product
-		for _, l := range traitLinks {
-			if l.trait != name {
-				continue
+		for _, vl := range links {
+			t.Score += vl.contribution
+			if _, seen := weightBySource[vl.sample]; !seen {
+				sources = append(sources, vl.sample)
 			}
-			v, ok := f[l.feature]
-			q := f[l.sample]
-			if !ok || q <= 0 || math.IsNaN(v) {
-				continue
-			}
-			v = clamp01(v)
-			contribution := l.weight * (v - l.centre) / math.Max(l.centre, 1-l.centre)
-			t.Score += contribution
-			if _, seen := weightBySource[l.sample]; !seen {
-				sources = append(sources, l.sample)
-			}
-			weightBySource[l.sample] += math.Abs(l.weight)
+			weightBySource[vl.sample] += math.Abs(vl.weight)
 			t.Evidence = append(t.Evidence, Evidence{
-				Label: l.label, Value: fmt.Sprintf("%s (%s %s)", pct(v), direction(contribution), name),
-				Weight: math.Abs(contribution), Cluster: l.cluster,
+				Label: vl.label, Value: fmt.Sprintf("%s (%s %s)", pct(vl.value), direction(vl.contribution), name),
+				Weight: math.Abs(vl.contribution), Cluster: vl.cluster,
 			})
-			if !slices.Contains(t.Clusters, l.cluster) {
-				t.Clusters = append(t.Clusters, l.cluster)
+			if !slices.Contains(t.Clusters, vl.cluster) {
+				t.Clusters = append(t.Clusters, vl.cluster)
 			}
-		}
-		if len(t.Evidence) == 0 {
-			continue
 		}
 		t.Score = clamp01(t.Score)
 		doubt := 1.0
@@ -155,6 +163,64 @@ func Personality(f Features) []Trait {
 		out = append(out, t)
 	}
 	return out
+}
+
+// visibleLink is a traitLink with its feature's value, as it counts.
+type visibleLink struct {
+	traitLink
+	value        float64
+	contribution float64
+}
+
+// visibleLinks returns the links of trait that count for lens l, in
+// traitLinks order.
+func visibleLinks(f Features, l privacy.Lens, trait string) []visibleLink {
+	var cand []visibleLink
+	perCluster := map[privacy.Cluster][]int{}
+	for _, tl := range traitLinks {
+		if tl.trait != trait {
+			continue
+		}
+		if _, ok := l.Visible(tl.cluster, DerivedSensitivity); !ok {
+			continue
+		}
+		v, ok := f[tl.feature]
+		q := f[tl.sample]
+		if !ok || q <= 0 || math.IsNaN(v) || math.IsNaN(q) {
+			continue
+		}
+		v = clamp01(v)
+		perCluster[tl.cluster] = append(perCluster[tl.cluster], len(cand))
+		cand = append(cand, visibleLink{traitLink: tl, value: v,
+			contribution: tl.weight * (v - tl.centre) / math.Max(tl.centre, 1-tl.centre)})
+	}
+	keep := make([]bool, len(cand))
+	for c, idx := range perCluster {
+		level, _ := l.Visible(c, DerivedSensitivity)
+		ranked := slices.Clone(idx)
+		slices.SortStableFunc(ranked, func(a, b int) int {
+			return cmp.Compare(math.Abs(cand[b].contribution), math.Abs(cand[a].contribution))
+		})
+		for _, i := range ranked[:privacy.KeepCount(len(ranked), level)] {
+			keep[i] = true
+		}
+	}
+	var out []visibleLink
+	for i, c := range cand { // traitLinks order, for a deterministic sum
+		if keep[i] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ownerLens lets everything through: the owner's own view.
+func ownerLens() privacy.Lens {
+	l := privacy.Lens{}
+	for _, ci := range privacy.Clusters() {
+		l[ci.Cluster] = privacy.MaxLevel
+	}
+	return l
 }
 
 func direction(c float64) string {

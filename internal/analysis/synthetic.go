@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -12,9 +13,14 @@ import (
 // YouTube history, Gmail metadata, Discord servers and a LinkedIn profile. The
 // same seed always gives the same data. It is for benchmarks and the demo
 // command; the person it describes is an evening listener with broad taste
-// who codes on weekdays and keeps most email to working hours.
+// who codes on weekdays and keeps most email to working hours. Their days
+// are not independent draws: busy work days bring more GitHub activity and
+// more email sent, a night of coding past 22:00 brings more music the next
+// morning, YouTube evenings bring less music, and from the ninth month on
+// their listening moves about two hours later.
 func SyntheticYear(seed int64, start time.Time) Input {
 	g := synth{r: rand.New(rand.NewPCG(uint64(seed), 0x7317_5eed)), start: start}
+	g.days = g.dayFactors()
 	in := Input{
 		Plays:      g.plays(20000),
 		CodeEvents: g.codeEvents(5000),
@@ -32,6 +38,64 @@ func SyntheticYear(seed int64, start time.Time) Input {
 type synth struct {
 	r     *rand.Rand
 	start time.Time
+	days  dayFactors
+}
+
+// dayFactors are the latent day-to-day variations the streams share, as
+// cumulative day weights for drawing a day.
+type dayFactors struct {
+	work, lateNight, morningAfter, video, music []float64 // cumulative
+	late                                        []bool
+}
+
+const synthDays = 365
+
+func cumulative(w []float64) []float64 {
+	out := make([]float64, len(w))
+	var t float64
+	for i, x := range w {
+		t += x
+		out[i] = t
+	}
+	return out
+}
+
+func (g synth) dayFactors() dayFactors {
+	work, late, morning, video, music := make([]float64, synthDays), make([]float64, synthDays),
+		make([]float64, synthDays), make([]float64, synthDays), make([]float64, synthDays)
+	f := dayFactors{late: make([]bool, synthDays)}
+	for d := range synthDays {
+		work[d] = math.Exp(0.5 * g.r.NormFloat64())
+		f.late[d] = g.r.Float64() < 0.25
+		if f.late[d] {
+			late[d] = 1
+		}
+		video[d] = 0.3 + 1.4*g.r.Float64()
+		music[d] = 2 - video[d]
+	}
+	for d := range synthDays {
+		morning[d] = 1
+		if d > 0 && f.late[d-1] {
+			morning[d] = 3
+		}
+	}
+	f.work, f.lateNight, f.morningAfter, f.video, f.music = cumulative(work), cumulative(late), cumulative(morning), cumulative(video), cumulative(music)
+	return f
+}
+
+// atOn is at with the day drawn from cumulative day weights.
+func (g synth) atOn(days []float64, hourWeights [24]float64, weekendWeight float64) time.Time {
+	for {
+		x := g.r.Float64() * days[len(days)-1]
+		day, _ := slices.BinarySearch(days, x)
+		day = min(day, len(days)-1)
+		t := g.start.AddDate(0, 0, day)
+		if wd := t.Weekday(); (wd == time.Saturday || wd == time.Sunday) && g.r.Float64() > weekendWeight {
+			continue
+		}
+		h := g.pick(hourWeights[:])
+		return t.Add(time.Duration(h)*time.Hour + time.Duration(g.r.IntN(3600))*time.Second)
+	}
 }
 
 // at returns a moment on a random day of the year at an hour drawn from
@@ -73,6 +137,8 @@ func (g synth) zipf(n int) int {
 var (
 	eveningHours = [24]float64{2, 1, 0.5, 0.2, 0.2, 0.5, 2, 4, 5, 4, 3, 3, 4, 3, 3, 3, 4, 7, 9, 10, 10, 9, 7, 4}
 	officeHours  = [24]float64{0.5, 0.2, 0, 0, 0, 0, 0.5, 1, 4, 8, 9, 9, 6, 8, 9, 9, 8, 6, 3, 2, 2, 2, 1.5, 1}
+	morningHours = [24]float64{5: 1, 6: 3, 7: 6, 8: 6, 9: 4, 10: 3, 11: 2}
+	lateHours    = [24]float64{22: 3, 23: 2}
 	wakingHours  = [24]float64{1, 0.5, 0.2, 0, 0, 0.2, 1, 3, 5, 6, 6, 6, 5, 6, 6, 6, 6, 6, 6, 7, 7, 6, 4, 2}
 	genrePool    = []string{"indie pop", "pop", "hip hop", "rap", "jazz", "classical", "folk", "indie rock", "alternative rock",
 		"metal", "electronic", "house", "soul", "funk", "country", "soundtrack", "ambient", "k-pop", "blues", "techno"}
@@ -90,7 +156,13 @@ func (g synth) plays(n int) []Play {
 	}
 	out := make([]Play, n)
 	for i := range out {
-		at := g.at(eveningHours, 1)
+		at := g.atOn(g.days.music, eveningHours, 1)
+		if h := at.Hour(); h >= 5 && h < 12 {
+			at = g.atOn(g.days.morningAfter, morningHours, 1)
+		}
+		if int(at.Sub(g.start).Hours()/24) >= 245 { // listening moves later
+			at = at.Add(2 * time.Hour)
+		}
 		// More artists become "known" as the year goes on, so discovery is real.
 		avail := 150 + int(250*at.Sub(g.start).Hours()/(365*24))
 		a := g.zipf(artists)
@@ -128,7 +200,11 @@ func (g synth) codeEvents(n int) []CodeEvent {
 	out := make([]CodeEvent, n)
 	for i := range out {
 		repo := g.zipf(12)
-		out[i] = CodeEvent{At: g.at(officeHours, 0.15), Type: types[g.pick(weights)], Repo: fmt.Sprintf("sam/repo-%02d", repo+1), Language: langs[repo%len(langs)]}
+		at := g.atOn(g.days.work, officeHours, 0.15)
+		if i%8 == 0 { // one event in eight is on a late night
+			at = g.atOn(g.days.lateNight, lateHours, 1)
+		}
+		out[i] = CodeEvent{At: at, Type: types[g.pick(weights)], Repo: fmt.Sprintf("sam/repo-%02d", repo+1), Language: langs[repo%len(langs)]}
 	}
 	slices.SortFunc(out, func(a, b CodeEvent) int { return a.At.Compare(b.At) })
 	return out
@@ -150,7 +226,7 @@ func (g synth) videos(watches, likes int) []Video {
 	catWeights := []float64{30, 20, 15, 10, 10, 5, 4, 3, 3}
 	out := make([]Video, 0, watches+likes)
 	for i := range watches + likes {
-		v := Video{At: g.at(eveningHours, 1), Channel: fmt.Sprintf("Channel %02d", g.zipf(80)+1), Source: VideoWatch}
+		v := Video{At: g.atOn(g.days.video, eveningHours, 1), Channel: fmt.Sprintf("Channel %02d", g.zipf(80)+1), Source: VideoWatch}
 		v.Title = fmt.Sprintf("Video %d", i+1)
 		if i >= watches {
 			v.Source = VideoLike
@@ -168,6 +244,7 @@ func (g synth) mails(n int) []Mail {
 	for i := range out {
 		m := Mail{At: g.at(officeHours, 0.2), Labels: []string{"INBOX"}}
 		if g.r.Float64() < 0.2 {
+			m.At = g.atOn(g.days.work, officeHours, 0.2)
 			m.Labels = []string{"SENT"}
 			m.From = "Sam Synthetic <sam@example.com>"
 		} else {

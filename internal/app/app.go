@@ -60,6 +60,14 @@ type App struct {
 	Soul      *soul.Service
 	Twin      *twin.Service
 	AILimit   *ratelimit.Limiter
+	// Limits is where every rate-limit bucket counts: memory, or the Redis
+	// of TWINME_REDIS_URL shared by all instances.
+	Limits *ratelimit.Store
+	// APILimit and AuthFailures are the general and failed-authentication
+	// buckets (HTTP and websocket operations alike).
+	APILimit, AuthFailures *ratelimit.Limiter
+	sockets                *socketGuard
+	stopAuth               context.CancelFunc
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
@@ -84,8 +92,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
+	// The keyring is checked before anything touches the database.
+	kr, err := openKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	limits := ratelimit.Memory()
+	if cfg.RedisURL != "" {
+		if limits, err = ratelimit.Redis(ctx, cfg.RedisURL, cfg.RedisPrefix); err != nil {
+			return nil, err
+		}
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
+		_ = limits.Close()
 		return nil, err
 	}
 	if o.Migrate {
@@ -98,22 +118,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 			log.Info("store: applied migration", slog.String("migration", m))
 		}
 	}
-	kr, err := openKeyring(cfg, log)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr}
-	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails})
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits}
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
+	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events})
+	authCtx, stopAuth := context.WithCancel(context.Background())
+	a.stopAuth = stopAuth
+	a.Auth.Listen(authCtx)
+	a.APILimit = limits.Limiter("api", cfg.RateLimit.Limit, cfg.RateLimit.Period)
+	a.AuthFailures = limits.Limiter("auth-failure", cfg.AuthFailureRateLimit.Limit, cfg.AuthFailureRateLimit.Period)
 	a.Views = graph.NewViews(a.Events)
 	a.Providers, a.Platforms = platforms(cfg, log)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
 		OnStatusChange: a.publishConnection,
 	})
-	a.AILimit = ratelimit.New(cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
+	a.AILimit = limits.Limiter("ai", cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
 	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
 	model, remote := llm.ModelFor(anthropic)
 	if remote {
@@ -140,7 +160,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Bus: dataBus, Clock: o.Clock, Logger: log,
 	})
 	a.poll = a.runPolling
-	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData})
+	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData, SecureCookies: cfg.SecureCookies()})
 	if a.Scheduler, err = a.buildScheduler(o); err != nil {
 		a.Close()
 		return nil, err
@@ -157,9 +177,13 @@ func (a *App) Close() error {
 		a.Twin.Shutdown(ctx)
 		cancel()
 	}
+	if a.stopAuth != nil {
+		a.stopAuth()
+	}
 	if a.stopEvents != nil {
 		a.stopEvents()
 	}
+	_ = a.Limits.Close()
 	return a.DB.Close()
 }
 
@@ -183,6 +207,15 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err := a.Scheduler.Start(); err != nil {
 		_ = ln.Close()
 		return err
+	}
+	if a.Config.MetricsListen != "" {
+		stop, err := a.serveMetrics()
+		if err != nil {
+			_ = ln.Close()
+			_ = a.Scheduler.Stop(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	analysisCtx, stopAnalysis := context.WithCancel(context.Background())
 	waitAnalysis := a.Soul.Start(analysisCtx)
@@ -223,20 +256,12 @@ func openKeyring(cfg *config.Config, log *slog.Logger) (*secret.Keyring, error) 
 	return secret.NewKeyring([]secret.Key{key})
 }
 
-// twinViews gives twin chat the signature views: the owner's unfiltered,
-// everyone else's only through the reveal filter (soul.Signature).
+// twinViews gives twin chat the signature views, always revealed for an
+// audience (soul.RevealedView).
 type twinViews struct{ a *App }
 
-func (v twinViews) View(ctx context.Context, ownerID string, audience privacy.Audience, asOwner bool) (privacy.View, error) {
-	viewer := ""
-	if asOwner {
-		viewer = ownerID
-	}
-	sv, err := v.a.Soul.Signature(ctx, viewer, ownerID, audience)
-	if err != nil {
-		return privacy.View{}, err
-	}
-	return sv.View, nil
+func (v twinViews) View(ctx context.Context, ownerID string, audiences ...privacy.Audience) (privacy.View, error) {
+	return v.a.Soul.RevealedView(ctx, ownerID, audiences...)
 }
 
 func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
@@ -269,5 +294,11 @@ func (a *App) DeleteAccount(ctx context.Context, v *auth.Viewer) error {
 	if err := a.Auth.Logout(ctx, v); err != nil {
 		return err
 	}
-	return a.DB.DeleteUser(ctx, v.User.ID)
+	if err := a.DB.DeleteUser(ctx, v.User.ID); err != nil {
+		return err
+	}
+	// Every other token and session of the user ends now, on every
+	// instance, and their websockets close.
+	a.Auth.UserDeleted(ctx, v.User.ID)
+	return nil
 }

@@ -27,6 +27,9 @@ type testEnv struct {
 	app   *app.App
 	srv   *httptest.Server
 	clock *clockwork.FakeClock
+	// bindings holds the browser-binding cookie startConnection set, per
+	// platform, as the browser would.
+	bindings map[string]*http.Cookie
 }
 
 // newEnvErr builds an app like newEnv and returns the error it fails with.
@@ -69,7 +72,7 @@ func newEnv(t testing.TB, d store.Dialect, env map[string]string) *testEnv {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); _ = a.Close() })
-	return &testEnv{t: t, app: a, srv: srv, clock: clock}
+	return &testEnv{t: t, app: a, srv: srv, clock: clock, bindings: map[string]*http.Cookie{}}
 }
 
 // user creates a user and a token with scopes.
@@ -96,7 +99,8 @@ type gqlResponse struct {
 		Message    string         `json:"message"`
 		Extensions map[string]any `json:"extensions"`
 	}
-	Raw string
+	Raw     string
+	Cookies []*http.Cookie
 }
 
 func (r gqlResponse) code() string {
@@ -127,7 +131,7 @@ func (e *testEnv) do(req *http.Request) gqlResponse {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := gqlResponse{Status: res.StatusCode, Raw: string(raw)}
+	out := gqlResponse{Status: res.StatusCode, Raw: string(raw), Cookies: res.Cookies()}
 	if strings.Contains(res.Header.Get("Content-Type"), "json") {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			e.t.Fatalf("response is not JSON: %v: %s", err, raw)

@@ -41,6 +41,9 @@ func (e *testEnv) callback(id platform.ID, query url.Values, token string) *http
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if c := e.bindings[string(id)]; c != nil {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {
@@ -56,6 +59,14 @@ func (e *testEnv) startConnection(token string, id platform.ID) (authURL, state 
 	authURL, _ = dig(r.Data, "startConnection", "authorizeUrl").(string)
 	if authURL == "" {
 		e.t.Fatalf("startConnection %s: %s", id, r.Raw)
+	}
+	for _, c := range r.Cookies {
+		if c.Name == "twinme_oauth_"+string(id) {
+			e.bindings[string(id)] = c
+		}
+	}
+	if e.bindings[string(id)] == nil {
+		e.t.Fatalf("startConnection %s set no browser-binding cookie", id)
 	}
 	u, _ := url.Parse(authURL)
 	return authURL, u.Query().Get("state")
@@ -192,4 +203,44 @@ func TestConnectRefusals(t *testing.T) {
 	if r := e.gql(bobTok, `mutation($id: ID!) { refreshConnectionToken(id: $id) { id } }`, map[string]any{"id": cs[0].ID}); r.code() != "FORBIDDEN" {
 		t.Fatalf("bob refreshing: %s", r.Raw)
 	}
+}
+
+// TestForwardedAuthorizeURLIsRefused: an authorize URL completed in a
+// browser other than the one that started it (no binding cookie, or another
+// start's cookie) gets the 400 page and links nothing; the starting browser
+// can still finish.
+func TestForwardedAuthorizeURLIsRefused(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := newFake(t, platform.GitHub)
+		e := newEnv(t, d, withFake(map[string]string{}, platform.GitHub, f))
+		_, alice := e.user("alice@example.com", false)
+		_, mallory := e.user("mallory@example.com", false)
+
+		authURL, state := e.startConnection(alice, platform.GitHub)
+		aliceCookie := e.bindings["github"]
+		code := f.IssueCode(authURL)
+
+		// Another browser, no cookie.
+		delete(e.bindings, "github")
+		if res := e.callback(platform.GitHub, url.Values{"code": {code}, "state": {state}}, ""); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("callback without the binding cookie: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		// Another browser holding its own start's cookie.
+		e.startConnection(mallory, platform.GitHub)
+		if res := e.callback(platform.GitHub, url.Values{"code": {code}, "state": {state}}, ""); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("callback with another start's cookie: %d", res.StatusCode)
+		}
+		if r := e.gql(alice, `{ connections { platform } }`, nil); strings.Contains(r.Raw, "GITHUB") {
+			t.Fatalf("a forwarded URL linked an account: %s", r.Raw)
+		}
+		// The browser that started it finishes.
+		e.bindings["github"] = aliceCookie
+		res := e.callback(platform.GitHub, url.Values{"code": {code}, "state": {state}}, "")
+		if res.StatusCode != http.StatusFound || !strings.Contains(res.Header.Get("Location"), "connection=connected") {
+			t.Fatalf("callback in the starting browser: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		if c := aliceCookie; !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/oauth/github/callback" || c.MaxAge <= 0 || c.MaxAge > 600 {
+			t.Fatalf("binding cookie attributes: %+v", c)
+		}
+	})
 }

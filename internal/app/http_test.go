@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -180,7 +182,7 @@ func TestHealthAndCORS(t *testing.T) {
 }
 
 func TestProductionClosesIntrospectionConsoleSignsIn(t *testing.T) {
-	e := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me", "TWINME_ENCRYPTION_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me", "TWINME_ENCRYPTION_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "TWINME_METRICS_TOKEN": "metrics-secret"})
 	_, admin := e.user("root@example.com", true)
 	_, user := e.user("user@example.com", false)
 	if r := e.gql(user, `{ __schema { queryType { name } } }`, nil); len(r.Errors) == 0 {
@@ -242,5 +244,40 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "TWINME_ENCRYPTION_KEYS") {
 		t.Errorf("production without encryption keys: %v", err)
+	}
+}
+
+// TestProductionHidesSuggestionsFromNonAdmins: "Did you mean cronJobs?"
+// would name admin fields to anyone.
+func TestProductionHidesSuggestionsFromNonAdmins(t *testing.T) {
+	const query = `{ cronJob { name } }`
+	prod := newEnv(t, store.SQLite, map[string]string{"TWINME_ENV": "production", "TWINME_PUBLIC_URL": "https://api.twin.me", "TWINME_ENCRYPTION_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "TWINME_METRICS_TOKEN": "metrics-secret"})
+	_, admin := prod.user("root@example.com", true)
+	_, user := prod.user("user@example.com", false)
+	for who, tok := range map[string]string{"anonymous": "", "user": user} {
+		r := prod.gql(tok, query, nil)
+		if r.code() != "GRAPHQL_VALIDATION_FAILED" || strings.Contains(r.Raw, "Did you mean") || strings.Contains(r.Raw, "cronJobs") {
+			t.Fatalf("production, %s: %s", who, r.Raw)
+		}
+	}
+	if r := prod.gql(admin, query, nil); !strings.Contains(r.Raw, `Did you mean \"cronJobs\"`) {
+		t.Fatalf("production, admin: %s", r.Raw)
+	}
+	dev := newEnv(t, store.SQLite, nil)
+	if r := dev.gql("", query, nil); !strings.Contains(r.Raw, "Did you mean") {
+		t.Fatalf("development: %s", r.Raw)
+	}
+}
+
+// TestMalformedKeyStopsBeforeTheDatabase: a bad TWINME_ENCRYPTION_KEYS is
+// refused before the database is opened or migrated.
+func TestMalformedKeyStopsBeforeTheDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twinme.db")
+	err := newEnvErr(t, store.SQLite, map[string]string{"TWINME_DATABASE_URL": "sqlite://" + path, "TWINME_ENCRYPTION_KEYS": "k1:bm90LTMyLWJ5dGVz"})
+	if err == nil || !strings.Contains(err.Error(), "TWINME_ENCRYPTION_KEYS") {
+		t.Fatalf("malformed key: %v", err)
+	}
+	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+		t.Fatalf("the database was created before the key was checked: %v", statErr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
@@ -168,4 +169,19 @@ func bearerEquals(header, want string) bool {
 	}
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// serveMetrics serves /metrics alone on TWINME_METRICS_LISTEN (a private
+// address), so the public listener has no /metrics at all.
+func (a *App) serveMetrics() (stop func(), err error) {
+	ln, err := listen(a.Config.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("app: listen on TWINME_METRICS_LISTEN %s: %w", a.Config.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metricsHandler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	go func() { _ = hs.Serve(ln) }()
+	a.Log.Info("app: metrics listening", slog.String("addr", ln.Addr().String()))
+	return func() { _ = hs.Close() }, nil
 }

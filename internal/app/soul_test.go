@@ -58,9 +58,9 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 		if r := e.gql(tok, `mutation { syncNow(platform: SPOTIFY) { outcome fetched } }`, nil); dig(r.Data, "syncNow", "outcome") != "synced" {
 			t.Fatalf("syncNow: %s", r.Raw)
 		}
-		// The analysis is debounced: move the clock past the window until it runs.
-		// One reader for the socket: a gorilla read that times out leaves
-		// the connection failed for good, so the loop waits on a channel.
+		// The analysis is debounced: move the clock past the window until it
+		// runs. One reader without a deadline (a gorilla connection is
+		// unusable after its first read timeout) hands messages over.
 		msgs := make(chan wsMsg, 16)
 		go func() {
 			defer close(msgs)
@@ -69,10 +69,7 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 				if err := ws.ReadJSON(&m); err != nil {
 					return
 				}
-				select {
-				case msgs <- m:
-				default: // only the first insight matters here
-				}
+				msgs <- m
 			}
 		}()
 		var got wsMsg
@@ -80,10 +77,27 @@ func TestSyncAnalysisInsightAdded(t *testing.T) {
 			e.clock.Advance(31 * time.Second)
 			select {
 			case m, ok := <-msgs:
-				if ok && m.Type == "next" {
+				if !ok {
+					t.Fatal("websocket closed before insightAdded")
+				}
+				if m.Type == "next" {
 					got = m
 				}
 			case <-time.After(250 * time.Millisecond):
+			}
+		}
+		for wait := time.After(10 * time.Second); got.Type == ""; {
+			// The run was triggered; it may still be storing under load.
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					t.Fatal("websocket closed before insightAdded")
+				}
+				if m.Type == "next" {
+					got = m
+				}
+			case <-wait:
+				t.Fatal("no insightAdded 10s after the debounce window passed")
 			}
 		}
 		if got.Type != "next" || !strings.Contains(string(got.Payload), `"source":"PATTERN"`) || !strings.Contains(string(got.Payload), `"cluster":"`) {

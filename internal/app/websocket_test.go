@@ -230,6 +230,8 @@ func waitSubscribers(t *testing.T, e *testEnv, n int) {
 	if !ok {
 		t.Fatal("event bus cannot count subscribers")
 	}
+	// The auth service's credential listener is always subscribed.
+	n++
 	for deadline := time.Now().Add(5 * time.Second); counter.Subscribers() < n; {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d subscribers after 5s, want %d", counter.Subscribers(), n)

@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/twinme/twinme/graph"
-	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
@@ -32,6 +31,7 @@ const maxUploadBytes = 512 << 20
 
 func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
+	a.sockets = newSocketGuard(a)
 	resolver := &graph.Resolver{
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events, Views: a.Views,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
@@ -43,7 +43,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		OpenIntrospection: cfg.Environment == config.Development,
 		Websocket:         a.websocket(),
 		MaxUploadBytes:    maxUploadBytes,
-		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension()},
+		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension(), a.sockets},
 	})
 	var google *auth.GoogleSignIn
 	if cfg.GoogleSignInEnabled() {
@@ -58,17 +58,22 @@ func (a *App) buildServer(o Options) *server.Server {
 		// The assets are embedded: this is a build defect, not configuration.
 		panic("app: admin console: " + err.Error())
 	}
+	selfAuth := map[string]http.Handler{"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret)}
+	if cfg.MetricsListen == "" {
+		selfAuth["GET /metrics"] = a.metricsHandler()
+	}
 	return server.New(server.Options{
-		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: gql, Google: google,
+		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: a.sockets.track(gql), Google: google,
 		MaxUploadBytes: maxUploadBytes, Console: adminConsole,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
-			"POST /api/observer/events":      server.ObserverHandler(a.Ingest, a.Log),
 		},
-		SelfAuthRoutes: map[string]http.Handler{
-			"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret),
-			"GET /metrics":    a.metricsHandler(),
+		IngestRoutes: map[string]http.Handler{"POST /api/observer/events": server.ObserverHandler(a.Ingest, a.Log)},
+		Limits: server.Limits{
+			API: a.APILimit, AuthFailures: a.AuthFailures,
+			Ingest: a.Limits.Limiter("ingest", cfg.IngestRateLimit.Limit, cfg.IngestRateLimit.Period),
 		},
+		SelfAuthRoutes: selfAuth,
 		Health: map[string]func(context.Context) any{
 			"scheduler": func(context.Context) any { return a.Scheduler.State() },
 		},
@@ -128,30 +133,6 @@ func (a *App) publishConnection(ctx context.Context, c store.Connection) {
 	if err != nil {
 		a.Log.WarnContext(ctx, "app: publish connectionUpdated", slog.Any("error", err))
 	}
-}
-
-// websocketInit authenticates a websocket from its connection_init payload
-// ({"Authorization": "Bearer …"}); without one, the upgrade request's
-// session cookie (already in ctx) counts.
-func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	h := payload.Authorization()
-	if h == "" {
-		if s, ok := payload["authorization"].(string); ok {
-			h = s
-		}
-	}
-	if h == "" {
-		return ctx, nil, nil
-	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		token = h
-	}
-	v, err := a.Auth.AuthenticateToken(ctx, strings.TrimSpace(token))
-	if err != nil {
-		return ctx, nil, apperr.New(apperr.Unauthenticated, "invalid token in connection_init")
-	}
-	return auth.WithViewer(ctx, v), nil, nil
 }
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

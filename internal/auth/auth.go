@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -28,9 +29,13 @@ type Options struct {
 	SessionTTL  time.Duration
 	AdminEmails []string
 	// CacheTTL bounds how long a verified credential is trusted without a
-	// database read. A token revoked on another instance stops working
-	// within this window; on the revoking instance it stops at once.
+	// database read. Revocation, logout, demotion and deletion clear it on
+	// every instance through Bus; the TTL only bounds what a lost event
+	// (a listener reconnecting) could leave behind.
 	CacheTTL time.Duration
+	// Bus carries credential events between instances; nil keeps them in
+	// this process.
+	Bus events.Bus
 }
 
 // Service authenticates requests and manages users, sessions and tokens.
@@ -42,6 +47,10 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]cacheEntry // credential hash -> verified viewer
+	// gen counts credential ends; a load that started before one is not
+	// cached, so a revocation racing a request leaves no stale entry.
+	gen      uint64
+	watchers map[string]map[*watch]struct{} // user id -> live credential watchers
 }
 
 type cacheEntry struct {
@@ -69,7 +78,7 @@ func NewService(db *store.DB, clock clockwork.Clock, log *slog.Logger, opts Opti
 	for i, e := range opts.AdminEmails {
 		opts.AdminEmails[i] = strings.ToLower(e)
 	}
-	return &Service{db: db, clock: clock, opts: opts, log: log, cache: map[string]cacheEntry{}}
+	return &Service{db: db, clock: clock, opts: opts, log: log, cache: map[string]cacheEntry{}, watchers: map[string]map[*watch]struct{}{}}
 }
 
 // HashToken returns the stored form of a secret token value.
@@ -103,8 +112,11 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, admin bool
 	return u, nil
 }
 
-// UpdateProfile changes the viewer's name and avatar.
-func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL *string) (*store.User, error) {
+// UpdateProfile changes the viewer's name, avatar and time zone (an IANA
+// name such as "America/Los_Angeles", checked against the embedded tz
+// database; empty clears the choice, so the browser extension's offset or
+// UTC applies again).
+func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL, timeZone *string) (*store.User, error) {
 	u := *v.User
 	var cols []string
 	if name != nil {
@@ -122,6 +134,14 @@ func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL 
 		}
 		u.AvatarURL = a
 		cols = append(cols, "avatar_url")
+	}
+	if timeZone != nil {
+		tz, err := ValidTimeZone(*timeZone)
+		if err != nil {
+			return nil, err
+		}
+		u.ChosenTimeZone = tz
+		cols = append(cols, "time_zone")
 	}
 	if len(cols) == 0 {
 		return v.User, nil
@@ -165,15 +185,13 @@ func (s *Service) CreateAPIToken(ctx context.Context, userID, name string, scope
 }
 
 // RevokeAPIToken revokes the viewer's token id; it stops working at once on
-// this instance and within CacheTTL on others.
+// every instance, and websockets using it are closed.
 func (s *Service) RevokeAPIToken(ctx context.Context, userID, id string) (*store.APIToken, error) {
 	t, err := s.db.RevokeAPIToken(ctx, userID, id, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	delete(s.cache, t.TokenHash)
-	s.mu.Unlock()
+	s.end(ctx, CredentialEnd{UserID: userID, TokenID: t.ID, Reason: EndRevoked})
 	return t, nil
 }
 
@@ -196,10 +214,11 @@ func (s *Service) Logout(ctx context.Context, v *Viewer) error {
 	if v.SessionHash == "" {
 		return nil
 	}
-	s.mu.Lock()
-	delete(s.cache, v.SessionHash)
-	s.mu.Unlock()
-	return s.db.DeleteSessionByHash(ctx, v.SessionHash)
+	if err := s.db.DeleteSessionByHash(ctx, v.SessionHash); err != nil {
+		return err
+	}
+	s.end(ctx, CredentialEnd{UserID: v.User.ID, SessionID: v.SessionID, Reason: EndLogout})
+	return nil
 }
 
 // AuthenticateToken resolves an API token value to a viewer, or UNAUTHENTICATED.
@@ -208,6 +227,20 @@ func (s *Service) AuthenticateToken(ctx context.Context, value string) (*Viewer,
 		return nil, errUnknownCredential
 	}
 	return s.authenticate(ctx, HashToken(value), s.loadToken)
+}
+
+// Revalidate checks again that v's credential (token or session) is alive
+// and returns its current viewer (role and scopes as stored now), or
+// UNAUTHENTICATED. Long-lived connections call it before every operation.
+func (s *Service) Revalidate(ctx context.Context, v *Viewer) (*Viewer, error) {
+	switch {
+	case v == nil || v.hash == "":
+		return nil, errUnknownCredential
+	case v.SessionHash != "":
+		return s.authenticate(ctx, v.hash, s.loadSession)
+	default:
+		return s.authenticate(ctx, v.hash, s.loadToken)
+	}
 }
 
 // AuthenticateSession resolves a session cookie value to a viewer and slides
@@ -227,6 +260,7 @@ func (s *Service) authenticate(ctx context.Context, hash string, load loader) (*
 	now := s.clock.Now()
 	s.mu.Lock()
 	e, ok := s.cache[hash]
+	gen := s.gen
 	s.mu.Unlock()
 	if ok && now.Sub(e.checkedAt) < s.opts.CacheTTL && (e.expiresAt.IsZero() || now.Before(e.expiresAt)) {
 		if now.Sub(e.touchedAt) < touchEvery {
@@ -240,11 +274,14 @@ func (s *Service) authenticate(ctx context.Context, hash string, load loader) (*
 		s.mu.Unlock()
 		return nil, err
 	}
+	e.viewer.hash = hash
 	s.mu.Lock()
 	if len(s.cache) >= maxCacheEntries {
 		clear(s.cache)
 	}
-	s.cache[hash] = e
+	if s.gen == gen {
+		s.cache[hash] = e
+	}
 	s.mu.Unlock()
 	return e.viewer, nil
 }

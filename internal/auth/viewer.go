@@ -32,6 +32,9 @@ type Viewer struct {
 	SessionID string
 	// SessionHash is the stored hash of the session cookie, for logout.
 	SessionHash string
+
+	// hash is the stored hash of the credential, for Revalidate.
+	hash string
 }
 
 // Has reports whether v was granted scope (ScopeFull implies every scope).

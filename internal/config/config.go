@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twinme/twinme/internal/secret"
 )
 
 // Environment is development or production.
@@ -44,6 +47,21 @@ type Config struct {
 
 	RateLimit   Rate
 	AIRateLimit Rate
+	// IngestRateLimit is the browser extension's own bucket (POST
+	// /api/observer/events), so a busy extension never locks its user out
+	// of the dashboard.
+	IngestRateLimit Rate
+	// AuthFailureRateLimit bounds failed authentications per client address.
+	AuthFailureRateLimit Rate
+	// RedisURL, when set, counts every rate-limit bucket in Redis so that
+	// all instances enforce one limit; RedisPrefix starts every key.
+	RedisURL    string
+	RedisPrefix string
+	// Websocket caps: sockets per user, active subscriptions per socket and per user.
+	MaxSocketsPerUser         int
+	MaxSubscriptionsPerSocket int
+	MaxSubscriptionsPerUser   int
+	AllowInsecurePublicURL    bool
 
 	GoogleClientID     string
 	GoogleClientSecret string
@@ -72,6 +90,9 @@ type Config struct {
 	CronRetention   time.Duration
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
+	// MetricsListen, when set, serves /metrics on this separate address
+	// only (not on Listen).
+	MetricsListen string
 
 	SyncInterval      time.Duration
 	SyncWorkers       int
@@ -131,6 +152,14 @@ var Vars = []Var{
 	{"TWINME_MAX_QUERY_COMPLEXITY", "500", "largest accepted GraphQL query complexity"},
 	{"TWINME_RATE_LIMIT", "100-15m (1000-15m in development)", "requests per period per user (per IP when anonymous), as N-DURATION; 0 disables"},
 	{"TWINME_AI_RATE_LIMIT", "50-15m", "AI operations (analysis, twin chat) per period per user, as N-DURATION; 0 disables"},
+	{"TWINME_INGEST_RATE_LIMIT", "1000-15m", "browser-extension batches (POST /api/observer/events) per period per user, its own bucket; 0 disables"},
+	{"TWINME_AUTH_FAILURE_RATE_LIMIT", "30-15m", "failed authentications (bad bearer token, stale or forged session cookie, refused connection_init) per period per client address; above it every authenticated attempt from that address gets 429; 0 disables"},
+	{"TWINME_REDIS_URL", "(none: limits count in each instance's memory)", "redis://[:password@]host:6379/0 (rediss:// for TLS): count every rate-limit bucket in Redis so all instances enforce one limit; start-up fails if it does not answer"},
+	{"TWINME_REDIS_PREFIX", "twinme", "prefix of every rate-limit key in Redis (deployments sharing one Redis)"},
+	{"TWINME_MAX_SOCKETS_PER_USER", "50", "open websockets per user on one instance; the next one is closed with 4429"},
+	{"TWINME_MAX_SUBSCRIPTIONS_PER_SOCKET", "50", "active subscriptions on one websocket; the next one fails with RATE_LIMITED"},
+	{"TWINME_MAX_SUBSCRIPTIONS_PER_USER", "200", "active subscriptions of one user on one instance; the next one fails with RATE_LIMITED"},
+	{"TWINME_ALLOW_INSECURE_PUBLIC_URL", "false", "true lets production start with an http:// TWINME_PUBLIC_URL (local trials only: cookies are then not Secure)"},
 	{"TWINME_GOOGLE_CLIENT_ID", "(none)", "Google OAuth client id for Google sign-in"},
 	{"TWINME_GOOGLE_CLIENT_SECRET", "(none)", "Google OAuth client secret for Google sign-in"},
 	{"TWINME_GOOGLE_ISSUER_URL", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in (override for tests or proxies)"},
@@ -149,7 +178,8 @@ var Vars = []Var{
 	{"TWINME_ALERT_WEBHOOK_URL", "(none)", "Slack or Discord incoming webhook that hears about jobs failing repeatedly and recovering"},
 	{"TWINME_ALERT_AFTER", "3", "consecutive failures of a job before an alert"},
 	{"TWINME_CRON_RETENTION", "2160h (90 days)", "how long cron_executions rows are kept"},
-	{"TWINME_METRICS_TOKEN", "(none: /metrics is open)", "Bearer token required on /metrics"},
+	{"TWINME_METRICS_TOKEN", "(none: /metrics is open in development; production requires it or TWINME_METRICS_LISTEN)", "Bearer token required on /metrics"},
+	{"TWINME_METRICS_LISTEN", "(none: /metrics on TWINME_LISTEN)", "host:port of a separate listener serving only /metrics (keep it private); /metrics then leaves the main address"},
 	{"TWINME_SYNC_INTERVAL", "30m", "how often each connection is polled (a provider asking for longer wins)"},
 	{"TWINME_SYNC_WORKERS", "4", "connections polled at once by one instance"},
 	{"TWINME_OBSERVER_RETENTION", "720h (30 days)", "how long browser-extension events are kept; older ones are refused and deleted by the maintenance job"},
@@ -221,6 +251,19 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.RateLimit = p.rate("TWINME_RATE_LIMIT", defRate)
 	c.AIRateLimit = p.rate("TWINME_AI_RATE_LIMIT", "50-15m")
+	c.IngestRateLimit = p.rate("TWINME_INGEST_RATE_LIMIT", "1000-15m")
+	c.AuthFailureRateLimit = p.rate("TWINME_AUTH_FAILURE_RATE_LIMIT", "30-15m")
+	c.RedisURL = p.str("TWINME_REDIS_URL", "")
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			p.fail("TWINME_REDIS_URL", "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
+		}
+	}
+	c.RedisPrefix = p.str("TWINME_REDIS_PREFIX", "twinme")
+	c.MaxSocketsPerUser = int(p.int64("TWINME_MAX_SOCKETS_PER_USER", 50, 1))
+	c.MaxSubscriptionsPerSocket = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_SOCKET", 50, 1))
+	c.MaxSubscriptionsPerUser = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_USER", 200, 1))
+	c.AllowInsecurePublicURL = p.boolean("TWINME_ALLOW_INSECURE_PUBLIC_URL")
 	c.GoogleClientID = p.str("TWINME_GOOGLE_CLIENT_ID", "")
 	c.GoogleClientSecret = p.str("TWINME_GOOGLE_CLIENT_SECRET", "")
 	if (c.GoogleClientID == "") != (c.GoogleClientSecret == "") {
@@ -232,6 +275,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.EncryptionKeys = p.str("TWINME_ENCRYPTION_KEYS", "")
 	if c.Environment == Production && c.EncryptionKeys == "" {
 		p.fail("TWINME_ENCRYPTION_KEYS", "is required in production: set it to id:base64(32 random bytes), e.g. the output of `twinme keys generate`")
+	}
+	if c.EncryptionKeys != "" {
+		// Checked here, before anything opens or migrates the database.
+		if keys, err := secret.ParseKeys(c.EncryptionKeys); err != nil {
+			p.fail("TWINME_ENCRYPTION_KEYS", "%v", err)
+		} else if _, err := secret.NewKeyring(keys); err != nil {
+			p.fail("TWINME_ENCRYPTION_KEYS", "%v", err)
+		}
 	}
 	c.TokenRefreshMargin = p.duration("TWINME_TOKEN_REFRESH_MARGIN", 10*time.Minute, time.Minute)
 	c.Platforms = map[string]PlatformConfig{}
@@ -283,6 +334,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AlertAfter = int(p.int64("TWINME_ALERT_AFTER", 3, 1))
 	c.CronRetention = p.duration("TWINME_CRON_RETENTION", 90*24*time.Hour, time.Hour)
 	c.MetricsToken = p.str("TWINME_METRICS_TOKEN", "")
+	c.MetricsListen = p.str("TWINME_METRICS_LISTEN", "")
+	if c.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {
+			p.fail("TWINME_METRICS_LISTEN", "must be host:port, e.g. 127.0.0.1:9090, got %q", c.MetricsListen)
+		}
+	}
 	c.SyncInterval = p.duration("TWINME_SYNC_INTERVAL", 30*time.Minute, time.Minute)
 	c.SyncWorkers = int(p.int64("TWINME_SYNC_WORKERS", 4, 1))
 	c.ObserverRetention = p.duration("TWINME_OBSERVER_RETENTION", 30*24*time.Hour, time.Hour)
@@ -293,8 +350,17 @@ func Load(getenv func(string) string) (*Config, error) {
 		p.absURL("TWINME_ANTHROPIC_BASE_URL", c.AnthropicBaseURL)
 	}
 
-	if c.Environment == Production && strings.HasPrefix(c.PublicURL, "http://") && !isLoopbackURL(c.PublicURL) {
-		p.fail("TWINME_PUBLIC_URL", "must be https in production, got %q", c.PublicURL)
+	if c.Environment == Production {
+		// Production refuses settings that quietly weaken it, naming the variable.
+		if strings.HasPrefix(c.PublicURL, "http://") && !c.AllowInsecurePublicURL {
+			p.fail("TWINME_PUBLIC_URL", "must be https in production (cookies are only Secure on https), got %q; for a local trial set TWINME_ALLOW_INSECURE_PUBLIC_URL=true", c.PublicURL)
+		}
+		if slices.Contains(c.CORSOrigins, "*") {
+			p.fail("TWINME_CORS_ORIGINS", "must list the allowed origins in production; * would let any site read a signed-in user's data")
+		}
+		if c.MetricsToken == "" && c.MetricsListen == "" {
+			p.fail("TWINME_METRICS_TOKEN", "or TWINME_METRICS_LISTEN is required in production: /metrics must not be open to everyone")
+		}
 	}
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -343,19 +409,6 @@ func defaultPublicURL(listen string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func isLoopbackURL(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 type parser struct {
 	getenv func(string) string
 	errs   []error
@@ -370,6 +423,18 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func (p *parser) boolean(name string) bool {
+	switch v := strings.ToLower(p.str(name, "false")); v {
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	default:
+		p.fail(name, "must be true or false, got %q", v)
+		return false
+	}
 }
 
 func (p *parser) list(name string) []string {

@@ -36,7 +36,13 @@ type FlowOptions struct {
 	// DeleteData erases a user's stored data of a platform when disconnect
 	// asks for it; nil when no platform data is stored yet.
 	DeleteData func(ctx context.Context, userID, platform string) (int64, error)
+	// SecureCookies marks the browser-binding cookie Secure (https public URL).
+	SecureCookies bool
 }
+
+// bindingCookie names the cookie that binds an authorization to the browser
+// that started it; one per platform, sent only to that platform's callback.
+func bindingCookie(id platform.ID) string { return "twinme_oauth_" + string(id) }
 
 // Flow connects and disconnects platform accounts.
 type Flow struct {
@@ -67,26 +73,37 @@ func hashState(state string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// boundStateHash is what is stored of a state: the hash of the state and the
+// browser's binding secret together, so the state alone (all a forwarded
+// authorize URL carries) finds nothing.
+func boundStateHash(state, binding string) string { return hashState(state + "." + binding) }
+
 // Start begins connecting userID's account on id: a one-time state bound to
-// the user (10 minutes), PKCE S256 where the provider supports it, and the
-// exact redirect URI. It returns the provider's authorize URL.
+// the user (10 minutes) and to this browser (an HttpOnly, SameSite=Lax
+// cookie set on the response of ctx's request that only the callback
+// reads), PKCE S256 where the provider supports it, and the exact redirect
+// URI. It returns the provider's authorize URL. Without an HTTP response to
+// carry the cookie (a websocket) it refuses with BAD_USER_INPUT.
 func (f *Flow) Start(ctx context.Context, userID string, id platform.ID) (string, time.Time, error) {
 	p, ok := f.m.platforms[id]
 	if !ok {
 		return "", time.Time{}, apperr.New(apperr.NotConfigured, "%s is not configured on this server", id)
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", time.Time{}, fmt.Errorf("connect: state: %w", err)
+	state, err := randomString()
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	state := base64.RawURLEncoding.EncodeToString(b[:])
+	binding, err := randomString()
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	verifier := ""
 	if p.Provider.PKCE {
 		verifier = oauth2.GenerateVerifier()
 	}
 	now := f.m.clock.Now()
 	st := &store.OAuthState{
-		StateHash: hashState(state), UserID: userID, Platform: string(id),
+		StateHash: boundStateHash(state, binding), UserID: userID, Platform: string(id),
 		RedirectURI: f.RedirectURI(id), CreatedAt: now, ExpiresAt: now.Add(StateTTL),
 	}
 	if verifier != "" {
@@ -95,6 +112,13 @@ func (f *Flow) Start(ctx context.Context, userID string, id platform.ID) (string
 			return "", time.Time{}, fmt.Errorf("connect: seal verifier: %w", err)
 		}
 		st.PKCEVerifierEnc = enc
+	}
+	cookie := &http.Cookie{
+		Name: bindingCookie(id), Value: binding, Path: "/oauth/" + string(id) + "/callback",
+		MaxAge: int(StateTTL / time.Second), HttpOnly: true, Secure: f.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
+	}
+	if !auth.SetCookie(ctx, cookie) {
+		return "", time.Time{}, apperr.New(apperr.BadUserInput, "start connecting over HTTP (POST /graphql) from the browser that will complete it, not over a websocket")
 	}
 	if err := f.m.db.CreateOAuthState(ctx, st); err != nil {
 		return "", time.Time{}, err
@@ -123,7 +147,15 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusBadRequest, "This connection link has no state. Start connecting again from twinme.")
 		return
 	}
-	hash := hashState(state)
+	binding, err := r.Cookie(bindingCookie(id))
+	if err != nil || binding.Value == "" {
+		// A forwarded authorize URL completed in another browser: whoever
+		// consented there must not link their account into this user's twin.
+		page(w, http.StatusBadRequest, "This connection was started in another browser (or its cookie expired). Start connecting again from twinme in this browser.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: bindingCookie(id), Value: "", Path: "/oauth/" + string(id) + "/callback", MaxAge: -1, HttpOnly: true, Secure: f.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
+	hash := boundStateHash(state, binding.Value)
 	st, err := f.m.db.OAuthStateByHash(ctx, hash)
 	if err != nil || st.Platform != string(id) {
 		f.badState(w, r, err)
@@ -275,6 +307,14 @@ func (f *Flow) sharesGoogleGrant(ctx context.Context, userID string, id platform
 	}
 	f.m.log.InfoContext(ctx, "connect: not revoking at Google: the grant also serves another connection", slog.String("platform", string(id)), slog.String("other", string(other)))
 	return true
+}
+
+func randomString() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("connect: random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 func (f *Flow) badState(w http.ResponseWriter, r *http.Request, err error) {

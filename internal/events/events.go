@@ -23,6 +23,10 @@ const (
 	CronExecutionCompleted = "cron.execution_completed"
 )
 
+// CredentialEnded carries auth.CredentialEnd (UserID empty, Key = the user)
+// so every instance clears its credential cache and closes its sockets.
+const CredentialEnded = "credential.ended"
+
 // Event is one thing that happened. UserID scopes it: a subscriber only
 // receives events of its own user, except admin subscriptions to events with
 // no user (cron runs).

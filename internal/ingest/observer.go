@@ -47,6 +47,16 @@ func (s *Service) RecordEvents(ctx context.Context, userID string, raw []observe
 		return 0, nil, fmt.Errorf("ingest: record events: %w", err)
 	}
 	s.count(ctx, store.CounterObserver, "", int64(stored))
+	// The first valid UTC offset the extension reports is the person's
+	// time zone until they choose one.
+	for _, v := range valid {
+		if v.UTCOffsetMinutes != nil {
+			if _, err := s.db.SetDefaultUTCOffset(ctx, userID, *v.UTCOffsetMinutes, now); err != nil {
+				return 0, nil, fmt.Errorf("ingest: record events: %w", err)
+			}
+			break
+		}
+	}
 	return len(valid), rejected, nil
 }
 

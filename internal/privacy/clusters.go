@@ -61,6 +61,12 @@ const (
 	AudienceFriends      Audience = "friends"
 	AudienceIntimate     Audience = "intimate"
 	AudienceDating       Audience = "dating"
+	// AudienceAssistant is the language model: everything sent to a model
+	// on the owner's behalf (narratives, the owner's own twin chat) is the
+	// view of this audience. Its sliders follow AudienceEveryone's levels
+	// until the owner sets them: the model, a third party, learns no more
+	// than the whole world unless the owner says so.
+	AudienceAssistant Audience = "assistant"
 )
 
 // ClusterInfo describes one life cluster for listings (the lifeClusters query).
@@ -104,7 +110,7 @@ var clusterTable = []ClusterInfo{
 	}},
 }
 
-var audienceList = []Audience{AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating}
+var audienceList = []Audience{AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating, AudienceAssistant}
 
 // Clusters lists every life cluster with its subclusters. The result is a
 // fresh copy; callers may modify it.
@@ -127,6 +133,16 @@ func (c Cluster) Valid() bool {
 		}
 	}
 	return false
+}
+
+// Follows is the audience whose level a takes when a has no level of its
+// own: AudienceEveryone for the assistant, and "" (the cluster's own
+// slider) for every other audience.
+func (a Audience) Follows() Audience {
+	if a == AudienceAssistant {
+		return AudienceEveryone
+	}
+	return ""
 }
 
 // Valid reports whether a is a known audience.

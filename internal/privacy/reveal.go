@@ -58,40 +58,40 @@ type View struct {
 	Traits    []Trait   `json:"traits"`
 }
 
-// Reveal returns the part of v that audience a may see under settings s. Every
-// view of a signature by anyone but its owner — share links, twin chat with
-// others, anything sent to an LLM — must go through it.
-//
-// Rules, per cluster level L (Settings.Level for the item's cluster and a):
-//   - L = 0 hides the cluster: its insights and summaries, and every trait
-//     whose clusters are all hidden.
-//   - An insight or summary shows only when L ≥ its sensitivity; a trait shows
-//     when at least one of its clusters has L ≥ its sensitivity.
-//   - A ranked evidence list of n items keeps its first ⌈n·L/100⌉ items. Trait
-//     evidence is counted and cut per cluster, each at its own level.
-//
-// Reveal fails closed: an item with an unknown cluster or subcluster, a
-// subcluster of another cluster, a sensitivity outside 0–100, or a cluster
-// whose level cannot be resolved (missing, out of range, unknown audience) is
-// left out, and so is a trait with no clusters. The result is built item by
-// item from what passed, so no input slice or value is ever returned as is,
-// and raising any level never hides something that was shown.
+// Reveal returns the part of v that audience a may see under settings s:
+// RevealLens of s.Lens(a). Every view of a signature by anyone but its owner
+// — share links, twin chat with others, anything sent to an LLM — is built
+// from it.
 func Reveal(v View, s Settings, a Audience) View {
+	return RevealLens(v, s.Lens(a))
+}
+
+// RevealLens returns the part of v that lens l lets through.
+//
+// Rules, per cluster level L (l.Level of the item's cluster):
+//   - L = 0 hides the cluster: its insights and summaries.
+//   - An insight or summary shows only when L ≥ its sensitivity.
+//   - A ranked evidence list of n items keeps its first ⌈n·L/100⌉ items.
+//   - Traits never pass. A trait mixes several clusters' data, so a trait
+//     filtered after the fact still carries what its hidden clusters put
+//     into it; an audience's traits are estimated from the features that
+//     audience may see (analysis.RevealedTraits) and added by the caller.
+//
+// RevealLens fails closed: an item with an unknown cluster or subcluster, a
+// subcluster of another cluster, a sensitivity outside 0–100, or a cluster
+// the lens holds no level for is left out. The result is built item by item
+// from what passed, so no input slice or value is ever returned as is, and
+// raising any level never hides something that was shown.
+func RevealLens(v View, l Lens) View {
 	var out View
-	levels := newLevelCache(s, a)
 	for _, in := range v.Insights {
-		if ins, ok := revealInsight(in, levels); ok {
+		if ins, ok := revealInsight(in, l); ok {
 			out.Insights = append(out.Insights, ins)
 		}
 	}
 	for _, in := range v.Summaries {
-		if sum, ok := revealSummary(in, levels); ok {
+		if sum, ok := revealSummary(in, l); ok {
 			out.Summaries = append(out.Summaries, sum)
-		}
-	}
-	for _, in := range v.Traits {
-		if t, ok := revealTrait(in, levels); ok {
-			out.Traits = append(out.Traits, t)
 		}
 	}
 	return out
@@ -106,57 +106,27 @@ func KeepCount(n, level int) int {
 	return (n*level + MaxLevel - 1) / MaxLevel
 }
 
-// levelCache resolves each cluster's level once per Reveal call. ok is false
-// when the level cannot be resolved; callers must then reveal nothing.
-type levelCache struct {
-	s   Settings
-	a   Audience
-	got map[Cluster]cachedLevel
-}
-
-type cachedLevel struct {
-	level int
-	ok    bool
-}
-
-func newLevelCache(s Settings, a Audience) *levelCache {
-	return &levelCache{s: s, a: a, got: make(map[Cluster]cachedLevel, len(clusterTable))}
-}
-
-func (lc *levelCache) level(c Cluster) (int, bool) {
-	if got, seen := lc.got[c]; seen {
-		return got.level, got.ok
-	}
-	level, err := lc.s.Level(c, lc.a)
-	got := cachedLevel{level: level, ok: err == nil}
-	if !got.ok {
-		got.level = 0
-	}
-	lc.got[c] = got
-	return got.level, got.ok
-}
-
-// visible decides whether an item of cluster c with the given sensitivity
-// shows, and at which level.
-func (lc *levelCache) visible(c Cluster, sensitivity int) (int, bool) {
-	if ValidateLevel(sensitivity) != nil {
+// Visible decides whether an item of cluster c with the given sensitivity
+// shows through l, and at which level.
+func (l Lens) Visible(c Cluster, sensitivity int) (int, bool) {
+	if ValidateLevel(sensitivity) != nil || !c.Valid() {
 		return 0, false
 	}
-	level, ok := lc.level(c)
-	if !ok || level == 0 || level < sensitivity {
+	level := l.Level(c)
+	if level == 0 || level < sensitivity {
 		return 0, false
 	}
 	return level, true
 }
 
-func revealInsight(in Insight, lc *levelCache) (Insight, bool) {
+func revealInsight(in Insight, l Lens) (Insight, bool) {
 	if in.Subcluster != "" {
 		owner, known := in.Subcluster.Cluster()
 		if !known || owner != in.Cluster {
 			return Insight{}, false
 		}
 	}
-	level, ok := lc.visible(in.Cluster, in.Sensitivity)
+	level, ok := l.Visible(in.Cluster, in.Sensitivity)
 	if !ok {
 		return Insight{}, false
 	}
@@ -173,8 +143,8 @@ func revealInsight(in Insight, lc *levelCache) (Insight, bool) {
 	}, true
 }
 
-func revealSummary(in Summary, lc *levelCache) (Summary, bool) {
-	level, ok := lc.visible(in.Cluster, in.Sensitivity)
+func revealSummary(in Summary, l Lens) (Summary, bool) {
+	level, ok := l.Visible(in.Cluster, in.Sensitivity)
 	if !ok {
 		return Summary{}, false
 	}
@@ -183,54 +153,6 @@ func revealSummary(in Summary, lc *levelCache) (Summary, bool) {
 		Text:        in.Text,
 		Sensitivity: in.Sensitivity,
 		Evidence:    keepEvidence(in.Evidence, level),
-	}, true
-}
-
-func revealTrait(in Trait, lc *levelCache) (Trait, bool) {
-	if len(in.Clusters) == 0 || ValidateLevel(in.Sensitivity) != nil {
-		return Trait{}, false
-	}
-	listed := make(map[Cluster]bool, len(in.Clusters))
-	shown := false
-	for _, c := range in.Clusters {
-		// One cluster that cannot be resolved puts the whole trait in doubt.
-		if _, ok := lc.level(c); !ok {
-			return Trait{}, false
-		}
-		listed[c] = true
-		if _, ok := lc.visible(c, in.Sensitivity); ok {
-			shown = true
-		}
-	}
-	if !shown {
-		return Trait{}, false
-	}
-	// Count each cluster's items first: the cut is per cluster, so that a
-	// slider only ever governs its own cluster's evidence.
-	total := make(map[Cluster]int, len(listed))
-	for _, e := range in.Evidence {
-		total[e.Cluster]++
-	}
-	kept := make(map[Cluster]int, len(listed))
-	var ev []TraitEvidence
-	for _, e := range in.Evidence {
-		if !listed[e.Cluster] {
-			continue
-		}
-		level, ok := lc.visible(e.Cluster, in.Sensitivity)
-		if !ok || kept[e.Cluster] >= KeepCount(total[e.Cluster], level) {
-			continue
-		}
-		kept[e.Cluster]++
-		ev = append(ev, TraitEvidence{Cluster: e.Cluster, Label: e.Label, Value: e.Value, Weight: e.Weight})
-	}
-	return Trait{
-		Name:        in.Name,
-		Score:       in.Score,
-		Confidence:  in.Confidence,
-		Sensitivity: in.Sensitivity,
-		Clusters:    append([]Cluster(nil), in.Clusters...),
-		Evidence:    ev,
 	}, true
 }
 

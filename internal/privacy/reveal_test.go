@@ -16,7 +16,9 @@ func ev(n int) []Evidence {
 }
 
 func levels(p, pro, c int) Settings {
-	return Settings{Levels: map[Cluster]int{Personal: p, Professional: pro, Creative: c}}
+	s := DefaultSettings()
+	s.Levels = map[Cluster]int{Personal: p, Professional: pro, Creative: c}
+	return s
 }
 
 func TestKeepCount(t *testing.T) {
@@ -113,8 +115,8 @@ func TestRevealFailsClosed(t *testing.T) {
 			}
 			out := Reveal(v, tt.s, tt.a)
 			if tt.insightOnly {
-				if len(out.Insights) != 0 || len(out.Summaries) != 1 || len(out.Traits) != 1 {
-					t.Fatalf("revealed %+v, want only the summary and trait", out)
+				if len(out.Insights) != 0 || len(out.Summaries) != 1 || len(out.Traits) != 0 {
+					t.Fatalf("revealed %+v, want only the summary", out)
 				}
 				return
 			}
@@ -141,53 +143,16 @@ func TestRevealSummaries(t *testing.T) {
 	}
 }
 
-func TestRevealTraits(t *testing.T) {
-	mixed := Trait{
-		Name: "openness", Score: 0.7, Sensitivity: 30,
-		Clusters: []Cluster{Creative, Personal},
-		Evidence: []TraitEvidence{
-			{Cluster: Creative, Label: "c1"}, {Cluster: Personal, Label: "p1"},
-			{Cluster: Creative, Label: "c2"}, {Cluster: Personal, Label: "p2"},
-			{Cluster: Professional, Label: "unlisted"}, {Cluster: Creative, Label: "c3"},
-		},
-	}
-	tests := []struct {
-		name       string
-		s          Settings
-		wantShown  bool
-		wantLabels []string
-	}{
-		{"all clusters hidden", levels(0, 100, 0), false, nil},
-		{"only creative visible: personal evidence dropped", levels(0, 100, 100), true, []string{"c1", "c2", "c3"}},
-		{"personal below sensitivity: its evidence dropped", levels(20, 100, 100), true, []string{"c1", "c2", "c3"}},
-		{"per-cluster cut", levels(50, 100, 34), true, []string{"c1", "p1", "c2"}},
-		{"both below sensitivity", levels(29, 100, 29), false, nil},
-		{"everything", levels(100, 100, 100), true, []string{"c1", "p1", "c2", "p2", "c3"}},
-		{"listed cluster without setting", Settings{Levels: map[Cluster]int{Creative: 100}}, false, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := Reveal(View{Traits: []Trait{mixed}}, tt.s, AudienceFriends)
-			if (len(out.Traits) == 1) != tt.wantShown {
-				t.Fatalf("traits = %+v, want shown=%v", out.Traits, tt.wantShown)
-			}
-			if !tt.wantShown {
-				return
-			}
-			var labels []string
-			for _, e := range out.Traits[0].Evidence {
-				labels = append(labels, e.Label)
-			}
-			if !reflect.DeepEqual(labels, tt.wantLabels) {
-				t.Errorf("evidence %v, want %v", labels, tt.wantLabels)
-			}
-			if out.Traits[0].Score != 0.7 {
-				t.Errorf("score = %v", out.Traits[0].Score)
-			}
-		})
-	}
-	if out := Reveal(View{Traits: []Trait{{Name: "x", Evidence: []TraitEvidence{{Cluster: Personal}}}}}, levels(100, 100, 100), AudienceFriends); len(out.Traits) != 0 {
-		t.Error("a trait without clusters was revealed")
+// Traits mix clusters, so a trait filtered after the fact still carries
+// what its hidden clusters put into it: Reveal lets none through, whatever
+// the levels (issue 9, leak 1; analysis.RevealedTraits builds them).
+func TestRevealNeverPassesTraits(t *testing.T) {
+	mixed := Trait{Name: "openness", Score: 0.7, Sensitivity: 30, Clusters: []Cluster{Creative, Personal},
+		Evidence: []TraitEvidence{{Cluster: Creative, Label: "c1"}, {Cluster: Personal, Label: "p1"}}}
+	for _, s := range []Settings{levels(100, 100, 100), levels(0, 100, 100), DefaultSettings()} {
+		if out := Reveal(View{Traits: []Trait{mixed}}, s, AudienceFriends); len(out.Traits) != 0 {
+			t.Fatalf("traits %+v passed the filter", out.Traits)
+		}
 	}
 }
 
@@ -220,8 +185,6 @@ func TestRevealDoesNotMutateOrAlias(t *testing.T) {
 	}
 	out.Insights[0].Evidence[0].Label = "changed"
 	out.Summaries[0].Evidence[0].Label = "changed"
-	out.Traits[0].Clusters[0] = Creative
-	out.Traits[0].Evidence[0].Label = "changed"
 	if !reflect.DeepEqual(v, before) {
 		t.Fatal("Reveal's output shares memory with its input")
 	}

@@ -39,7 +39,9 @@ func TestValidateLevel(t *testing.T) {
 func TestLevel(t *testing.T) {
 	base := Settings{
 		Levels:    map[Cluster]int{Personal: 40, Professional: 80},
-		Overrides: map[Audience]map[Cluster]int{AudienceDating: {Personal: 90, Professional: 0}, AudienceFriends: {Creative: 30}},
+		Overrides: map[Audience]map[Cluster]int{AudienceDating: {Personal: 90, Professional: 0}, AudienceFriends: {Creative: 30}, AudienceEveryone: {Professional: 20}},
+		Follows: map[Audience]map[Cluster]bool{AudienceEveryone: {Personal: true, Creative: true}, AudienceIntimate: {Personal: true},
+			AudienceAssistant: {Personal: true, Professional: true}},
 	}
 	bad := Settings{Levels: map[Cluster]int{Personal: 140}, Overrides: map[Audience]map[Cluster]int{AudienceIntimate: {Personal: -3}}}
 	tests := []struct {
@@ -60,6 +62,14 @@ func TestLevel(t *testing.T) {
 		{"stored level too high", bad, Personal, AudienceEveryone, 0, true},
 		{"stored override negative", bad, Personal, AudienceIntimate, 0, true},
 		{"zero settings", Settings{}, Personal, AudienceEveryone, 0, true},
+		{"audience without a row", base, Personal, AudienceProfessional, 0, true},
+		{"assistant follows everyone's level", base, Professional, AudienceAssistant, 20, false},
+		{"assistant follows everyone following the cluster", base, Personal, AudienceAssistant, 40, false},
+		{"assistant follows everyone without a row", base, Creative, AudienceAssistant, 0, true},
+		{"damaged cluster", Settings{Levels: base.Levels, Overrides: base.Overrides, Follows: base.Follows,
+			Damaged: map[Cluster]string{Personal: "unknown audience"}}, Personal, AudienceDating, 0, true},
+		{"set and following", Settings{Levels: base.Levels, Overrides: base.Overrides,
+			Follows: map[Audience]map[Cluster]bool{AudienceDating: {Personal: true}}}, Personal, AudienceDating, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

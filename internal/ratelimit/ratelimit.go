@@ -1,7 +1,7 @@
-// Package ratelimit counts requests per key (user or IP) in fixed windows.
+// Package ratelimit counts events per key (user or IP) in fixed windows.
 // It wraps github.com/ulule/limiter: a maintained limiter with an in-memory
-// store (and a Redis store should limits ever need to be shared between
-// instances), so twinme does not hand-roll window bookkeeping.
+// store and a Redis store, so twinme does not hand-roll window bookkeeping
+// and several instances sharing one Redis enforce one limit in total.
 package ratelimit
 
 import (
@@ -10,25 +10,80 @@ import (
 	"math"
 	"time"
 
+	libredis "github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
+	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/twinme/twinme/internal/apperr"
 )
 
-// Limiter allows Limit events per Period per key. The zero Limit allows everything.
-type Limiter struct {
-	lim   *limiter.Limiter
-	limit int64
+// Store is where buckets count: this process's memory, or a Redis shared by
+// every instance.
+type Store struct {
+	store  limiter.Store
+	client *libredis.Client // nil in memory
 }
 
-// New returns a limiter of limit events per period; limit 0 disables it.
-func New(limit int64, period time.Duration) *Limiter {
+// Memory returns a store counting in this process only.
+func Memory() *Store {
+	return &Store{store: memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: "twinme", CleanUpInterval: time.Minute})}
+}
+
+// Redis connects to the Redis at url (redis://[:password@]host:port/db or
+// rediss:// for TLS) and returns a store whose keys start with prefix; it
+// fails when the server does not answer, so a misconfigured instance does not
+// start with limits that silently count per instance.
+func Redis(ctx context.Context, url, prefix string) (*Store, error) {
+	opts, err := libredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("ratelimit: TWINME_REDIS_URL: %w", err)
+	}
+	client := libredis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("ratelimit: redis at %s: %w", opts.Addr, err)
+	}
+	st, err := redisstore.NewStoreWithOptions(client, limiter.StoreOptions{Prefix: prefix})
+	if err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("ratelimit: redis store: %w", err)
+	}
+	return &Store{store: st, client: client}, nil
+}
+
+// Shared reports whether the store is shared between instances (Redis).
+func (s *Store) Shared() bool { return s != nil && s.client != nil }
+
+// Close releases the Redis connection, if any.
+func (s *Store) Close() error {
+	if s == nil || s.client == nil {
+		return nil
+	}
+	return s.client.Close()
+}
+
+// Limiter returns bucket's limiter of limit events per period on s; limit 0
+// disables it. Buckets never share counts: each key is prefixed with bucket.
+func (s *Store) Limiter(bucket string, limit int64, period time.Duration) *Limiter {
 	if limit <= 0 {
 		return &Limiter{}
 	}
-	store := memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: "twinme", CleanUpInterval: time.Minute})
-	return &Limiter{lim: limiter.New(store, limiter.Rate{Period: period, Limit: limit}), limit: limit}
+	return &Limiter{lim: limiter.New(s.store, limiter.Rate{Period: period, Limit: limit}), bucket: bucket + ":", limit: limit}
+}
+
+// Limiter allows Limit events per Period per key. The zero Limit allows everything.
+type Limiter struct {
+	lim    *limiter.Limiter
+	bucket string
+	limit  int64
+}
+
+// New returns an in-memory limiter of limit events per period; limit 0 disables it.
+func New(limit int64, period time.Duration) *Limiter {
+	return Memory().Limiter("default", limit, period)
 }
 
 // Enabled reports whether l limits anything.
@@ -48,16 +103,39 @@ func (l *Limiter) Take(ctx context.Context, key string) (Result, error) {
 	if !l.Enabled() {
 		return Result{Allowed: true, Limit: math.MaxInt64, Remaining: math.MaxInt64}, nil
 	}
-	c, err := l.lim.Get(ctx, key)
+	c, err := l.lim.Get(ctx, l.bucket+key)
 	if err != nil {
 		return Result{}, fmt.Errorf("ratelimit: %w", err)
 	}
+	return result(c), nil
+}
+
+// Peek reports the state of key without counting an event: Allowed is false
+// once the key has used its whole limit.
+func (l *Limiter) Peek(ctx context.Context, key string) (Result, error) {
+	if !l.Enabled() {
+		return Result{Allowed: true, Limit: math.MaxInt64, Remaining: math.MaxInt64}, nil
+	}
+	c, err := l.lim.Peek(ctx, l.bucket+key)
+	if err != nil {
+		return Result{}, fmt.Errorf("ratelimit: %w", err)
+	}
+	r := result(c)
+	// Peek's Reached means "over"; a key that used exactly its limit can take no more.
+	if c.Remaining == 0 {
+		r.Allowed = false
+		r.RetryAfter = max(time.Until(r.Reset).Round(time.Second), time.Second)
+	}
+	return r, nil
+}
+
+func result(c limiter.Context) Result {
 	reset := time.Unix(c.Reset, 0)
 	r := Result{Allowed: !c.Reached, Limit: c.Limit, Remaining: c.Remaining, Reset: reset}
 	if c.Reached {
 		r.RetryAfter = max(time.Until(reset).Round(time.Second), time.Second)
 	}
-	return r, nil
+	return r
 }
 
 // Check takes one event for key and returns a RATE_LIMITED error when the

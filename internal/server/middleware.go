@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -154,7 +155,7 @@ func withCORS(allowed []string) func(http.Handler) http.Handler {
 				h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
 				if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 					h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, Apollo-Require-Preflight")
+					h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, Apollo-Require-Preflight, X-Requested-With")
 					h.Set("Access-Control-Max-Age", "600")
 					w.WriteHeader(http.StatusNoContent)
 					return
@@ -208,20 +209,34 @@ func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 
 // withAuth makes a request a viewer from `Authorization: Bearer` or the
 // session cookie. A bearer token that is unknown, expired or revoked is
-// refused with 401; a stale cookie is ignored (the request is anonymous).
-func withAuth(svc *auth.Service, log *slog.Logger) func(http.Handler) http.Handler {
+// refused with 401; a stale cookie is cleared and the request is anonymous.
+// Both count as failed authentications of the client address: once an
+// address has used up its allowance, every request carrying a credential
+// gets 429 until the window ends, so tokens cannot be guessed.
+func withAuth(svc *auth.Service, failures *ratelimit.Limiter, secureCookies bool, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			if h := r.Header.Get("Authorization"); h != "" {
+			if !isUpgrade(r) {
+				ctx = auth.WithCookieWriter(ctx, w)
+			}
+			cookie, _ := r.Cookie(auth.SessionCookie)
+			hasCookie := cookie != nil && cookie.Value != ""
+			authz := r.Header.Get("Authorization")
+			if (authz != "" || hasCookie) && !allowAuthAttempt(w, r, failures, log) {
+				return
+			}
+			if h := authz; h != "" {
 				scheme, token, ok := strings.Cut(h, " ")
 				if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+					countAuthFailure(r, failures, log)
 					writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, "Authorization must be \"Bearer <token>\"")
 					return
 				}
 				v, err := svc.AuthenticateToken(ctx, strings.TrimSpace(token))
 				if err != nil {
 					if apperr.CodeOf(err) == apperr.Unauthenticated {
+						countAuthFailure(r, failures, log)
 						w.Header().Set("WWW-Authenticate", `Bearer realm="twinme", error="invalid_token"`)
 						writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, apperr.MessageOf(err))
 						return
@@ -233,11 +248,16 @@ func withAuth(svc *auth.Service, log *slog.Logger) func(http.Handler) http.Handl
 				next.ServeHTTP(w, r.WithContext(setViewer(ctx, v)))
 				return
 			}
-			if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-				v, err := svc.AuthenticateSession(ctx, c.Value)
-				if err == nil {
+			if hasCookie {
+				v, err := svc.AuthenticateSession(ctx, cookie.Value)
+				switch {
+				case err == nil:
 					ctx = setViewer(ctx, v)
-				} else if apperr.CodeOf(err) != apperr.Unauthenticated {
+				case apperr.CodeOf(err) == apperr.Unauthenticated:
+					// Counted once: the browser drops the cookie.
+					countAuthFailure(r, failures, log)
+					http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secureCookies, SameSite: http.SameSiteLaxMode})
+				default:
 					log.ErrorContext(ctx, "auth: authenticate session", slog.Any("error", err))
 				}
 			}
@@ -246,10 +266,75 @@ func withAuth(svc *auth.Service, log *slog.Logger) func(http.Handler) http.Handl
 	}
 }
 
-// withRateLimit limits requests per user, or per IP when anonymous.
+// allowAuthAttempt answers 429 and returns false when the client address
+// has used up its failed-authentication allowance.
+func allowAuthAttempt(w http.ResponseWriter, r *http.Request, failures *ratelimit.Limiter, log *slog.Logger) bool {
+	res, err := failures.Peek(r.Context(), "ip:"+clientIP(r))
+	if err != nil {
+		log.WarnContext(r.Context(), "ratelimit: failed open", slog.String("bucket", "auth-failure"), slog.Any("error", err))
+		return true
+	}
+	if res.Allowed {
+		return true
+	}
+	tooMany(w, res)
+	return false
+}
+
+func countAuthFailure(r *http.Request, failures *ratelimit.Limiter, log *slog.Logger) {
+	if _, err := failures.Take(r.Context(), "ip:"+clientIP(r)); err != nil {
+		log.WarnContext(r.Context(), "ratelimit: count failed authentication", slog.Any("error", err))
+	}
+}
+
+func tooMany(w http.ResponseWriter, res ratelimit.Result) {
+	secs := int64(res.RetryAfter / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	writeJSONError(w, http.StatusTooManyRequests, apperr.RateLimited, "too many requests; retry after "+strconv.FormatInt(secs, 10)+" seconds")
+}
+
+// CodeCSRF is the code of a request refused as a possible cross-site request forgery.
+const CodeCSRF apperr.Code = "CSRF_REFUSED"
+
+// withCSRF refuses a request authenticated by the session cookie whose
+// method and content type a browser sends cross-site without a CORS
+// preflight (a form post, text/plain, no content type) unless it carries a
+// header only a preflighted request can: Apollo-Require-Preflight or
+// X-Requested-With. SameSite=Lax does not protect against same-site
+// subdomains; the preflight does. Bearer requests are not affected: a
+// browser never adds a bearer token on its own.
+func withCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := auth.ViewerFrom(r.Context())
+		if v == nil || v.SessionID == "" || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Apollo-Require-Preflight") != "" || r.Header.Get("X-Requested-With") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		mt := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
+		switch mt {
+		case "", "multipart/form-data", "application/x-www-form-urlencoded", "text/plain":
+			writeJSONError(w, http.StatusBadRequest, CodeCSRF, "a request signed in with the session cookie and sent as "+cmp.Or(mt, "no content type")+" must carry an Apollo-Require-Preflight or X-Requested-With header")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withRateLimit limits requests per user, or per IP when anonymous. A
+// websocket upgrade is not counted here: the socket is counted when
+// connection_init authenticates it (anonymous ones against the IP), and
+// then per operation, like HTTP requests.
 func withRateLimit(l *ratelimit.Limiter, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isUpgrade(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			key := "ip:" + clientIP(r)
 			if v := auth.ViewerFrom(r.Context()); v != nil {
 				key = "user:" + v.User.ID
@@ -267,15 +352,20 @@ func withRateLimit(l *ratelimit.Limiter, log *slog.Logger) func(http.Handler) ht
 				h.Set("X-RateLimit-Reset", strconv.FormatInt(res.Reset.Unix(), 10))
 			}
 			if !res.Allowed {
-				secs := int64(res.RetryAfter / time.Second)
-				w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-				writeJSONError(w, http.StatusTooManyRequests, apperr.RateLimited, "too many requests; retry after "+strconv.FormatInt(secs, 10)+" seconds")
+				tooMany(w, res)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// ClientIP is the address rate limits count an anonymous client by.
+func ClientIP(r *http.Request) string { return clientIP(r) }
 
 // clientIP is the peer address. X-Forwarded-For is deliberately not trusted:
 // behind a proxy, configure the proxy to rate-limit, or extend this with a

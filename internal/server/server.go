@@ -61,6 +61,22 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Console is the admin console (GET /admin, /playground); nil: none.
 	Console *console.Handler
+	// IngestRoutes are like Routes but counted against the ingest bucket
+	// (the browser extension's own), not the general one.
+	IngestRoutes map[string]http.Handler
+	// Limits are the rate-limit buckets; nil ones are built in memory from
+	// Config.
+	Limits Limits
+}
+
+// Limits are the HTTP edge's rate-limit buckets.
+type Limits struct {
+	// API counts every request per user, or per IP when anonymous.
+	API *ratelimit.Limiter
+	// Ingest counts browser-extension batches per user.
+	Ingest *ratelimit.Limiter
+	// AuthFailures counts failed authentications per client address.
+	AuthFailures *ratelimit.Limiter
 }
 
 // Server is twinme's HTTP server.
@@ -80,7 +96,16 @@ func New(o Options) *Server {
 	s := &Server{opts: o}
 	s.socketsCtx, s.closeSockets = context.WithCancel(context.Background())
 	c := o.Config
-	s.limiter = ratelimit.New(c.RateLimit.Limit, c.RateLimit.Period)
+	if o.Limits.API == nil {
+		o.Limits.API = ratelimit.New(c.RateLimit.Limit, c.RateLimit.Period)
+	}
+	if o.Limits.Ingest == nil {
+		o.Limits.Ingest = ratelimit.New(c.IngestRateLimit.Limit, c.IngestRateLimit.Period)
+	}
+	if o.Limits.AuthFailures == nil {
+		o.Limits.AuthFailures = ratelimit.New(c.AuthFailureRateLimit.Limit, c.AuthFailureRateLimit.Period)
+	}
+	s.limiter = o.Limits.API
 
 	api := http.NewServeMux()
 	api.Handle("/graphql", chain(o.GraphQL, withRateLimit(s.limiter, o.Log), s.endWithServer))
@@ -106,6 +131,9 @@ func New(o Options) *Server {
 	for pattern, h := range o.Routes {
 		api.Handle(pattern, chain(h, withRateLimit(s.limiter, o.Log)))
 	}
+	for pattern, h := range o.IngestRoutes {
+		api.Handle(pattern, chain(h, withRateLimit(o.Limits.Ingest, o.Log)))
+	}
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			http.Redirect(w, r, "/admin", http.StatusFound)
@@ -116,7 +144,7 @@ func New(o Options) *Server {
 
 	// Metrics read the route pattern from the request the matching mux
 	// routed, so they wrap each mux (or self-authenticating handler) directly.
-	withUser := chain(o.Metrics.Middleware(api), withCORS(c.CORSOrigins), withAuth(o.Auth, o.Log))
+	withUser := chain(o.Metrics.Middleware(api), withCORS(c.CORSOrigins), withAuth(o.Auth, o.Limits.AuthFailures, c.SecureCookies(), o.Log), withCSRF)
 	root := http.NewServeMux()
 	root.Handle("/", withUser)
 	for pattern, h := range o.SelfAuthRoutes {
@@ -208,6 +236,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, grace time.Duration, 
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// net/http's own complaints (and gqlgen's, through the standard
+		// logger) go to the structured log, JSON in production.
+		ErrorLog: slog.NewLogLogger(s.opts.Log.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(s.closeSockets)
 	for _, f := range onShutdown {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
 
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/privacy"
 )
 
 // maxTwinCandidates bounds the opted-in users one SimilarTwins call
@@ -114,20 +116,37 @@ func (s *Service) SimilarPeriods(ctx context.Context, userID string, k int) ([]P
 
 // SetSimilarTwinsOptIn records whether userID takes part in similar twins
 // (off by default): only users who opted in are compared, and only with
-// each other.
-func (s *Service) SetSimilarTwinsOptIn(ctx context.Context, userID string, optIn bool) error {
-	return s.db.SetOptInSimilar(ctx, userID, optIn, s.clock.Now())
+// each other, on the view of the audience they share for matching
+// (audience; "" is EVERYONE).
+//
+// Errors: BAD_USER_INPUT for an unknown audience or the assistant.
+func (s *Service) SetSimilarTwinsOptIn(ctx context.Context, userID string, optIn bool, audience string) error {
+	a := privacy.AudienceEveryone
+	if audience != "" {
+		var err error
+		if a, err = privacy.ParseAudience(audience); err != nil {
+			return err
+		}
+	}
+	if a == privacy.AudienceAssistant {
+		return apperr.Invalid("audience", "similar twins are matched on a person's audience, not ASSISTANT")
+	}
+	return s.db.SetOptInSimilar(ctx, userID, optIn, a, s.clock.Now())
 }
 
-// TwinMatch is another opted-in user and the cosine similarity of their
-// behavioural embeddings.
+// TwinMatch is another opted-in user and the cosine similarity of the
+// embeddings of what each shares for matching.
 type TwinMatch struct {
 	UserID string
 	Score  float64
 }
 
-// SimilarTwins returns the k opted-in users whose behavioural embedding is
-// closest to userID's, most similar first.
+// SimilarTwins returns the k opted-in users closest to userID, most similar
+// first. Both sides are compared on what they agreed to share for matching,
+// never on raw data: each user's embedding is analysis.RevealedEmbedding of
+// their features through their match audience's lens, under their settings
+// as stored now (damaged settings reveal nothing). A user hidden from that
+// audience in every cluster has the zero embedding and matches no one.
 //
 // Errors: FORBIDDEN unless userID opted in; BAD_USER_INPUT for k outside
 // 1–100.
@@ -142,24 +161,39 @@ func (s *Service) SimilarTwins(ctx context.Context, userID string, k int) ([]Twi
 	if sig == nil || !sig.OptInSimilar {
 		return nil, apperr.New(apperr.Forbidden, "similar twins are only shown to people who opted in to them; turn it on first")
 	}
-	var target []float32
-	if err := json.Unmarshal([]byte(sig.Embedding), &target); err != nil {
+	settings, err := s.db.PrivacySettings(ctx, userID)
+	if err != nil {
 		return nil, fmt.Errorf("soul: similar twins: %w", err)
 	}
-	raw, err := s.db.OptedInEmbeddings(ctx, userID, maxTwinCandidates)
+	target := s.matchEmbedding(ctx, userID, sig.Features, sig.MatchAudience, settings)
+	cands, err := s.db.OptedInCandidates(ctx, userID, maxTwinCandidates)
 	if err != nil {
 		return nil, err
 	}
-	cands := make(map[string][]float32, len(raw))
-	for id, r := range raw {
-		var v []float32
-		if json.Unmarshal([]byte(r), &v) == nil {
-			cands[id] = v
-		}
+	vecs := make(map[string][]float32, len(cands))
+	for _, c := range cands {
+		vecs[c.UserID] = s.matchEmbedding(ctx, c.UserID, c.Features, c.MatchAudience, c.Settings)
 	}
 	var out []TwinMatch
-	for _, m := range analysis.MostSimilar(target, cands, k) {
+	for _, m := range analysis.MostSimilar(target, vecs, k) {
 		out = append(out, TwinMatch{UserID: m.ID, Score: m.Score})
 	}
 	return out, nil
+}
+
+// matchEmbedding is what userID shares for matching: the embedding of the
+// features their match audience may see. Anything unreadable gives the
+// zero vector (no match).
+func (s *Service) matchEmbedding(ctx context.Context, userID, featuresJSON, audience string, settings privacy.Settings) []float32 {
+	var f analysis.Features
+	a, err := privacy.ParseAudience(audience)
+	if err == nil {
+		err = json.Unmarshal([]byte(featuresJSON), &f)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "soul: similar twins: unreadable match view; not matched", slog.String("user_id", userID), slog.Any("error", err))
+		return make([]float32, analysis.EmbeddingSize)
+	}
+	s.logDamage(ctx, userID, settings)
+	return analysis.RevealedEmbedding(f, settings.Lens(a))
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -62,6 +63,9 @@ type Service struct {
 	// job and requestAnalysis at once): the data is read once.
 	runs singleflight.Group
 	trig *trigger
+	// damageLogged remembers damaged settings and broken rows already
+	// logged, so each is logged once per process.
+	damageLogged sync.Map
 	// analyze is Analyze; tests of the trigger replace it.
 	analyze func(ctx context.Context, userID string) (RunResult, error)
 }
@@ -89,12 +93,17 @@ func New(db *store.DB, opts Options) *Service {
 	return s
 }
 
-// Location is the time zone analyses run in. Users have no stored time
-// zone yet (the users table holds none and the extension's events carry
-// UTC timestamps only), so every analysis reads hours in UTC; a user's
-// chronotype is then shifted by their UTC offset. When a time zone is
-// stored, this is the one place to read it.
-func (s *Service) Location(context.Context, string) *time.Location { return time.UTC }
+// Location is the time zone userID's analyses run in: the IANA zone they
+// chose, else the UTC offset their browser extension first reported, else
+// UTC (store.User.Location). A user that cannot be read is analysed in UTC
+// and the error returned.
+func (s *Service) Location(ctx context.Context, userID string) (*time.Location, error) {
+	u, err := s.db.UserByID(ctx, userID)
+	if err != nil {
+		return time.UTC, fmt.Errorf("soul: time zone: %w", err)
+	}
+	return u.Location(), nil
+}
 
 // RunResult is the outcome of one analysis of a user.
 type RunResult struct {
@@ -155,7 +164,10 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 	if err != nil {
 		return res, err
 	}
-	loc := s.Location(ctx, userID)
+	loc, err := s.Location(ctx, userID)
+	if err != nil {
+		return res, err
+	}
 	result := analysis.Analyze(in, loc, now)
 	view := result.View()
 
@@ -165,18 +177,6 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 	}
 	res.InsightsStored, res.InsightsDeleted = len(stored), deleted
 	s.publishInsights(ctx, userID, stored)
-
-	if s.model != nil {
-		n, d, err := s.narrate(ctx, userID, view)
-		if err != nil {
-			res.LLMErrors++
-			s.log.Warn("soul: narrative summaries failed; the analysis goes on without them",
-				slog.String("user_id", userID), slog.Any("error", err))
-		}
-		res.Narratives = n
-		res.InsightsStored += n
-		res.InsightsDeleted += d
-	}
 
 	doc := signatureDoc{
 		Features:     result.Features,
@@ -195,6 +195,18 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 		return res, fmt.Errorf("soul: analyze: %w", err)
 	}
 	res.SignatureChanged = changed
+
+	if s.model != nil {
+		n, d, err := s.narrate(ctx, userID, view)
+		if err != nil {
+			res.LLMErrors++
+			s.log.Warn("soul: narrative summaries failed; the analysis goes on without them",
+				slog.String("user_id", userID), slog.Any("error", err))
+		}
+		res.Narratives = n
+		res.InsightsStored += n
+		res.InsightsDeleted += d
+	}
 	if changed {
 		s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{AnalyzedAt: now})
 	}
@@ -210,33 +222,115 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 	return res, nil
 }
 
-// narrate writes one LLM narrative per cluster from what the audience
-// "everyone" may see under the user's settings, and stores them as llm
-// insights. Why "everyone": the model is a third party, so it gets no more
-// than the owner already shows the whole world; and a narrative's
-// sensitivity is the highest of its sources', so any audience that the
-// filter lets see it could see every insight it was written from anyway.
-// Only after a successful call are stale narratives replaced.
+// narrate writes one LLM narrative per cluster from what the ASSISTANT
+// audience may see under the user's settings, and stores them as llm
+// insights. The model is an audience like any other: it is sent the
+// revealed titles and bodies of that view and nothing else.
+//
+// The model is called for a cluster only when the input it would narrate
+// changed: the hash of that input (the revealed insights' text and the
+// cluster's assistant level) is kept with the signature, and a cluster
+// whose hash matches keeps its stored narrative. A cluster with nothing
+// revealed has no narrative; a cluster whose call failed loses its old one
+// (it no longer matches the data).
+//
+// A narrative's sensitivity is the highest of its sources' and of the
+// assistant's level for its cluster, so an audience that may see it could
+// see every insight the assistant's view of that cluster held.
 func (s *Service) narrate(ctx context.Context, userID string, owner privacy.View) (stored, deleted int, err error) {
 	settings, err := s.db.PrivacySettings(ctx, userID)
 	if err != nil {
 		return 0, 0, err
 	}
-	revealed := privacy.Reveal(privacy.View{Insights: owner.Insights}, settings, privacy.AudienceEveryone)
-	narratives, err := llm.Summarize(ctx, s.model, revealed)
+	s.logDamage(ctx, userID, settings)
+	lens := settings.Lens(privacy.AudienceAssistant)
+	revealed := privacy.RevealLens(privacy.View{Insights: owner.Insights}, lens)
+	hashes := narrativeInputs(revealed, lens)
+
+	var done map[privacy.Cluster]string
+	if sig, err := s.db.SoulSignature(ctx, userID); err == nil {
+		_ = json.Unmarshal([]byte(sig.Narrated), &done) // unreadable: narrate everything again
+	}
+	existing := map[string]privacy.Insight{}
+	rows, err := s.db.AllInsights(ctx, userID)
 	if err != nil {
 		return 0, 0, err
 	}
-	ins := make([]privacy.Insight, len(narratives))
-	for i, n := range narratives {
-		ins[i] = n.Insight()
+	for i := range rows {
+		if rows[i].Source == store.InsightSourceLLM {
+			existing[rows[i].Key] = rows[i].PrivacyInsight()
+		}
 	}
-	rows, deleted, err := s.db.SaveInsights(ctx, userID, store.InsightSourceLLM, ins, s.clock.Now())
+
+	var keep []privacy.Insight
+	var todo privacy.View
+	for _, ci := range privacy.Clusters() {
+		h, ok := hashes[ci.Cluster]
+		if !ok {
+			continue
+		}
+		if old, have := existing[llm.SummaryKeyPrefix+string(ci.Cluster)]; have && done[ci.Cluster] == h {
+			keep = append(keep, old)
+			continue
+		}
+		for _, in := range revealed.Insights {
+			if in.Cluster == ci.Cluster {
+				todo.Insights = append(todo.Insights, in)
+			}
+		}
+	}
+	narrated := map[privacy.Cluster]string{}
+	for _, in := range keep {
+		narrated[in.Cluster] = hashes[in.Cluster]
+	}
+	var callErr error
+	if len(todo.Insights) > 0 {
+		var narratives []llm.Narrative
+		narratives, callErr = llm.Summarize(ctx, s.model, todo)
+		if callErr == nil {
+			for _, n := range narratives {
+				in := n.Insight()
+				in.Sensitivity = max(in.Sensitivity, lens.Level(in.Cluster))
+				keep = append(keep, in)
+				narrated[in.Cluster] = hashes[in.Cluster]
+			}
+		}
+	}
+	written, deleted, err := s.db.SaveInsights(ctx, userID, store.InsightSourceLLM, keep, s.clock.Now())
 	if err != nil {
 		return 0, 0, err
 	}
-	s.publishInsights(ctx, userID, rows)
-	return len(rows), deleted, nil
+	s.publishInsights(ctx, userID, written)
+	raw, _ := json.Marshal(narrated)
+	if err := s.db.SetNarrated(ctx, userID, string(raw)); err != nil {
+		return len(written), deleted, err
+	}
+	return len(written), deleted, callErr
+}
+
+// narrativeInputs hashes, per cluster with revealed pattern insights, what
+// a narrative of it would be written from: the insights' titles and bodies
+// in the order Summarize sends them, and the assistant's level (which sets
+// the narrative's sensitivity).
+func narrativeInputs(revealed privacy.View, lens privacy.Lens) map[privacy.Cluster]string {
+	byCluster := map[privacy.Cluster][]privacy.Insight{}
+	for _, in := range revealed.Insights {
+		if in.Source == store.InsightSourceLLM || strings.TrimSpace(in.Title+in.Body) == "" {
+			continue
+		}
+		byCluster[in.Cluster] = append(byCluster[in.Cluster], in)
+	}
+	out := map[privacy.Cluster]string{}
+	for c, ins := range byCluster {
+		slices.SortStableFunc(ins, func(a, b privacy.Insight) int { return strings.Compare(a.Key, b.Key) })
+		h := sha256.New()
+		fmt.Fprintf(h, "level %d\x00", lens.Level(c))
+		for _, in := range ins {
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%.3f\x00%d\x00", in.Key, in.Title, in.Body, in.Confidence, in.Sensitivity)
+		}
+		out[c] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
 }
 
 // InsightAddedPayload is the payload of events.InsightAdded (key: the

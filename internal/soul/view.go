@@ -3,6 +3,7 @@ package soul
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/twinme/twinme/internal/analysis"
@@ -37,11 +38,10 @@ func (v SignatureView) Empty() bool {
 
 // Signature returns owner's signature as viewer sees it for audience. The
 // owner sees everything (audience is ignored); anyone else, and an
-// anonymous viewer (""), sees only privacy.Reveal of the owner's view under
-// the owner's settings for audience: this is the one path for share links,
-// twin chat with others and anything sent to an LLM on someone's behalf.
-// If the settings cannot be read, nothing is revealed (the error is
-// returned). A user with no data gets an empty signature whose
+// anonymous viewer (""), sees only what audience may see (RevealedView's
+// rules): this is the one path for share links, previews and twin chat
+// with others. If the settings cannot be read, nothing is revealed (the
+// error is returned). A user with no data gets an empty signature whose
 // Completeness says what is missing: no error, and no personality.
 //
 // Errors: BAD_USER_INPUT for an unknown audience (non-owners).
@@ -67,12 +67,85 @@ func (s *Service) Signature(ctx context.Context, viewerUserID, ownerUserID strin
 		out.Missing = missing(out.Completeness)
 		return out, nil
 	}
-	settings, err := s.db.PrivacySettings(ctx, ownerUserID)
+	lens, err := s.lens(ctx, ownerUserID, audience)
 	if err != nil {
-		return SignatureView{}, fmt.Errorf("soul: signature: %w", err)
+		return SignatureView{}, err
 	}
 	return SignatureView{Audience: audience, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at,
-		View: privacy.Reveal(full, settings, audience)}, nil
+		View: revealedView(full, doc, lens)}, nil
+}
+
+// RevealedView returns what every one of audiences may see of owner's
+// signature (the meet of their lenses; at least one audience): what twin
+// chat and anything sent to a model are built from.
+//
+// Errors: BAD_USER_INPUT for an unknown audience or none.
+func (s *Service) RevealedView(ctx context.Context, ownerUserID string, audiences ...privacy.Audience) (privacy.View, error) {
+	if len(audiences) == 0 {
+		return privacy.View{}, apperr.Invalid("audience", "a revealed view needs an audience")
+	}
+	var lens privacy.Lens
+	for i, a := range audiences {
+		a, err := privacy.ParseAudience(string(a))
+		if err != nil {
+			return privacy.View{}, err
+		}
+		l, err := s.lens(ctx, ownerUserID, a)
+		if err != nil {
+			return privacy.View{}, err
+		}
+		if i == 0 {
+			lens = l
+		} else {
+			lens = lens.Meet(l)
+		}
+	}
+	full, doc, _, err := s.ownerView(ctx, ownerUserID)
+	if err != nil {
+		return privacy.View{}, err
+	}
+	return revealedView(full, doc, lens), nil
+}
+
+// revealedView builds what lens lets its audience see, from the revealed
+// inputs only: the insights the filter lets through, summaries written
+// from those insights alone, and traits estimated from the features of
+// the clusters the lens shows (analysis.RevealedTraits). Nothing derived
+// from the owner's full data passes.
+func revealedView(full privacy.View, doc signatureDoc, lens privacy.Lens) privacy.View {
+	v := privacy.RevealLens(privacy.View{Insights: full.Insights}, lens)
+	v.Summaries = Summaries(v.Insights)
+	v.Traits = analysis.PrivacyTraits(analysis.RevealedTraits(doc.Features, lens))
+	return v
+}
+
+// lens reads owner's settings and resolves audience's levels; damaged
+// settings are logged (once per user, cluster and reason) and reveal
+// nothing of their cluster.
+func (s *Service) lens(ctx context.Context, ownerUserID string, audience privacy.Audience) (privacy.Lens, error) {
+	settings, err := s.db.PrivacySettings(ctx, ownerUserID)
+	if err != nil {
+		return nil, fmt.Errorf("soul: signature: %w", err)
+	}
+	s.logDamage(ctx, ownerUserID, settings)
+	return settings.Lens(audience), nil
+}
+
+// logDamage logs each damaged cluster and unknown row of userID's settings
+// once per process.
+func (s *Service) logDamage(ctx context.Context, userID string, settings privacy.Settings) {
+	for c, why := range settings.Damaged {
+		if _, seen := s.damageLogged.LoadOrStore(userID+"\x00"+string(c)+"\x00"+why, true); !seen {
+			s.log.ErrorContext(ctx, "soul: privacy settings damaged; the cluster reveals nothing to anyone but its owner",
+				slog.String("user_id", userID), slog.String("cluster", string(c)), slog.String("reason", why))
+		}
+	}
+	for _, u := range settings.Unknown {
+		if _, seen := s.damageLogged.LoadOrStore(userID+"\x00unknown\x00"+u, true); !seen {
+			s.log.ErrorContext(ctx, "soul: privacy setting names an unknown cluster; ignored",
+				slog.String("user_id", userID), slog.String("row", u))
+		}
+	}
 }
 
 type analyzedAt struct {
@@ -106,6 +179,10 @@ func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, s
 		return v, doc, an, fmt.Errorf("soul: signature: %w", err)
 	}
 	for i := range rows {
+		if !privacy.Cluster(rows[i].Cluster).Valid() {
+			s.logUnknownCluster(ctx, &rows[i])
+			continue
+		}
 		v.Insights = append(v.Insights, rows[i].PrivacyInsight())
 	}
 	v.Summaries = doc.Summaries
@@ -155,11 +232,15 @@ func (s *Service) ShareLinkOwner(ctx context.Context, token string) (ownerUserID
 // CreateShareLink creates a link showing userID's signature to audience and
 // returns its token (shown once).
 //
-// Errors: BAD_USER_INPUT for an unknown audience.
+// Errors: BAD_USER_INPUT for an unknown audience, and for the assistant
+// (the language model's audience is no one a link could be given to).
 func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) (string, *store.ShareLink, error) {
 	a, err := privacy.ParseAudience(audience)
 	if err != nil {
 		return "", nil, err
+	}
+	if a == privacy.AudienceAssistant {
+		return "", nil, apperr.Invalid("audience", "ASSISTANT is the language model's audience; a share link needs a person's audience")
 	}
 	return s.db.CreateShareLink(ctx, userID, a, s.clock.Now())
 }
@@ -201,6 +282,24 @@ func (s *Service) SetClusterPrivacy(ctx context.Context, userID, cluster string,
 		return privacy.Settings{}, err
 	}
 	return s.db.SetPrivacyLevel(ctx, userID, c, a, level, s.clock.Now())
+}
+
+// ClearClusterPrivacy makes audience follow again for cluster (the
+// cluster's slider; the everyone audience's level for the assistant): the
+// stored row is rewritten to follow, never deleted. It returns the
+// settings as they now are.
+//
+// Errors: BAD_USER_INPUT for an unknown cluster or audience.
+func (s *Service) ClearClusterPrivacy(ctx context.Context, userID, cluster, audience string) (privacy.Settings, error) {
+	c, err := privacy.ParseCluster(cluster)
+	if err != nil {
+		return privacy.Settings{}, err
+	}
+	a, err := privacy.ParseAudience(audience)
+	if err != nil {
+		return privacy.Settings{}, err
+	}
+	return s.db.FollowPrivacyLevel(ctx, userID, c, a, s.clock.Now())
 }
 
 // InsightPage is one page of Insights.
@@ -245,14 +344,27 @@ func (s *Service) Insights(ctx context.Context, userID, cluster string, first *i
 	if len(rows) > n {
 		rows, page.HasNextPage = rows[:n], true
 	}
-	page.Insights = rows
-	for _, r := range rows {
-		page.Cursors = append(page.Cursors, store.Cursor{Time: r.CreatedAt, ID: r.ID}.Encode())
-	}
-	if len(page.Cursors) > 0 {
-		page.EndCursor = page.Cursors[len(page.Cursors)-1]
+	for i := range rows {
+		// The cursor still moves past a skipped row.
+		page.EndCursor = store.Cursor{Time: rows[i].CreatedAt, ID: rows[i].ID}.Encode()
+		if !privacy.Cluster(rows[i].Cluster).Valid() {
+			s.logUnknownCluster(ctx, &rows[i])
+			continue
+		}
+		page.Insights = append(page.Insights, rows[i])
+		page.Cursors = append(page.Cursors, page.EndCursor)
 	}
 	return page, nil
+}
+
+// logUnknownCluster logs (once per insight and process) a stored insight
+// whose cluster is unknown: it is skipped wherever insights are listed,
+// rather than failing the whole list.
+func (s *Service) logUnknownCluster(ctx context.Context, in *store.Insight) {
+	if _, seen := s.damageLogged.LoadOrStore("insight\x00"+in.ID+"\x00"+in.Cluster, true); !seen {
+		s.log.ErrorContext(ctx, "soul: stored insight has an unknown cluster; skipped",
+			slog.String("user_id", in.UserID), slog.String("insight", in.ID), slog.String("cluster", in.Cluster))
+	}
 }
 
 // Insight returns the owner's insight id (for an InsightAdded event).

@@ -21,14 +21,17 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID        string    `bun:"id,pk"`
-	Email     string    `bun:"email,notnull"`
-	Name      string    `bun:"name,notnull"`
-	AvatarURL string    `bun:"avatar_url,notnull"`
-	Role      string    `bun:"role,notnull"`
-	GoogleSub *string   `bun:"google_sub"`
-	CreatedAt time.Time `bun:"created_at,notnull"`
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	ID        string  `bun:"id,pk"`
+	Email     string  `bun:"email,notnull"`
+	Name      string  `bun:"name,notnull"`
+	AvatarURL string  `bun:"avatar_url,notnull"`
+	Role      string  `bun:"role,notnull"`
+	GoogleSub *string `bun:"google_sub"`
+	// ChosenTimeZone and UTCOffsetMinutes: see TimeZone.
+	ChosenTimeZone   string    `bun:"time_zone,notnull"`
+	UTCOffsetMinutes *int      `bun:"utc_offset_minutes"`
+	CreatedAt        time.Time `bun:"created_at,notnull"`
+	UpdatedAt        time.Time `bun:"updated_at,notnull"`
 }
 
 // IsAdmin reports whether u has the admin role.
@@ -75,7 +78,14 @@ func (db *DB) CreateUser(ctx context.Context, u *User) error {
 		u.Role = RoleUser
 	}
 	u.CreatedAt, u.UpdatedAt = UTC(u.CreatedAt), UTC(u.UpdatedAt)
-	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+	// Every privacy slider is stored with the account: a missing one can
+	// then only mean damage, which reveals nothing.
+	if err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			return err
+		}
+		return initPrivacySettings(ctx, tx, u.ID, u.CreatedAt)
+	}); err != nil {
 		if IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "a user with email %s already exists", u.Email)
 		}

@@ -223,7 +223,12 @@ type SoulSignature struct {
 	Periods      string    `bun:"periods,notnull"`
 	ContentHash  string    `bun:"content_hash,notnull"`
 	OptInSimilar bool      `bun:"opt_in_similar,notnull"`
-	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+	// MatchAudience is the audience whose view similar twins compare.
+	MatchAudience string `bun:"match_audience,notnull,default:'everyone'"`
+	// Narrated is JSON: per cluster, the hash of the revealed input the
+	// stored narrative was written from.
+	Narrated  string    `bun:"narrated,notnull,default:'{}'"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
 }
 
 // ErrNoSignature is the NOT_FOUND error of a user never analysed.
@@ -278,15 +283,24 @@ func (db *DB) PutSoulSignature(ctx context.Context, s SoulSignature) (changed bo
 	return changed, nil
 }
 
-// SetOptInSimilar records whether userID takes part in similar twins. A
-// user not yet analysed gets an empty signature row holding the choice
-// (analyzed at the zero time, so the analysis job picks the user up).
-func (db *DB) SetOptInSimilar(ctx context.Context, userID string, optIn bool, now time.Time) error {
+// SetOptInSimilar records whether userID takes part in similar twins, and
+// the audience whose view is compared. A user not yet analysed gets an
+// empty signature row holding the choice (analyzed at the zero time, so
+// the analysis job picks the user up).
+//
+// Errors: BAD_USER_INPUT for an unknown audience.
+func (db *DB) SetOptInSimilar(ctx context.Context, userID string, optIn bool, audience privacy.Audience, now time.Time) error {
+	if !audience.Valid() {
+		_, err := privacy.ParseAudience(string(audience))
+		return err
+	}
 	s := SoulSignature{UserID: userID, AnalyzedAt: time.Unix(0, 0).UTC(), Features: "{}", Traits: "[]", Embedding: "[]",
-		Completeness: "[]", Summaries: "[]", Periods: "[]", OptInSimilar: optIn, UpdatedAt: UTC(now)}
+		Completeness: "[]", Summaries: "[]", Periods: "[]", OptInSimilar: optIn, MatchAudience: string(audience),
+		Narrated: "{}", UpdatedAt: UTC(now)}
 	_, err := db.NewInsert().Model(&s).
 		On("CONFLICT (user_id) DO UPDATE").
 		Set("opt_in_similar = EXCLUDED.opt_in_similar").
+		Set("match_audience = EXCLUDED.match_audience").
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: set similar-twins opt-in: %w", err)
@@ -294,19 +308,61 @@ func (db *DB) SetOptInSimilar(ctx context.Context, userID string, optIn bool, no
 	return nil
 }
 
-// OptedInEmbeddings returns the embedding JSON of up to limit users who
-// opted in to similar twins, except exceptUserID, by user id.
-func (db *DB) OptedInEmbeddings(ctx context.Context, exceptUserID string, limit int) (map[string]string, error) {
-	var rows []SoulSignature
-	err := db.NewSelect().Model(&rows).Column("user_id", "embedding").
-		Where("opt_in_similar").Where("user_id <> ?", exceptUserID).
-		OrderExpr("user_id ASC").Limit(int64(limit)).Scan(ctx)
+// SetNarrated stores the per-cluster hashes (JSON) of the inputs userID's
+// narratives were written from.
+func (db *DB) SetNarrated(ctx context.Context, userID, narrated string) error {
+	if _, err := db.NewUpdate().Model((*SoulSignature)(nil)).Set("narrated = ?", narrated).
+		Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("store: set narrated: %w", err)
+	}
+	return nil
+}
+
+// MatchCandidate is what similar twins may compare of one opted-in user:
+// the stored features, the audience they share for matching, and their
+// privacy settings (decoded as DecodePrivacySettings does).
+type MatchCandidate struct {
+	UserID        string
+	Features      string
+	MatchAudience string
+	Settings      privacy.Settings
+}
+
+// OptedInCandidates returns up to limit users who opted in to similar
+// twins, except exceptUserID, by user id, each with its settings, read in
+// one transaction.
+func (db *DB) OptedInCandidates(ctx context.Context, exceptUserID string, limit int) ([]MatchCandidate, error) {
+	var out []MatchCandidate
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		out = nil
+		var sigs []SoulSignature
+		if err := tx.NewSelect().Model(&sigs).Column("user_id", "features", "match_audience").
+			Where("opt_in_similar").Where("user_id <> ?", exceptUserID).
+			OrderExpr("user_id ASC").Limit(int64(limit)).Scan(ctx); err != nil {
+			return err
+		}
+		if len(sigs) == 0 {
+			return nil
+		}
+		var rows []PrivacySetting
+		if err := tx.NewSelect().Model(&rows).
+			Where("user_id IN (?)", tx.NewSelect().Model((*SoulSignature)(nil)).Column("user_id").
+				Where("opt_in_similar").Where("user_id <> ?", exceptUserID).OrderExpr("user_id ASC").Limit(int64(limit))).
+			Scan(ctx); err != nil {
+			return err
+		}
+		byUser := map[string][]PrivacySetting{}
+		for _, r := range rows {
+			byUser[r.UserID] = append(byUser[r.UserID], r)
+		}
+		for _, sg := range sigs {
+			out = append(out, MatchCandidate{UserID: sg.UserID, Features: sg.Features, MatchAudience: sg.MatchAudience,
+				Settings: DecodePrivacySettings(byUser[sg.UserID])})
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: similar twins: %w", err)
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.UserID] = r.Embedding
 	}
 	return out, nil
 }
@@ -402,7 +458,10 @@ func (db *DB) EachObserverEvent(ctx context.Context, userID string, fn func(Even
 }
 
 // PrivacySetting is one stored slider. Audience "" is the cluster's own
-// level; any other audience overrides it for that audience.
+// level; any other audience either sets its own level for the cluster
+// (Follows false) or follows (Follows true: the cluster's level, or for
+// the assistant the everyone audience's level; Level is then unused).
+// Every user has every row from account creation on.
 type PrivacySetting struct {
 	bun.BaseModel `bun:"table:privacy_settings"`
 
@@ -410,32 +469,77 @@ type PrivacySetting struct {
 	Cluster   string    `bun:"cluster,pk"`
 	Audience  string    `bun:"audience,pk"`
 	Level     int       `bun:"level,notnull"`
+	Follows   bool      `bun:"follows,notnull"`
 	UpdatedAt time.Time `bun:"updated_at,notnull"`
 }
 
-// PrivacySettings returns userID's sliders: privacy.DefaultSettings with the
-// stored rows applied. A stored level outside 0–100 is passed through as
-// it is, so privacy.Reveal fails closed on that cluster instead of this
-// guessing a value; rows of a cluster or audience no longer known are
-// ignored (Reveal never asks for them).
-func (db *DB) PrivacySettings(ctx context.Context, userID string) (privacy.Settings, error) {
+// defaultPrivacyRows are the rows of privacy.DefaultSettings.
+func defaultPrivacyRows(userID string, now time.Time) []PrivacySetting {
 	var rows []PrivacySetting
-	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
-		return privacy.Settings{}, fmt.Errorf("store: privacy settings: %w", err)
+	for _, ci := range privacy.Clusters() {
+		rows = append(rows, PrivacySetting{UserID: userID, Cluster: string(ci.Cluster), Level: privacy.DefaultLevel, UpdatedAt: UTC(now)})
+		for _, a := range privacy.Audiences() {
+			rows = append(rows, PrivacySetting{UserID: userID, Cluster: string(ci.Cluster), Audience: string(a), Follows: true, UpdatedAt: UTC(now)})
+		}
 	}
-	s := privacy.DefaultSettings()
-	s.Overrides = map[privacy.Audience]map[privacy.Cluster]int{}
+	return rows
+}
+
+// initPrivacySettings stores every default slider of a new user (rows
+// already there are kept).
+func initPrivacySettings(ctx context.Context, db bun.IDB, userID string, now time.Time) error {
+	rows := defaultPrivacyRows(userID, now)
+	if _, err := db.NewInsert().Model(&rows).On("CONFLICT (user_id, cluster, audience) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("store: init privacy settings: %w", err)
+	}
+	return nil
+}
+
+// DecodePrivacySettings turns one user's stored rows into settings, never
+// filling a gap: a missing row, a row naming an unknown audience, a level
+// outside 0–100 or a cluster row marked as following marks its cluster
+// Damaged (it then reveals nothing to anyone but the owner); a row naming
+// an unknown cluster is listed in Unknown.
+func DecodePrivacySettings(rows []PrivacySetting) privacy.Settings {
+	s := privacy.Settings{
+		Levels:    map[privacy.Cluster]int{},
+		Overrides: map[privacy.Audience]map[privacy.Cluster]int{},
+		Follows:   map[privacy.Audience]map[privacy.Cluster]bool{},
+		Damaged:   map[privacy.Cluster]string{},
+	}
+	damage := func(c privacy.Cluster, format string, args ...any) {
+		if _, seen := s.Damaged[c]; !seen {
+			s.Damaged[c] = fmt.Sprintf(format, args...)
+		}
+	}
 	for _, r := range rows {
 		c := privacy.Cluster(r.Cluster)
 		if !c.Valid() {
+			s.Unknown = append(s.Unknown, fmt.Sprintf("cluster %q (audience %q)", r.Cluster, r.Audience))
+			continue
+		}
+		if privacy.ValidateLevel(r.Level) != nil {
+			damage(c, "level %d outside 0–100 for audience %q", r.Level, r.Audience)
 			continue
 		}
 		if r.Audience == "" {
+			if r.Follows {
+				damage(c, "the cluster's own level is marked as following")
+				continue
+			}
 			s.Levels[c] = r.Level
 			continue
 		}
 		a := privacy.Audience(r.Audience)
 		if !a.Valid() {
+			damage(c, "unknown audience %q", r.Audience)
+			continue
+		}
+		if r.Follows {
+			if s.Follows[a] == nil {
+				s.Follows[a] = map[privacy.Cluster]bool{}
+			}
+			s.Follows[a][c] = true
 			continue
 		}
 		if s.Overrides[a] == nil {
@@ -443,7 +547,29 @@ func (db *DB) PrivacySettings(ctx context.Context, userID string) (privacy.Setti
 		}
 		s.Overrides[a][c] = r.Level
 	}
-	return s, nil
+	for _, ci := range privacy.Clusters() {
+		c := ci.Cluster
+		if _, ok := s.Levels[c]; !ok {
+			damage(c, "no level stored")
+		}
+		for _, a := range privacy.Audiences() {
+			_, set := s.Overrides[a][c]
+			if !set && !s.Follows[a][c] {
+				damage(c, "no setting stored for audience %q", a)
+			}
+		}
+	}
+	return s
+}
+
+// PrivacySettings returns userID's sliders as stored (DecodePrivacySettings:
+// nothing missing is filled in).
+func (db *DB) PrivacySettings(ctx context.Context, userID string) (privacy.Settings, error) {
+	var rows []PrivacySetting
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return privacy.Settings{}, fmt.Errorf("store: privacy settings: %w", err)
+	}
+	return DecodePrivacySettings(rows), nil
 }
 
 // SetPrivacyLevel stores userID's slider of cluster for audience ("" for
@@ -452,41 +578,74 @@ func (db *DB) PrivacySettings(ctx context.Context, userID string) (privacy.Setti
 // Errors: BAD_USER_INPUT for an unknown cluster or audience or a level
 // outside 0–100.
 func (db *DB) SetPrivacyLevel(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience, level int, now time.Time) (privacy.Settings, error) {
-	if !cluster.Valid() {
-		_, err := privacy.ParseCluster(string(cluster))
-		return privacy.Settings{}, err
-	}
-	if audience != "" && !audience.Valid() {
-		_, err := privacy.ParseAudience(string(audience))
+	if err := validSlider(cluster, audience, audience != ""); err != nil {
 		return privacy.Settings{}, err
 	}
 	if err := privacy.ValidateLevel(level); err != nil {
 		return privacy.Settings{}, err
 	}
 	row := PrivacySetting{UserID: userID, Cluster: string(cluster), Audience: string(audience), Level: level, UpdatedAt: UTC(now)}
-	if _, err := db.NewInsert().Model(&row).
-		On("CONFLICT (user_id, cluster, audience) DO UPDATE").
-		Set("level = EXCLUDED.level").
-		Set("updated_at = EXCLUDED.updated_at").
-		Exec(ctx); err != nil {
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&row).
+			On("CONFLICT (user_id, cluster, audience) DO UPDATE").
+			Set("level = EXCLUDED.level").
+			Set("follows = EXCLUDED.follows").
+			Set("updated_at = EXCLUDED.updated_at").
+			Exec(ctx); err != nil {
+			return err
+		}
+		if audience != "" {
+			return nil
+		}
+		// Setting the cluster's own slider is how an owner repairs it: rows
+		// naming an audience that no longer exists (which keep the cluster
+		// hidden) go.
+		known := []string{""}
+		for _, a := range privacy.Audiences() {
+			known = append(known, string(a))
+		}
+		_, err := tx.NewDelete().Model((*PrivacySetting)(nil)).
+			Where("user_id = ? AND cluster = ? AND audience NOT IN (?)", userID, string(cluster), bun.In(known)).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return privacy.Settings{}, fmt.Errorf("store: set privacy level: %w", err)
 	}
 	return db.PrivacySettings(ctx, userID)
 }
 
-// ClearPrivacyOverride removes audience's override of cluster, so the
-// audience sees the cluster's own level again.
-func (db *DB) ClearPrivacyOverride(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience) (privacy.Settings, error) {
-	if !audience.Valid() {
-		_, err := privacy.ParseAudience(string(audience))
+// FollowPrivacyLevel rewrites audience's row of cluster to follow (the
+// cluster's level; the everyone audience's for the assistant) and returns
+// the settings as they now are. The row stays: its absence would mean
+// damage.
+//
+// Errors: BAD_USER_INPUT for an unknown cluster or audience.
+func (db *DB) FollowPrivacyLevel(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience, now time.Time) (privacy.Settings, error) {
+	if err := validSlider(cluster, audience, true); err != nil {
 		return privacy.Settings{}, err
 	}
-	if _, err := db.NewDelete().Model((*PrivacySetting)(nil)).
-		Where("user_id = ? AND cluster = ? AND audience = ?", userID, string(cluster), string(audience)).
+	row := PrivacySetting{UserID: userID, Cluster: string(cluster), Audience: string(audience), Follows: true, UpdatedAt: UTC(now)}
+	if _, err := db.NewInsert().Model(&row).
+		On("CONFLICT (user_id, cluster, audience) DO UPDATE").
+		Set("level = EXCLUDED.level").
+		Set("follows = EXCLUDED.follows").
+		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx); err != nil {
-		return privacy.Settings{}, fmt.Errorf("store: clear privacy override: %w", err)
+		return privacy.Settings{}, fmt.Errorf("store: follow privacy level: %w", err)
 	}
 	return db.PrivacySettings(ctx, userID)
+}
+
+func validSlider(c privacy.Cluster, a privacy.Audience, needAudience bool) error {
+	if !c.Valid() {
+		_, err := privacy.ParseCluster(string(c))
+		return err
+	}
+	if needAudience && !a.Valid() {
+		_, err := privacy.ParseAudience(string(a))
+		return err
+	}
+	return nil
 }
 
 // ShareLink lets anyone holding its token see a user's signature as one

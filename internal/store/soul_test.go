@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun/migrate"
+
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
+	"github.com/twinme/twinme/migrations"
 )
 
 func insight(key string, c privacy.Cluster, title string, sens int) privacy.Insight {
@@ -147,8 +150,8 @@ func forceLevel(t *testing.T, db *store.DB, userID string, c privacy.Cluster, le
 		_, err = conn.ExecContext(ctx, "ALTER TABLE privacy_settings DROP CONSTRAINT IF EXISTS privacy_settings_level_check")
 		storetest.Must(t, err)
 	}
-	_, err = conn.ExecContext(ctx, "INSERT INTO privacy_settings (user_id, cluster, audience, level, updated_at) VALUES (?, ?, '', ?, ?)",
-		userID, string(c), level, t0)
+	_, err = conn.ExecContext(ctx, "UPDATE privacy_settings SET level = ? WHERE user_id = ? AND cluster = ? AND audience = ''",
+		level, userID, string(c))
 	storetest.Must(t, err)
 }
 
@@ -176,10 +179,24 @@ func TestPrivacySettings(t *testing.T) {
 		if l, _ := s.Level(privacy.Personal, privacy.AudienceProfessional); l != 0 {
 			t.Errorf("professional sees personal at %d, want the override 0", l)
 		}
-		s, err = db.ClearPrivacyOverride(ctx, u.ID, privacy.Personal, privacy.AudienceProfessional)
+		s, err = db.FollowPrivacyLevel(ctx, u.ID, privacy.Personal, privacy.AudienceProfessional, t0)
 		storetest.Must(t, err)
 		if l, _ := s.Level(privacy.Personal, privacy.AudienceProfessional); l != 80 {
 			t.Errorf("after clearing the override professional sees %d, want 80", l)
+		}
+		if n := countPrivacyRows(t, db, u.ID); n != len(privacy.Clusters())*(1+len(privacy.Audiences())) {
+			t.Errorf("%d rows after clearing an override, want every row kept", n)
+		}
+		if l, _ := s.Level(privacy.Personal, privacy.AudienceAssistant); l != 80 {
+			t.Errorf("assistant sees personal at %d, want everyone's 80", l)
+		}
+		s, err = db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, privacy.AudienceEveryone, 10, t0)
+		storetest.Must(t, err)
+		if l, _ := s.Level(privacy.Personal, privacy.AudienceAssistant); l != 10 {
+			t.Errorf("assistant sees personal at %d, want everyone's override 10", l)
+		}
+		if _, err := db.FollowPrivacyLevel(ctx, u.ID, privacy.Personal, "boss", t0); apperr.CodeOf(err) != apperr.BadUserInput {
+			t.Errorf("follow for an unknown audience: %v", err)
 		}
 
 		for name, call := range map[string]func() error{
@@ -288,8 +305,8 @@ func TestSoulSignatureAndDueUsers(t *testing.T) {
 			t.Fatalf("an observer event after the analysis makes the user due: %v", ids)
 		}
 
-		storetest.Must(t, db.SetOptInSimilar(ctx, u.ID, true, t0))
-		storetest.Must(t, db.SetOptInSimilar(ctx, idle.ID, false, t0))
+		storetest.Must(t, db.SetOptInSimilar(ctx, u.ID, true, privacy.AudienceFriends, t0))
+		storetest.Must(t, db.SetOptInSimilar(ctx, idle.ID, false, privacy.AudienceEveryone, t0))
 		sig.ContentHash = "h2"
 		_, err = db.PutSoulSignature(ctx, sig)
 		storetest.Must(t, err)
@@ -298,10 +315,13 @@ func TestSoulSignatureAndDueUsers(t *testing.T) {
 		if !got.OptInSimilar || got.ContentHash != "h2" {
 			t.Fatalf("a new analysis dropped the opt-in or hash: %+v", got)
 		}
-		emb, err := db.OptedInEmbeddings(ctx, idle.ID, 10)
+		cands, err := db.OptedInCandidates(ctx, idle.ID, 10)
 		storetest.Must(t, err)
-		if _, ok := emb[u.ID]; !ok || len(emb) != 1 {
-			t.Fatalf("opted-in embeddings %v", emb)
+		if len(cands) != 1 || cands[0].UserID != u.ID || cands[0].MatchAudience != "friends" || len(cands[0].Settings.Damaged) != 0 {
+			t.Fatalf("opted-in candidates %+v", cands)
+		}
+		if l, err := cands[0].Settings.Level(privacy.Personal, privacy.AudienceFriends); err != nil || l != privacy.DefaultLevel {
+			t.Fatalf("candidate settings: %d, %v", l, err)
 		}
 	})
 }
@@ -344,4 +364,144 @@ func TestEachPlatformDataAndObserverEventStreamOldestFirst(t *testing.T) {
 			t.Fatalf("streamed %v", got)
 		}
 	})
+}
+
+func countPrivacyRows(t *testing.T, db *store.DB, userID string) int {
+	t.Helper()
+	n, err := db.NewSelect().Model((*store.PrivacySetting)(nil)).Where("user_id = ?", userID).Count(context.Background())
+	storetest.Must(t, err)
+	return int(n)
+}
+
+// Every way a stored setting can be damaged makes its cluster reveal
+// nothing to any audience, and only that cluster (issue 9, leak 4: a
+// deleted DATING override of PERSONAL = 0 fell back to the cluster level).
+func TestPrivacySettingsFailClosed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		exec := func(q string, args ...any) {
+			t.Helper()
+			_, err := db.ExecContext(ctx, q, args...)
+			storetest.Must(t, err)
+		}
+		tests := []struct {
+			name    string
+			breakIt func(userID string)
+		}{
+			{"deleted override", func(id string) {
+				exec("DELETE FROM privacy_settings WHERE user_id = ? AND cluster = 'personal' AND audience = 'dating'", id)
+			}},
+			{"deleted cluster row", func(id string) {
+				exec("DELETE FROM privacy_settings WHERE user_id = ? AND cluster = 'personal' AND audience = ''", id)
+			}},
+			{"misspelled audience", func(id string) {
+				exec("UPDATE privacy_settings SET audience = 'datng' WHERE user_id = ? AND cluster = 'personal' AND audience = 'dating'", id)
+			}},
+			{"misspelled cluster", func(id string) {
+				exec("UPDATE privacy_settings SET cluster = 'persnal' WHERE user_id = ? AND cluster = 'personal' AND audience = 'dating'", id)
+			}},
+			{"cluster row marked as following", func(id string) {
+				exec("UPDATE privacy_settings SET follows = TRUE WHERE user_id = ? AND cluster = 'personal' AND audience = ''", id)
+			}},
+			{"out of range", func(id string) { forceLevel(t, db, id, privacy.Personal, 150) }},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				u := newUser(t, db, fmt.Sprintf("u%d@example.com", i))
+				_, err := db.SetPrivacyLevel(ctx, u.ID, privacy.Personal, privacy.AudienceDating, 0, t0)
+				storetest.Must(t, err)
+				tt.breakIt(u.ID)
+				s, err := db.PrivacySettings(ctx, u.ID)
+				storetest.Must(t, err)
+				if _, bad := s.Damaged[privacy.Personal]; !bad {
+					t.Fatalf("personal not marked damaged: %+v", s)
+				}
+				for _, a := range privacy.Audiences() {
+					if l, err := s.Level(privacy.Personal, a); err == nil {
+						t.Errorf("%s sees damaged personal at %d", a, l)
+					}
+					if l, err := s.Level(privacy.Creative, a); err != nil || l != privacy.DefaultLevel {
+						t.Errorf("%s sees creative at %d, %v; other clusters must be unaffected", a, l, err)
+					}
+				}
+			})
+		}
+	})
+}
+
+// Setting a cluster's own slider clears rows naming audiences that do not
+// exist; the missing audience rows stay missing (the owner sets them).
+func TestSetClusterLevelRepairsUnknownAudiences(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		_, err := db.ExecContext(ctx, "INSERT INTO privacy_settings (user_id, cluster, audience, level, follows, updated_at) VALUES (?, 'creative', 'boss', 10, FALSE, ?)", u.ID, t0)
+		storetest.Must(t, err)
+		s, err := db.PrivacySettings(ctx, u.ID)
+		storetest.Must(t, err)
+		if _, bad := s.Damaged[privacy.Creative]; !bad {
+			t.Fatal("an unknown audience row did not damage its cluster")
+		}
+		s, err = db.SetPrivacyLevel(ctx, u.ID, privacy.Creative, "", 70, t0)
+		storetest.Must(t, err)
+		if l, err := s.Level(privacy.Creative, privacy.AudienceFriends); err != nil || l != 70 {
+			t.Fatalf("after repair friends see creative at %d, %v", l, err)
+		}
+	})
+}
+
+// The privacy migration gives users created before it every row, with
+// what a missing row meant until then (50, following), keeping what they
+// had set.
+func TestMigrationFillsPrivacyRowsOfExistingUsers(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, storetest.URL(t, d), "")
+			storetest.Must(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			all, err := migrations.For(string(d))
+			storetest.Must(t, err)
+			before := migrate.NewMigrations()
+			for _, m := range all.Sorted() {
+				if m.Name < "20261130090001" {
+					before.Add(m)
+				}
+			}
+			old := migrate.NewMigrator(db.DB, before, migrate.WithMarkAppliedOnSuccess(true))
+			storetest.Must(t, old.Init(ctx))
+			_, err = old.Migrate(ctx)
+			storetest.Must(t, err)
+			_, err = db.ExecContext(ctx, "INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('u1', 'old@example.com', '', 'user', ?, ?)", t0, t0)
+			storetest.Must(t, err)
+			_, err = db.ExecContext(ctx, "INSERT INTO privacy_settings (user_id, cluster, audience, level, updated_at) VALUES ('u1', 'personal', 'dating', 0, ?), ('u1', 'creative', '', 90, ?)", t0, t0)
+			storetest.Must(t, err)
+
+			applied, err := db.Migrate(ctx)
+			storetest.Must(t, err)
+			if len(applied) == 0 {
+				t.Fatal("nothing left to migrate")
+			}
+			s, err := db.PrivacySettings(ctx, "u1")
+			storetest.Must(t, err)
+			if len(s.Damaged) != 0 {
+				t.Fatalf("migrated settings damaged: %v", s.Damaged)
+			}
+			for _, tt := range []struct {
+				c    privacy.Cluster
+				a    privacy.Audience
+				want int
+			}{
+				{privacy.Personal, privacy.AudienceDating, 0},
+				{privacy.Personal, privacy.AudienceFriends, 50},
+				{privacy.Creative, privacy.AudienceEveryone, 90},
+				{privacy.Creative, privacy.AudienceAssistant, 90},
+				{privacy.Professional, privacy.AudienceAssistant, 50},
+			} {
+				if l, err := s.Level(tt.c, tt.a); err != nil || l != tt.want {
+					t.Errorf("%s for %s: %d, %v; want %d", tt.c, tt.a, l, err, tt.want)
+				}
+			}
+		})
+	}
 }

@@ -5,9 +5,14 @@
 // twinReply subscription through the events bus, and is stored whole when it
 // ends.
 //
-// What the twin knows comes from Views. A visitor's twin is only ever given
-// the view revealed for the link's audience, and when that view cannot be
-// loaded the message is refused: the twin fails closed.
+// What the twin knows comes from Views, and is always a revealed view: a
+// visitor's twin is given the view of the link's audience; the owner's own
+// twin, whose replies come from a model (a third party, or the local
+// responder standing in for one), the view of the ASSISTANT audience, and
+// for a preview as another audience what both that audience and the
+// assistant may see. When that view cannot be loaded the message is
+// refused: the twin fails closed. Nothing is ever sent to a model from an
+// unfiltered view.
 package twin
 
 import (
@@ -38,6 +43,9 @@ const (
 	DefaultRatePeriod = 15 * time.Minute
 	// DefaultReplyTimeout bounds one whole reply, streaming included.
 	DefaultReplyTimeout = 2 * time.Minute
+	// DefaultMaxInFlight bounds the replies one owner's twin writes at once
+	// (the owner's own and every visitor's together).
+	DefaultMaxInFlight = 4
 )
 
 // maxEventText bounds the reply text of one event. Go's JSON encoder may
@@ -65,10 +73,6 @@ type Participant struct {
 	ShareLinkID  string
 	ShareOwnerID string
 	Audience     privacy.Audience
-	// Client tells anonymous guests of one link apart for the rate limit
-	// (e.g. the client's IP address); when "", every anonymous guest of
-	// the link shares one allowance. It grants no access.
-	Client string
 }
 
 // Owner is the participant of a user chatting with their own twin.
@@ -81,15 +85,23 @@ func (p Participant) storeParticipant() store.TwinParticipant {
 	return store.TwinParticipant{UserID: p.UserID, ShareLinkID: p.ShareLinkID}
 }
 
-// rateKey is the rate-limit bucket: a signed-in person's account wherever
-// they chat, or for an anonymous guest the link they came through (and their
-// client, when known).
-func (p Participant) rateKey() string {
+// rateKey is the AI allowance a message of p in conversation convID draws
+// on: a signed-in person's one allowance (AIKey, shared with analysis)
+// wherever they chat; for an anonymous guest, their conversation through
+// the link, so guests of one link are told apart and one visitor cannot
+// use up the others' allowance. (A new conversation is a fresh allowance;
+// the owner's cap on replies in flight bounds what all visitors together
+// can make the twin do.)
+func (p Participant) rateKey(convID string) string {
 	if p.UserID != "" {
-		return "twin:user:" + p.UserID
+		return AIKey(p.UserID)
 	}
-	return "twin:share:" + p.ShareLinkID + ":" + p.Client
+	return "ai:guest:" + p.ShareLinkID + ":" + convID
 }
+
+// AIKey is the one AI allowance of a user: analyses they request and
+// their twin messages count against it together.
+func AIKey(userID string) string { return "ai:" + userID }
 
 // ShareLink is a share link as Views resolves it from its token.
 type ShareLink struct {
@@ -100,10 +112,10 @@ type ShareLink struct {
 
 // Views gives the twin what it may know about its owner.
 type Views interface {
-	// View returns ownerID's soul signature: unfiltered when asOwner is
-	// true, otherwise as privacy.Reveal shows it to audience. Any error
-	// means nothing may be shown.
-	View(ctx context.Context, ownerID string, audience privacy.Audience, asOwner bool) (privacy.View, error)
+	// View returns what every one of audiences may see of ownerID's soul
+	// signature (soul.Service.RevealedView). Any error means nothing may be
+	// shown.
+	View(ctx context.Context, ownerID string, audiences ...privacy.Audience) (privacy.View, error)
 	// ResolveShare returns the live share link of token; an unknown or
 	// revoked token is an error (NOT_FOUND).
 	ResolveShare(ctx context.Context, token string) (ShareLink, error)
@@ -124,8 +136,11 @@ type Config struct {
 	// ReplyTimeout bounds one reply; DefaultReplyTimeout when 0. It runs on
 	// Clock.
 	ReplyTimeout time.Duration
-	Clock        clockwork.Clock
-	Logger       *slog.Logger
+	// MaxInFlight bounds the replies one owner's twin writes at once;
+	// DefaultMaxInFlight when 0.
+	MaxInFlight int
+	Clock       clockwork.Clock
+	Logger      *slog.Logger
 }
 
 // Service runs twin conversations. Replies run in the background: call
@@ -141,6 +156,9 @@ type Service struct {
 	clock   clockwork.Clock
 	log     *slog.Logger
 
+	maxInFlight int
+	inFlight    map[string]int // by owner, under mu
+
 	// base is cancelled by Shutdown to interrupt replies still running.
 	base    context.Context
 	stop    context.CancelFunc
@@ -154,6 +172,10 @@ func New(cfg Config) *Service {
 	s := &Service{
 		db: cfg.DB, views: cfg.Views, bus: cfg.Bus, model: cfg.Model,
 		limiter: cfg.Limiter, timeout: cfg.ReplyTimeout, clock: cfg.Clock, log: cfg.Logger,
+		maxInFlight: cfg.MaxInFlight, inFlight: map[string]int{},
+	}
+	if s.maxInFlight <= 0 {
+		s.maxInFlight = DefaultMaxInFlight
 	}
 	if s.model == nil {
 		ac := cfg.Anthropic
@@ -318,13 +340,22 @@ func (s *Service) Send(ctx context.Context, who Participant, conversationID, tex
 	if err := llm.ValidateChatMessage(text); err != nil {
 		return userMsg, twinMsg, err
 	}
-	if err := s.limiter.Check(ctx, who.rateKey(), "twin messages"); err != nil {
-		return userMsg, twinMsg, err
-	}
 	conv, err := s.Conversation(ctx, who, conversationID)
 	if err != nil {
 		return userMsg, twinMsg, err
 	}
+	if err := s.limiter.Check(ctx, who.rateKey(conv.ID), "twin messages"); err != nil {
+		return userMsg, twinMsg, err
+	}
+	if !s.reserve(conv.OwnerUserID) {
+		return userMsg, twinMsg, apperr.New(apperr.RateLimited, "this twin is answering too many messages at once; try again in a moment")
+	}
+	reserved := true
+	defer func() {
+		if reserved {
+			s.release(conv.OwnerUserID)
+		}
+	}()
 	view, err := s.view(ctx, conv)
 	if err != nil {
 		return userMsg, twinMsg, err
@@ -350,24 +381,54 @@ func (s *Service) Send(ctx context.Context, who Participant, conversationID, tex
 	}
 	s.running.Add(1)
 	s.mu.Unlock()
+	reserved = false // the reply releases it
 	go func() {
 		defer s.running.Done()
+		defer s.release(conv.OwnerUserID)
 		s.reply(context.WithoutCancel(ctx), who, conv.ID, twinMsg.ID, view, history, text)
 	}()
 	return userMsg, twinMsg, nil
 }
 
-// view loads what the twin of conv may know. Only the owner's own
-// conversation with an empty audience is unfiltered; every other one is the
-// revealed view of its audience. Any error refuses the message.
+// reserve takes one of owner's reply slots; false when all are in use.
+func (s *Service) reserve(ownerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inFlight[ownerID] >= s.maxInFlight {
+		return false
+	}
+	s.inFlight[ownerID]++
+	return true
+}
+
+func (s *Service) release(ownerID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inFlight[ownerID]--; s.inFlight[ownerID] <= 0 {
+		delete(s.inFlight, ownerID)
+	}
+}
+
+// view loads what the twin of conv may know: always a revealed view. A
+// conversation through a link sees the link's audience; the owner's own
+// conversation the assistant's (the model is that audience), and a
+// preview as another audience what both it and the assistant may see. Any
+// error refuses the message.
 func (s *Service) view(ctx context.Context, conv store.TwinConversation) (privacy.View, error) {
 	audience := privacy.Audience(conv.Audience)
-	asOwner := conv.ShareLinkID == nil && audience == ""
-	if !asOwner && !audience.Valid() {
+	var audiences []privacy.Audience
+	switch {
+	case conv.ShareLinkID != nil && audience.Valid():
+		audiences = []privacy.Audience{audience}
+	case conv.ShareLinkID == nil && audience == "":
+		audiences = []privacy.Audience{privacy.AudienceAssistant}
+	case conv.ShareLinkID == nil && audience.Valid():
+		audiences = []privacy.Audience{audience, privacy.AudienceAssistant}
+	default:
 		s.log.ErrorContext(ctx, "twin: conversation has no valid audience", slog.String("conversation", conv.ID))
 		return privacy.View{}, apperr.New(apperr.Internal, "twin: the twin cannot answer in this conversation")
 	}
-	v, err := s.views.View(ctx, conv.OwnerUserID, audience, asOwner)
+	v, err := s.views.View(ctx, conv.OwnerUserID, audiences...)
 	if err != nil {
 		s.log.ErrorContext(ctx, "twin: load view", slog.String("conversation", conv.ID), slog.Any("error", err))
 		if code := apperr.CodeOf(err); code == apperr.NotFound {

@@ -17,6 +17,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
+	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
 	"github.com/twinme/twinme/internal/twin"
@@ -57,24 +58,24 @@ type fakeViews struct {
 }
 
 type viewCall struct {
-	owner    string
-	audience privacy.Audience
-	asOwner  bool
+	owner     string
+	audiences []privacy.Audience
 }
 
 var _ twin.Views = (*fakeViews)(nil)
 
-func (f *fakeViews) View(_ context.Context, ownerID string, a privacy.Audience, asOwner bool) (privacy.View, error) {
+func (f *fakeViews) View(_ context.Context, ownerID string, audiences ...privacy.Audience) (privacy.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, viewCall{ownerID, a, asOwner})
+	f.calls = append(f.calls, viewCall{ownerID, audiences})
 	if f.err != nil {
 		return privacy.View{}, f.err
 	}
-	if asOwner {
-		return f.full[ownerID], nil
+	lens := f.settings[ownerID].Lens(audiences[0])
+	for _, a := range audiences[1:] {
+		lens = lens.Meet(f.settings[ownerID].Lens(a))
 	}
-	return privacy.Reveal(f.full[ownerID], f.settings[ownerID], a), nil
+	return privacy.RevealLens(f.full[ownerID], lens), nil
 }
 
 func (f *fakeViews) ResolveShare(_ context.Context, token string) (twin.ShareLink, error) {
@@ -128,6 +129,12 @@ func setup(t testing.TB, db *store.DB, cfg twin.Config) *fixture {
 	storetest.Must(t, db.CreateUser(ctx, f.ada))
 	storetest.Must(t, db.CreateUser(ctx, f.bob))
 	settings, err := privacy.DefaultSettings().WithOverride(privacy.Personal, privacy.AudienceFriends, 0)
+	storetest.Must(t, err)
+	// The assistant (the owner's own chat) may see everything but the
+	// creative cluster.
+	settings, err = settings.WithOverride(privacy.Personal, privacy.AudienceAssistant, 100)
+	storetest.Must(t, err)
+	settings, err = settings.WithOverride(privacy.Creative, privacy.AudienceAssistant, 0)
 	storetest.Must(t, err)
 	f.views = &fakeViews{
 		full:     map[string]privacy.View{f.ada.ID: fullView()},
@@ -240,13 +247,14 @@ func TestOwnerChatsWithLocalTwin(t *testing.T) {
 		if !strings.HasPrefix(streamed, llm.LocalPrefix) {
 			t.Fatalf("local reply %q does not say it is the local twin", streamed)
 		}
-		// The owner's own twin is unfiltered: it may speak of what the
-		// owner hides from every audience's slider.
+		// The owner's own twin answers from what the assistant may see:
+		// here the personal cluster (hidden from friends) but not the
+		// creative one.
 		if !strings.Contains(streamed, hiddenMarker) {
-			t.Fatalf("owner's twin answered %q without the owner's own night insight", streamed)
+			t.Fatalf("owner's twin answered %q without the night insight the assistant may see", streamed)
 		}
-		if c := f.views.lastCall(t); !c.asOwner || c.owner != f.ada.ID {
-			t.Fatalf("view loaded as %+v, want the owner's unfiltered view", c)
+		if c := f.views.lastCall(t); len(c.audiences) != 1 || c.audiences[0] != privacy.AudienceAssistant || c.owner != f.ada.ID {
+			t.Fatalf("view loaded as %+v, want the assistant's revealed view", c)
 		}
 
 		got := storedReply(t, f, owner, conv.ID, pending.ID)
@@ -303,7 +311,7 @@ func TestShareGuestTwinNeverSeesHiddenCluster(t *testing.T) {
 		if msgs := reqs[1].Parsed.Messages; len(msgs) != 3 || msgs[1].Role != "assistant" || msgs[1].Content != "Hello from the fake." {
 			t.Fatalf("second request messages %+v", msgs)
 		}
-		if c := f.views.lastCall(t); c.asOwner || c.audience != privacy.AudienceFriends || c.owner != f.ada.ID {
+		if c := f.views.lastCall(t); len(c.audiences) != 1 || c.audiences[0] != privacy.AudienceFriends || c.owner != f.ada.ID {
 			t.Fatalf("guest view loaded as %+v, want friends' revealed view", c)
 		}
 		got := storedReply(t, f, guest, conv.ID, replies[0].ID)
@@ -442,7 +450,9 @@ func TestSendRejectsBadText(t *testing.T) {
 func TestFiftyFirstMessageIsRateLimited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		f := setup(t, db, twin.Config{}) // default limit: 50 per 15 minutes
+		// Default limit: 50 per 15 minutes. The local twin's replies run
+		// in the background; no cap on them here.
+		f := setup(t, db, twin.Config{MaxInFlight: 1000})
 		owner := twin.Owner(f.ada.ID)
 		conv, err := f.svc.StartConversation(ctx, owner, "")
 		storetest.Must(t, err)
@@ -464,19 +474,19 @@ func TestFiftyFirstMessageIsRateLimited(t *testing.T) {
 		if _, _, err := f.svc.Send(ctx, guest, gconv.ID, "hi there"); err != nil {
 			t.Fatalf("another participant: %v", err)
 		}
-		// Anonymous guests of one link told apart by their client have an
-		// allowance each.
-		a, b := guest, guest
-		a.Client, b.Client = "198.51.100.7", "203.0.113.9"
-		for i := range 50 {
-			if _, _, err := f.svc.Send(ctx, a, gconv.ID, "hello?"); err != nil {
-				t.Fatalf("guest a message %d: %v", i+1, err)
+		// Anonymous guests of one link are told apart by their
+		// conversation: one who used up theirs does not lock out another.
+		for i := range 49 {
+			if _, _, err := f.svc.Send(ctx, guest, gconv.ID, "hello?"); err != nil {
+				t.Fatalf("guest a message %d: %v", i+2, err)
 			}
 		}
-		if _, _, err := f.svc.Send(ctx, a, gconv.ID, "hello?"); apperr.CodeOf(err) != apperr.RateLimited {
+		if _, _, err := f.svc.Send(ctx, guest, gconv.ID, "hello?"); apperr.CodeOf(err) != apperr.RateLimited {
 			t.Fatalf("guest a 51st message: %v, want RATE_LIMITED", err)
 		}
-		if _, _, err := f.svc.Send(ctx, b, gconv.ID, "hello?"); err != nil {
+		other, err := f.svc.StartConversation(ctx, guest, "")
+		storetest.Must(t, err)
+		if _, _, err := f.svc.Send(ctx, guest, other.ID, "hello?"); err != nil {
 			t.Fatalf("guest b: %v", err)
 		}
 		f.svc.Shutdown(ctx)
@@ -692,8 +702,69 @@ func TestOwnerPreviewsAnAudience(t *testing.T) {
 		if strings.Contains(reply, hiddenMarker) {
 			t.Fatalf("preview as friends reveals the hidden cluster: %q", reply)
 		}
-		if c := f.views.lastCall(t); c.asOwner || c.audience != privacy.AudienceFriends {
+		if c := f.views.lastCall(t); len(c.audiences) != 2 || c.audiences[0] != privacy.AudienceFriends || c.audiences[1] != privacy.AudienceAssistant {
 			t.Fatalf("preview loaded view as %+v", c)
+		}
+	})
+}
+
+// One owner's twin writes at most MaxInFlight replies at once, whoever
+// asks; a slot frees when a reply ends.
+func TestRepliesInFlightAreCappedPerOwner(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		srv := llmtest.NewServer(t, "")
+		gate := make(chan struct{})
+		resp := llmtest.Text("Hello", " there.")
+		resp.Gate = gate
+		srv.Respond(resp)
+		f := setup(t, db, twin.Config{Model: anthropic(t, srv), MaxInFlight: 2})
+		owner := twin.Owner(f.ada.ID)
+		guest, err := f.svc.Guest(ctx, friendsToken, "")
+		storetest.Must(t, err)
+		oconv, err := f.svc.StartConversation(ctx, owner, "")
+		storetest.Must(t, err)
+		gconv, err := f.svc.StartConversation(ctx, guest, "")
+		storetest.Must(t, err)
+		och := subscribe(t, f, owner, oconv.ID)
+
+		_, first, err := f.svc.Send(ctx, owner, oconv.ID, "one")
+		storetest.Must(t, err)
+		_, _, err = f.svc.Send(ctx, guest, gconv.ID, "two")
+		storetest.Must(t, err)
+		if _, _, err := f.svc.Send(ctx, guest, gconv.ID, "three"); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("third reply in flight: %v, want RATE_LIMITED", err)
+		}
+		// Another owner's twin is not held up.
+		bob := twin.Owner(f.bob.ID)
+		bconv, err := f.svc.StartConversation(ctx, bob, "")
+		storetest.Must(t, err)
+		if _, _, err := f.svc.Send(ctx, bob, bconv.ID, "hi"); err != nil {
+			t.Fatalf("another owner's twin: %v", err)
+		}
+		close(gate)
+		checkStream(t, collect(t, och), first.ID)
+		f.svc.Shutdown(ctx) // waits for every reply, freeing the slots
+	})
+}
+
+// Analysis and chat draw on one AI allowance per user.
+func TestOneAIAllowancePerUser(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		lim := ratelimit.New(3, time.Hour)
+		f := setup(t, db, twin.Config{Limiter: lim})
+		for range 2 { // as requestAnalysis does
+			storetest.Must(t, lim.Check(ctx, twin.AIKey(f.ada.ID), "AI operations"))
+		}
+		owner := twin.Owner(f.ada.ID)
+		conv, err := f.svc.StartConversation(ctx, owner, "")
+		storetest.Must(t, err)
+		if _, _, err := f.svc.Send(ctx, owner, conv.ID, "hi"); err != nil {
+			t.Fatalf("third AI operation: %v", err)
+		}
+		if _, _, err := f.svc.Send(ctx, owner, conv.ID, "hi again"); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("fourth AI operation: %v, want RATE_LIMITED", err)
 		}
 	})
 }

@@ -59,7 +59,14 @@ func friendsView(t *testing.T) privacy.View {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return privacy.Reveal(ownerView(), s, privacy.AudienceFriends)
+	v := privacy.Reveal(ownerView(), s, privacy.AudienceFriends)
+	// Traits never pass the filter: an audience's traits are estimated
+	// from what it sees (analysis.RevealedTraits), here the professional
+	// evidence alone.
+	v.Traits = []privacy.Trait{{Name: "Conscientiousness", Score: 0.7, Confidence: 0.5, Sensitivity: 20,
+		Clusters: []privacy.Cluster{privacy.Professional},
+		Evidence: []privacy.TraitEvidence{{Cluster: privacy.Professional, Label: "streak", Value: "12 days"}}}}
+	return v
 }
 
 var hiddenMarkers = []string{secretTitle, "SECRET-PERSONAL-BODY", secretEvidence, traitPersonalEv, "SECRET-NEURO", trimmedEvidence}

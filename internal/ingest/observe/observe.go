@@ -100,6 +100,10 @@ type RawEvent struct {
 	// URL is the page the event happened on, if any.
 	URL  string          `json:"url,omitempty"`
 	Data json.RawMessage `json:"data,omitempty"`
+	// UTCOffsetMinutes is the browser's offset from UTC when the event
+	// happened (JavaScript's -getTimezoneOffset()), if sent. An offset out
+	// of range is ignored, never a reason to reject the event.
+	UTCOffsetMinutes *int `json:"utcOffsetMinutes,omitempty"`
 }
 
 // Event is a validated, reduced event, ready to store.
@@ -114,6 +118,11 @@ type Event struct {
 	Domain string
 	// Data holds the whitelisted fields of the event's type; "{}" when none.
 	Data json.RawMessage
+	// UTCOffsetMinutes is the browser's UTC offset: the event's
+	// utcOffsetMinutes, else the offset written in occurredAt when that is
+	// not "Z"; nil when neither gives a valid one (−12:00 to +14:00 in
+	// quarter hours).
+	UTCOffsetMinutes *int
 	// Index is the event's position in the batch.
 	Index int
 }
@@ -200,13 +209,39 @@ func validateOne(raw RawEvent, oldest, newest time.Time, fullPaths bool) (Event,
 	// event its URL, not the event: the behaviour itself is still valid.
 	domain, kept := ReduceURL(raw.URL, fullPaths)
 	return Event{
-		ClientEventID: raw.ClientEventID,
-		Type:          raw.Type,
-		OccurredAt:    at,
-		URL:           kept,
-		Domain:        domain,
-		Data:          data,
+		ClientEventID:    raw.ClientEventID,
+		Type:             raw.Type,
+		OccurredAt:       at,
+		URL:              kept,
+		Domain:           domain,
+		Data:             data,
+		UTCOffsetMinutes: utcOffset(raw),
 	}, ""
+}
+
+// utcOffset is the event's offset from UTC in minutes, if it gives a valid
+// one.
+func utcOffset(raw RawEvent) *int {
+	valid := func(m int) bool { return m >= -12*60 && m <= 14*60 && m%15 == 0 }
+	if raw.UTCOffsetMinutes != nil {
+		if m := *raw.UTCOffsetMinutes; valid(m) {
+			return &m
+		}
+		return nil
+	}
+	s := strings.TrimSpace(raw.OccurredAt)
+	if strings.HasSuffix(s, "Z") || strings.HasSuffix(s, "z") {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	_, off := t.Zone()
+	if m := off / 60; off%60 == 0 && valid(m) {
+		return &m
+	}
+	return nil
 }
 
 // checkClientEventID accepts 1..MaxClientEventIDLen visible ASCII

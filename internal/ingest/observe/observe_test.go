@@ -184,3 +184,27 @@ func TestRejectedIDIsClipped(t *testing.T) {
 		t.Errorf("echoed ID of %d bytes", len(rejected[0].ClientEventID))
 	}
 }
+
+func TestUTCOffset(t *testing.T) {
+	ip := func(n int) *int { return &n }
+	tests := []struct {
+		name string
+		raw  RawEvent
+		want *int
+	}{
+		{"explicit", RawEvent{OccurredAt: "2026-11-01T10:00:00Z", UTCOffsetMinutes: ip(-480)}, ip(-480)},
+		{"half hour", RawEvent{OccurredAt: "2026-11-01T10:00:00Z", UTCOffsetMinutes: ip(330)}, ip(330)},
+		{"from the timestamp", RawEvent{OccurredAt: "2026-11-01T21:00:00+11:00"}, ip(660)},
+		{"Z says nothing", RawEvent{OccurredAt: "2026-11-01T10:00:00Z"}, nil},
+		{"explicit wins", RawEvent{OccurredAt: "2026-11-01T21:00:00+11:00", UTCOffsetMinutes: ip(600)}, ip(600)},
+		{"beyond +14:00", RawEvent{OccurredAt: "2026-11-01T10:00:00Z", UTCOffsetMinutes: ip(900)}, nil},
+		{"not a quarter hour", RawEvent{OccurredAt: "2026-11-01T10:00:00Z", UTCOffsetMinutes: ip(7)}, nil},
+		{"bad explicit does not fall back", RawEvent{OccurredAt: "2026-11-01T21:00:00+11:00", UTCOffsetMinutes: ip(-9999)}, nil},
+	}
+	for _, tt := range tests {
+		got := utcOffset(tt.raw)
+		if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

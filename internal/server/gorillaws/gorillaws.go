@@ -107,7 +107,11 @@ func (im Implementation) Accept(w http.ResponseWriter, r *http.Request, options 
 	if closeTimeout <= 0 {
 		closeTimeout = DefaultCloseTimeout
 	}
-	return &conn{ws: ws, writeTimeout: writeTimeout, closeTimeout: closeTimeout}, nil
+	c := &conn{ws: ws, writeTimeout: writeTimeout, closeTimeout: closeTimeout}
+	if h := HandleFrom(r.Context()); h != nil {
+		h.attach(c)
+	}
+	return c, nil
 }
 
 func (im Implementation) refuse(w http.ResponseWriter, r *http.Request, status int, reason error) {
@@ -144,6 +148,17 @@ type conn struct {
 	peerClosed bool // the client's close frame has arrived
 	closeSent  bool // a close frame has gone out (by WriteClose or gorilla itself)
 	closed     bool // Close has been called
+
+	// closeCode and closeReason replace the code gqlgen sends when a
+	// Handle ended the socket.
+	closeCode   int
+	closeReason string
+}
+
+func (c *conn) overrideClose(code int, reason string) {
+	c.mu.Lock()
+	c.closeCode, c.closeReason = code, reason
+	c.mu.Unlock()
 }
 
 var (
@@ -217,6 +232,11 @@ func (c *conn) WriteJSON(v any) error {
 // bytes a close frame can carry. Only the first close frame is sent; a later
 // one is a no-op (e.g. after gorilla's own 1009 for an oversized message).
 func (c *conn) WriteClose(closeCode int, message string) error {
+	c.mu.Lock()
+	if c.closeCode != 0 {
+		closeCode, message = c.closeCode, c.closeReason
+	}
+	c.mu.Unlock()
 	data := websocket.FormatCloseMessage(closeCode, truncateReason(message))
 	err := c.ws.WriteControl(websocket.CloseMessage, data, time.Now().Add(c.writeTimeout))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {

@@ -18,6 +18,9 @@ const CloseForbidden = 4403
 // the reason is all such a client sees, and it must not leak anything.
 const closeReasonForbidden = "Forbidden"
 
+// closeReasonTooMany is the close reason sent with CloseTooMany.
+const closeReasonTooMany = "Too Many Requests"
+
 // RejectInit is what a transport.WebsocketInitFunc returns to refuse a
 // connection_init:
 //
@@ -37,8 +40,14 @@ func RejectInit(ctx context.Context, err error) (context.Context, *transport.Ini
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx = transport.WithWebsocketCloseCode(ctx, CloseForbidden)
-	ctx = transport.AppendCloseReason(ctx, closeReasonForbidden)
+	// A RATE_LIMITED refusal (too many sockets, too many failed logins)
+	// closes with 4429 instead, so the client backs off.
+	code, reason := CloseForbidden, closeReasonForbidden
+	if apperr.CodeOf(err) == apperr.RateLimited {
+		code, reason = CloseTooMany, closeReasonTooMany
+	}
+	ctx = transport.WithWebsocketCloseCode(ctx, code)
+	ctx = transport.AppendCloseReason(ctx, reason)
 	return ctx, nil, initRejectedError{err: err}
 }
 
