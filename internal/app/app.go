@@ -18,6 +18,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/errtrack"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/fleet"
 	"github.com/twinme/twinme/internal/ingest"
@@ -42,6 +43,8 @@ type App struct {
 	Auth   *auth.Service
 	// Fleet computes the admin fleet analytics and twinme_fleet_* gauges.
 	Fleet *fleet.Service
+	// tracker sends errors to Sentry (nil without TWINME_SENTRY_DSN).
+	tracker *errtrack.Tracker
 	// Keyring encrypts OAuth tokens at rest.
 	Keyring *secret.Keyring
 	Events  events.Bus
@@ -92,6 +95,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
+	var tracker *errtrack.Tracker
+	if cfg.SentryDSN != "" {
+		// Every ERROR record (internal errors, panics, failed jobs) also
+		// goes to Sentry, scrubbed; see internal/errtrack.
+		var err error
+		if tracker, err = errtrack.New(errtrack.Options{DSN: cfg.SentryDSN, Environment: string(cfg.Environment), HTTPClient: o.HTTPClient}); err != nil {
+			return nil, err
+		}
+		log = slog.New(errtrack.Handler(log.Handler(), tracker))
+	}
 	// The keyring is checked before anything touches the database.
 	kr, err := openKeyring(cfg, log)
 	if err != nil {
@@ -118,7 +131,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 			log.Info("store: applied migration", slog.String("migration", m))
 		}
 	}
-	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits}
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits, tracker: tracker}
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events})
@@ -184,6 +197,7 @@ func (a *App) Close() error {
 		a.stopEvents()
 	}
 	_ = a.Limits.Close()
+	a.tracker.Flush(2 * time.Second)
 	return a.DB.Close()
 }
 

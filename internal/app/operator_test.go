@@ -6,8 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/twinme/twinme/internal/app"
 	"github.com/twinme/twinme/internal/config"
@@ -102,4 +105,55 @@ func TestFleetAnalyticsForAdmins(t *testing.T) {
 			}
 		}
 	})
+}
+
+// With TWINME_SENTRY_DSN, an INTERNAL error reaches a (fake) Sentry
+// ingestion endpoint tagged with the request id the client saw, without
+// the viewer's email. Shape relied on: POST /api/<project>/envelope/ with
+// a newline-separated envelope whose last item is the event JSON.
+func TestInternalErrorsGoToSentry(t *testing.T) {
+	var mu sync.Mutex
+	var envelopes []string
+	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/7/envelope/" {
+			http.NotFound(w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		envelopes = append(envelopes, string(b))
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"id":"00000000000000000000000000000000"}`))
+	}))
+	defer ingest.Close()
+	dsn := strings.Replace(ingest.URL, "http://", "http://key@", 1) + "/7"
+	e := newEnv(t, store.SQLite, map[string]string{"TWINME_SENTRY_DSN": dsn})
+	_, tok := e.user("private.person@example.com", false)
+	_, err := e.app.DB.ExecContext(context.Background(), "DROP TABLE share_links")
+	storetest.Must(t, err)
+	r := e.gql(tok, `{ shareLinks { id } }`, nil)
+	if r.code() != "INTERNAL" {
+		t.Fatalf("shareLinks without its table: %s", r.Raw)
+	}
+	_, id, _ := strings.Cut(r.Errors[0].Message, "(request ")
+	id = strings.TrimSuffix(id, ")")
+	if id == "" {
+		t.Fatalf("no request id in %q", r.Errors[0].Message)
+	}
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); got == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		for _, env := range envelopes {
+			if strings.Contains(env, id) {
+				got = env
+			}
+		}
+		mu.Unlock()
+	}
+	if got == "" {
+		t.Fatalf("no Sentry event with request id %s (got %d envelopes)", id, len(envelopes))
+	}
+	if !strings.Contains(got, "graphql: internal error") || strings.Contains(got, "private.person@example.com") || strings.Contains(got, tok) {
+		t.Fatalf("event: %s", got)
+	}
 }

@@ -87,6 +87,9 @@ type Config struct {
 	CronSecret      string
 	AlertWebhookURL string
 	AlertAfter      int
+	// SentryDSN is TWINME_SENTRY_DSN: panics and internal errors go to
+	// Sentry when set.
+	SentryDSN string
 	CronRetention   time.Duration
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
@@ -177,6 +180,7 @@ var Vars = []Var{
 	{"TWINME_CRON_SECRET", "(none: HTTP cron triggers disabled)", "Bearer secret for POST /api/cron/{job}; the triggers are never open without it"},
 	{"TWINME_ALERT_WEBHOOK_URL", "(none)", "Slack or Discord incoming webhook that hears about jobs failing repeatedly and recovering"},
 	{"TWINME_ALERT_AFTER", "3", "consecutive failures of a job before an alert"},
+	{"TWINME_SENTRY_DSN", "(none: off)", "Sentry DSN; panics and internal errors are sent with their request id, scrubbed of tokens, emails and payloads"},
 	{"TWINME_CRON_RETENTION", "2160h (90 days)", "how long cron_executions rows are kept"},
 	{"TWINME_METRICS_TOKEN", "(none: /metrics is open in development; production requires it or TWINME_METRICS_LISTEN)", "Bearer token required on /metrics"},
 	{"TWINME_METRICS_LISTEN", "(none: /metrics on TWINME_LISTEN)", "host:port of a separate listener serving only /metrics (keep it private); /metrics then leaves the main address"},
@@ -332,6 +336,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		p.absURL("TWINME_ALERT_WEBHOOK_URL", c.AlertWebhookURL)
 	}
 	c.AlertAfter = int(p.int64("TWINME_ALERT_AFTER", 3, 1))
+	c.SentryDSN = p.str("TWINME_SENTRY_DSN", "")
+	if c.SentryDSN != "" {
+		p.absURL("TWINME_SENTRY_DSN", c.SentryDSN)
+	}
 	c.CronRetention = p.duration("TWINME_CRON_RETENTION", 90*24*time.Hour, time.Hour)
 	c.MetricsToken = p.str("TWINME_METRICS_TOKEN", "")
 	c.MetricsListen = p.str("TWINME_METRICS_LISTEN", "")

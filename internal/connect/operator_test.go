@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/platform/platformtest"
@@ -161,7 +163,8 @@ func TestRotationCoversPendingOAuthStates(t *testing.T) {
 		ctx := context.Background()
 		both, onlyNew := e.twoKeys(t)
 		flow := connect.NewFlow(e.m, connect.FlowOptions{PublicURL: "https://twinme.test", AppURL: "https://app.test"})
-		authURL, _, err := flow.Start(ctx, e.user.ID, platform.Spotify)
+		// Start binds the flow to the browser with a cookie on the response.
+		authURL, _, err := flow.Start(auth.WithCookieWriter(ctx, httptest.NewRecorder()), e.user.ID, platform.Spotify)
 		storetest.Must(t, err)
 
 		res, err := e.managerWith("", both).RotateKeys(ctx)

@@ -174,11 +174,19 @@ func (db *DB) FleetAnalytics(ctx context.Context, now time.Time, platforms []str
 		{&a.ObserverEvents, CounterObserver, nil},
 		{&a.AnalysisRuns, CounterAnalysis, nil},
 		{&a.InsightsStored, CounterInsights, nil},
-		{&a.LLMCalls, CounterLLMCalls, nil},
-		{&a.LLMErrors, CounterLLMCalls, func(l string) bool { return strings.HasSuffix(l, "/error") }},
 	} {
 		if *f.dst, err = sum(f.name, f.match); err != nil {
 			return nil, err
+		}
+	}
+	llm, err := db.CounterTotals(ctx, CounterLLMCalls, since)
+	if err != nil {
+		return nil, err
+	}
+	for label, n := range llm {
+		a.LLMCalls += n
+		if strings.HasSuffix(label, "/error") {
+			a.LLMErrors += n
 		}
 	}
 	return s, nil
@@ -188,7 +196,7 @@ func (db *DB) FleetAnalytics(ctx context.Context, now time.Time, platforms []str
 func (db *DB) FleetNewUsers(ctx context.Context, since time.Time) ([]FleetDay, error) {
 	day := "date(created_at)"
 	if db.Dialect == Postgres {
-		day = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+		day = "(created_at AT TIME ZONE 'UTC')::date::text"
 	}
 	var rows []struct {
 		Day   string `bun:"day"`
@@ -213,14 +221,12 @@ func (db *DB) FleetNewUsers(ctx context.Context, since time.Time) ([]FleetDay, e
 }
 
 // FleetActiveUsers counts the users who used a session or an API token at
-// or after since (sessions_last_used_idx, api_tokens_last_used_idx).
+// or after since: users.last_active_at, kept by triggers on sessions and
+// api_tokens (users_last_active_idx).
 func (db *DB) FleetActiveUsers(ctx context.Context, since time.Time) (int64, error) {
 	var n int64
-	err := db.NewRaw(`SELECT COUNT(*) FROM (
-    SELECT user_id FROM sessions WHERE last_used_at >= ?
-    UNION
-    SELECT user_id FROM api_tokens WHERE last_used_at >= ?
-) active`, UTC(since), UTC(since)).Scan(ctx, &n)
+	err := db.NewSelect().TableExpr("users").ColumnExpr("COUNT(*)").
+		Where("last_active_at >= ?", UTC(since)).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("store: active users: %w", err)
 	}

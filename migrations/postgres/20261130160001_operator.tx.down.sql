@@ -1,3 +1,13 @@
+DROP TRIGGER api_tokens_user_active ON api_tokens;
+--bun:split
+DROP TRIGGER sessions_user_active ON sessions;
+--bun:split
+DROP FUNCTION twinme_user_active();
+--bun:split
+DROP INDEX users_last_active_idx;
+--bun:split
+ALTER TABLE users DROP COLUMN last_active_at;
+--bun:split
 DROP TRIGGER platform_connections_fleet_count_upd ON platform_connections;
 --bun:split
 DROP TRIGGER platform_connections_fleet_count ON platform_connections;
@@ -11,10 +21,6 @@ DROP FUNCTION twinme_fleet_counts();
 DROP TABLE fleet_count_deltas;
 --bun:split
 DROP TABLE ops_counters;
---bun:split
-DROP INDEX api_tokens_last_used_idx;
---bun:split
-DROP INDEX sessions_last_used_idx;
 --bun:split
 DROP INDEX users_created_at_idx;
 --bun:split

@@ -27,10 +27,6 @@ CREATE INDEX platform_connections_never_synced_idx ON platform_connections (plat
 --bun:split
 CREATE INDEX users_created_at_idx ON users (created_at);
 --bun:split
-CREATE INDEX sessions_last_used_idx ON sessions (last_used_at, user_id);
---bun:split
-CREATE INDEX api_tokens_last_used_idx ON api_tokens (last_used_at, user_id) WHERE last_used_at IS NOT NULL;
---bun:split
 -- Maintained counters: one row per (name, label, hour), incremented by an
 -- UPSERT where the event happens, so fleet analytics never count big tables.
 CREATE TABLE ops_counters (
@@ -86,3 +82,33 @@ CREATE TRIGGER platform_connections_fleet_count AFTER INSERT OR DELETE ON platfo
 CREATE TRIGGER platform_connections_fleet_count_upd AFTER UPDATE OF status, platform ON platform_connections
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.platform IS DISTINCT FROM NEW.platform)
     EXECUTE FUNCTION twinme_fleet_counts();
+--bun:split
+-- Active users without counting sessions: users.last_active_at follows the
+-- newest use of a session or API token (at most one write per user and
+-- hour on PostgreSQL), indexed for "active in the last N days".
+ALTER TABLE users ADD COLUMN last_active_at TIMESTAMPTZ;
+--bun:split
+UPDATE users SET last_active_at = a.at FROM (
+    SELECT user_id, MAX(last_used_at) AS at FROM (
+        SELECT user_id, last_used_at FROM sessions
+        UNION ALL
+        SELECT user_id, last_used_at FROM api_tokens WHERE last_used_at IS NOT NULL
+    ) used GROUP BY user_id
+) a WHERE users.id = a.user_id;
+--bun:split
+CREATE INDEX users_last_active_idx ON users (last_active_at) WHERE last_active_at IS NOT NULL;
+--bun:split
+CREATE FUNCTION twinme_user_active() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.last_used_at IS NOT NULL THEN
+        UPDATE users SET last_active_at = NEW.last_used_at
+        WHERE id = NEW.user_id AND (last_active_at IS NULL OR last_active_at < NEW.last_used_at - interval '1 hour');
+    END IF;
+    RETURN NULL;
+END $$;
+--bun:split
+CREATE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_used_at ON sessions
+    FOR EACH ROW EXECUTE FUNCTION twinme_user_active();
+--bun:split
+CREATE TRIGGER api_tokens_user_active AFTER INSERT OR UPDATE OF last_used_at ON api_tokens
+    FOR EACH ROW EXECUTE FUNCTION twinme_user_active();

@@ -1,3 +1,13 @@
+DROP TRIGGER api_tokens_user_active_upd;
+--bun:split
+DROP TRIGGER sessions_user_active_upd;
+--bun:split
+DROP TRIGGER sessions_user_active_ins;
+--bun:split
+DROP INDEX users_last_active_idx;
+--bun:split
+ALTER TABLE users DROP COLUMN last_active_at;
+--bun:split
 DROP TRIGGER platform_connections_fleet_count_upd;
 --bun:split
 DROP TRIGGER platform_connections_fleet_count_del;
@@ -15,10 +25,6 @@ DROP TRIGGER users_fleet_count_ins;
 DROP TABLE fleet_count_deltas;
 --bun:split
 DROP TABLE ops_counters;
---bun:split
-DROP INDEX api_tokens_last_used_idx;
---bun:split
-DROP INDEX sessions_last_used_idx;
 --bun:split
 DROP INDEX users_created_at_idx;
 --bun:split

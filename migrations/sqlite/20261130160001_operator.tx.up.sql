@@ -27,10 +27,6 @@ CREATE INDEX platform_connections_never_synced_idx ON platform_connections (plat
 --bun:split
 CREATE INDEX users_created_at_idx ON users (created_at);
 --bun:split
-CREATE INDEX sessions_last_used_idx ON sessions (last_used_at, user_id);
---bun:split
-CREATE INDEX api_tokens_last_used_idx ON api_tokens (last_used_at, user_id) WHERE last_used_at IS NOT NULL;
---bun:split
 -- Maintained counters: one row per (name, label, hour), incremented by an
 -- UPSERT where the event happens, so fleet analytics never count big tables.
 CREATE TABLE ops_counters (
@@ -87,4 +83,34 @@ CREATE TRIGGER platform_connections_fleet_count_upd AFTER UPDATE OF status, plat
     WHEN OLD.status <> NEW.status OR OLD.platform <> NEW.platform BEGIN
     INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('connections', OLD.platform || '/' || OLD.status, -1);
     INSERT INTO fleet_count_deltas (name, label, delta) VALUES ('connections', NEW.platform || '/' || NEW.status, 1);
+END;
+--bun:split
+-- Active users without counting sessions: users.last_active_at follows the
+-- newest use of a session or API token, indexed for "active in the last N
+-- days".
+ALTER TABLE users ADD COLUMN last_active_at TIMESTAMP;
+--bun:split
+UPDATE users SET last_active_at = (
+    SELECT MAX(at) FROM (
+        SELECT last_used_at AS at FROM sessions WHERE sessions.user_id = users.id
+        UNION ALL
+        SELECT last_used_at FROM api_tokens WHERE api_tokens.user_id = users.id AND last_used_at IS NOT NULL
+    )
+);
+--bun:split
+CREATE INDEX users_last_active_idx ON users (last_active_at) WHERE last_active_at IS NOT NULL;
+--bun:split
+CREATE TRIGGER sessions_user_active_ins AFTER INSERT ON sessions BEGIN
+    UPDATE users SET last_active_at = NEW.last_used_at
+    WHERE id = NEW.user_id AND (last_active_at IS NULL OR last_active_at < NEW.last_used_at);
+END;
+--bun:split
+CREATE TRIGGER sessions_user_active_upd AFTER UPDATE OF last_used_at ON sessions BEGIN
+    UPDATE users SET last_active_at = NEW.last_used_at
+    WHERE id = NEW.user_id AND (last_active_at IS NULL OR last_active_at < NEW.last_used_at);
+END;
+--bun:split
+CREATE TRIGGER api_tokens_user_active_upd AFTER UPDATE OF last_used_at ON api_tokens WHEN NEW.last_used_at IS NOT NULL BEGIN
+    UPDATE users SET last_active_at = NEW.last_used_at
+    WHERE id = NEW.user_id AND (last_active_at IS NULL OR last_active_at < NEW.last_used_at);
 END;
