@@ -89,8 +89,8 @@ type Config struct {
 	AlertAfter      int
 	// SentryDSN is TWINME_SENTRY_DSN: panics and internal errors go to
 	// Sentry when set.
-	SentryDSN string
-	CronRetention   time.Duration
+	SentryDSN     string
+	CronRetention time.Duration
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
 	// MetricsListen, when set, serves /metrics on this separate address

@@ -96,7 +96,7 @@ func TestErrorsReachSentryWithoutPersonalData(t *testing.T) {
 
 func TestScrub(t *testing.T) {
 	cases := map[string]string{
-		"mail bob.smith+x@mail.example.org now":             "mail [email] now",
+		"mail bob.smith+x@mail.example.org now":              "mail [email] now",
 		"Authorization: Bearer abc.def":                      "Authorization: Bearer [token]",
 		"GET /cb?code=xyz&state=abc":                         "GET /cb?code=[redacted]&state=[redacted]",
 		`body {"title":"secret"} end`:                        "body [payload] end",
