@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	limits := ratelimit.Memory()
 	if cfg.RedisURL != "" {
-		if limits, err = ratelimit.Redis(ctx, cfg.RedisURL, cfg.RedisPrefix); err != nil {
+		if limits, err = ratelimit.Redis(ctx, cfg.RedisURL, cfg.RedisPrefix, log); err != nil {
 			return nil, err
 		}
 	}

@@ -543,3 +543,30 @@ func TestCSRFNeedsAPreflightHeader(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiredCredentialClosesSocket: a socket whose token reaches its
+// expiry is closed with 4403 (watched with the injected clock, no event).
+func TestExpiredCredentialClosesSocket(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		e := newEnv(t, d, nil)
+		u, _ := e.user("brief@example.com", false)
+		exp := e.clock.Now().Add(time.Hour)
+		tok, _, err := e.app.Auth.CreateAPIToken(context.Background(), u.ID, "brief", []string{auth.ScopeFull}, &exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.wsOpen(tok, "")
+		defer c.Close()
+		_ = c.WriteJSON(map[string]any{"id": "s", "type": "subscribe", "payload": map[string]any{"query": `subscription { insightAdded { title } }`}})
+		waitViewSubscribers(t, e, 1)
+		e.clock.Advance(59 * time.Minute)
+		_ = c.WriteJSON(map[string]any{"id": "q", "type": "subscribe", "payload": map[string]any{"query": "{ me { email } }"}})
+		if m := readMsg(t, c); m.Type != "next" || !strings.Contains(string(m.Payload), "brief@example.com") {
+			t.Fatalf("before expiry: %s %s", m.Type, m.Payload)
+		}
+		e.clock.Advance(2 * time.Minute)
+		if code := closeCode(t, c, 5*time.Second); code != 4403 {
+			t.Fatalf("close %d after expiry, want 4403", code)
+		}
+	})
+}

@@ -7,6 +7,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -33,8 +34,12 @@ func Memory() *Store {
 // Redis connects to the Redis at url (redis://[:password@]host:port/db or
 // rediss:// for TLS) and returns a store whose keys start with prefix; it
 // fails when the server does not answer, so a misconfigured instance does not
-// start with limits that silently count per instance.
-func Redis(ctx context.Context, url, prefix string) (*Store, error) {
+// start with limits that silently count per instance. The Redis client's own
+// messages go to log (go-redis has one process-wide logger).
+func Redis(ctx context.Context, url, prefix string, log *slog.Logger) (*Store, error) {
+	if log != nil {
+		libredis.SetLogger(redisLog{log})
+	}
 	opts, err := libredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: TWINME_REDIS_URL: %w", err)
@@ -52,6 +57,13 @@ func Redis(ctx context.Context, url, prefix string) (*Store, error) {
 		return nil, fmt.Errorf("ratelimit: redis store: %w", err)
 	}
 	return &Store{store: st, client: client}, nil
+}
+
+// redisLog writes go-redis's messages as structured lines (JSON in production).
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "ratelimit: redis client", slog.String("message", fmt.Sprintf(format, v...)))
 }
 
 // Shared reports whether the store is shared between instances (Redis).

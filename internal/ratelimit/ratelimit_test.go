@@ -16,7 +16,7 @@ func redisStore(t *testing.T, prefix string) *ratelimit.Store {
 	if url == "" {
 		t.Skip("TWINME_TEST_REDIS_URL is not set (.ci/run sets it)")
 	}
-	s, err := ratelimit.Redis(context.Background(), url, prefix)
+	s, err := ratelimit.Redis(context.Background(), url, prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,10 +63,10 @@ func TestRedisSharesOneLimit(t *testing.T) {
 }
 
 func TestRedisRefusesAnUnreachableServer(t *testing.T) {
-	if _, err := ratelimit.Redis(context.Background(), "redis://127.0.0.1:1/0", "x"); err == nil {
+	if _, err := ratelimit.Redis(context.Background(), "redis://127.0.0.1:1/0", "x", nil); err == nil {
 		t.Fatal("no error for a Redis that does not answer")
 	}
-	if _, err := ratelimit.Redis(context.Background(), "not a url", "x"); err == nil {
+	if _, err := ratelimit.Redis(context.Background(), "not a url", "x", nil); err == nil {
 		t.Fatal("no error for a malformed URL")
 	}
 }
