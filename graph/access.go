@@ -6,6 +6,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
@@ -30,16 +31,24 @@ func authorizeRootField(ctx context.Context, next graphql.RootResolver) graphql.
 	return next(ctx)
 }
 
-// authorizeSubscriptionField applies the same rules to subscription root
-// fields, which gqlgen resolves outside the root-field middleware.
-func authorizeSubscriptionField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && fc.Object == "Subscription" && fc.Parent != nil && fc.Parent.Parent == nil {
-		if err := checkField(ctx, fc.Field.Name, fc.Field.Definition); err != nil {
-			return nil, err
+// authorizeSubscription applies the same rules to a subscription's root
+// fields, which gqlgen resolves outside the root-field middleware. It runs
+// once per operation (a field middleware would run on every field of every
+// query): a refused subscription gets one error response, presented like
+// any other, and never reaches its resolver.
+func authorizeSubscription(present graphql.ErrorPresenterFunc) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+			return next(ctx)
 		}
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Subscription"}) {
+			if err := checkField(ctx, f.Name, f.Definition); err != nil {
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+			}
+		}
+		return next(ctx)
 	}
-	return next(ctx)
 }
 
 func checkField(ctx context.Context, name string, def *ast.FieldDefinition) error {

@@ -36,7 +36,7 @@ type HandlerOptions struct {
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
 // multipart uploads, websocket) for r.
 func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
-	return queriesOnlyOverGET(newServer(r, o))
+	return guardTransport(queriesOnlyOverGET(newServer(r, o)), o.MaxUploadBytes > 0)
 }
 
 // queriesOnlyOverGET answers 405 to a mutation or subscription sent with GET,
@@ -62,10 +62,8 @@ func queriesOnlyOverGET(next http.Handler) http.Handler {
 }
 
 func newServer(r *Resolver, o HandlerOptions) *handler.Server {
-	var c generated.ComplexityRoot
-	// A paginated list costs its page size times what each item costs.
-	c.Query.Users = func(child int, first *int, _ *string, _ *string) int { return paged(child, first, 20) }
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: c})
+	// Every list and connection is priced by its page size (complexity.go).
+	es := pricedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
 	srv := handler.New(es)
 	if o.Websocket != nil {
 		srv.AddTransport(*o.Websocket)
@@ -78,13 +76,14 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(introspection{open: o.OpenIntrospection})
+	srv.Use(noSubscriptionsOverHTTP{})
 	srv.Use(suggestions{open: o.OpenIntrospection})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
-	srv.AroundFields(authorizeSubscriptionField)
+	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
 	}
@@ -109,14 +108,4 @@ func (i introspection) MutateOperationContext(ctx context.Context, oc *graphql.O
 	v := auth.ViewerFrom(ctx)
 	oc.DisableIntrospection = !(i.open || (v != nil && v.Has(auth.ScopeFull) && v.User.IsAdmin()))
 	return nil
-}
-
-// paged is the complexity of a list field returning up to first items
-// (def when absent), each of cost child.
-func paged(child int, first *int, def int) int {
-	n := def
-	if first != nil && *first > 0 {
-		n = *first
-	}
-	return 1 + n*child
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -106,12 +107,18 @@ func (r *mutationResolver) ImportData(ctx context.Context, p model.Platform, fil
 		return nil, err
 	}
 	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, string(id), files, nil)
-	if err != nil && !apperr.Is(err, apperr.BadUserInput) {
+	// Once any file was stored the answer is the per-file result, never a
+	// top-level error (gqlgen would null the field and hide what was
+	// stored): each failed file carries its code and message. With nothing
+	// stored, the error says why (every file's message, or that the
+	// archive held nothing for the platform).
+	if err != nil && !res.Succeeded() {
 		return nil, err
 	}
-	// A file that could not be imported is a BAD_USER_INPUT error naming
-	// it, and the result still says exactly what was stored.
-	return importResult(res), err
+	if err != nil && !apperr.Is(err, apperr.BadUserInput) && !apperr.Is(err, apperr.Cancelled) {
+		r.Log.ErrorContext(ctx, "graph: importData stopped after storing some files", slog.Any("error", err))
+	}
+	return importResult(res), nil
 }
 
 // uploadFiles turns an upload (JSON file or zip archive) into importer files.
@@ -140,7 +147,7 @@ func uploadFiles(u graphql.Upload) ([]importer.File, error) {
 func importResult(res ingest.ImportResult) *model.ImportResult {
 	out := &model.ImportResult{Imported: res.Imported, Duplicate: res.Duplicate, Rejected: res.Rejected, Skipped: res.Skipped, Files: []model.ImportFileResult{}, Ignored: []string{}}
 	for _, f := range res.Files {
-		fr := model.ImportFileResult{Name: f.Name, Format: f.Format, Read: f.Read, Imported: f.Imported, Duplicate: f.Duplicate, Rejected: f.Rejected, Skipped: f.Skipped, Rejections: []model.ImportRejection{}, Error: optString(f.Error)}
+		fr := model.ImportFileResult{Name: f.Name, Format: f.Format, Read: f.Read, Imported: f.Imported, Duplicate: f.Duplicate, Rejected: f.Rejected, Skipped: f.Skipped, Rejections: []model.ImportRejection{}, Error: optString(f.Error), ErrorCode: optString(string(f.ErrorCode))}
 		for _, rj := range f.Rejections {
 			fr.Rejections = append(fr.Rejections, model.ImportRejection{Record: rj.Record, Reason: rj.Reason})
 		}

@@ -63,7 +63,6 @@ func (r *Resolver) CronExecution() generated.CronExecutionResolver {
 func (r *Resolver) ConnectionHealth() generated.ConnectionHealthResolver {
 	return &connectionHealthResolver{r}
 }
-func (r *Resolver) Insight() generated.InsightResolver { return &insightResolver{r} }
 func (r *Resolver) ShareLink() generated.ShareLinkResolver {
 	return &shareLinkResolver{r}
 }

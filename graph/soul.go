@@ -14,7 +14,6 @@ import (
 	"github.com/twinme/twinme/internal/twin"
 )
 
-type insightResolver struct{ *Resolver }
 type shareLinkResolver struct{ *Resolver }
 
 func clusterEnum(c string) model.LifeCluster { return model.LifeCluster(strings.ToUpper(c)) }
@@ -209,8 +208,12 @@ func (r *queryResolver) Insights(ctx context.Context, cluster *model.LifeCluster
 		return nil, err
 	}
 	conn := &model.InsightConnection{Edges: make([]model.InsightEdge, 0, len(page.Insights))}
-	for i, in := range page.Insights {
-		conn.Edges = append(conn.Edges, model.InsightEdge{Node: in, Cursor: page.Cursors[i]})
+	for i := range page.Insights {
+		node, err := insightModel(&page.Insights[i])
+		if err != nil {
+			return nil, err
+		}
+		conn.Edges = append(conn.Edges, model.InsightEdge{Node: node, Cursor: page.Cursors[i]})
 	}
 	conn.PageInfo.HasNextPage = page.HasNextPage
 	if page.EndCursor != "" {
@@ -262,20 +265,28 @@ func (r *mutationResolver) RevokeShareLink(ctx context.Context, id string) (*sto
 	return r.Soul.RevokeShareLink(ctx, v.User.ID, id)
 }
 
-func (r *subscriptionResolver) InsightAdded(ctx context.Context) (<-chan *store.Insight, error) {
+func (r *subscriptionResolver) InsightAdded(ctx context.Context) (<-chan *model.Insight, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	userID := v.User.ID
 	f := events.Filter{Topic: events.InsightAdded, UserID: userID}
-	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.Insight, bool) {
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*model.Insight, bool) {
 		id, ok := eventID(e)
 		if !ok {
 			return nil, false
 		}
 		ins, err := r.Soul.Insight(ctx, userID, id)
-		return ins, err == nil // an insight replaced since is skipped
+		if err != nil {
+			return nil, false // an insight replaced since is skipped
+		}
+		m, err := insightModel(ins)
+		if err != nil {
+			r.Log.WarnContext(ctx, "graph: insightAdded", slog.Any("error", err))
+			return nil, false
+		}
+		return &m, true
 	}), nil
 }
 
@@ -293,24 +304,18 @@ func (r *subscriptionResolver) SoulSignatureUpdated(ctx context.Context) (<-chan
 	}), nil
 }
 
-func (r *insightResolver) Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error) {
-	c := clusterEnum(obj.Cluster)
+// insightModel converts a stored insight for the API once, evidence and
+// all, so its fields are plain (no resolver, no goroutine per field).
+func insightModel(in *store.Insight) (model.Insight, error) {
+	c := clusterEnum(in.Cluster)
 	if !c.IsValid() {
-		return "", apperr.New(apperr.Internal, "insight %s has unknown cluster %q", obj.ID, obj.Cluster)
+		return model.Insight{}, apperr.New(apperr.Internal, "insight %s has unknown cluster %q", in.ID, in.Cluster)
 	}
-	return c, nil
-}
-
-func (r *insightResolver) Subcluster(ctx context.Context, obj *store.Insight) (*string, error) {
-	return optString(obj.Subcluster), nil
-}
-
-func (r *insightResolver) Evidence(ctx context.Context, obj *store.Insight) ([]model.Evidence, error) {
-	return evidenceModel(obj.PrivacyInsight().Evidence), nil
-}
-
-func (r *insightResolver) Source(ctx context.Context, obj *store.Insight) (model.InsightSource, error) {
-	return sourceEnum(obj.Source), nil
+	return model.Insight{
+		ID: in.ID, Key: in.Key, Cluster: c, Subcluster: optString(in.Subcluster), Title: in.Title, Body: in.Body,
+		Evidence: evidenceModel(in.DecodedEvidence()), Confidence: in.Confidence, Sensitivity: in.Sensitivity,
+		Source: sourceEnum(in.Source), CreatedAt: in.CreatedAt,
+	}, nil
 }
 
 func (r *shareLinkResolver) Audience(ctx context.Context, obj *store.ShareLink) (model.Audience, error) {

@@ -34,7 +34,6 @@ type ResolverRoot interface {
 	Connection() ConnectionResolver
 	ConnectionHealth() ConnectionHealthResolver
 	CronExecution() CronExecutionResolver
-	Insight() InsightResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ShareLink() ShareLinkResolver
@@ -212,6 +211,7 @@ type ComplexityRoot struct {
 	ImportFileResult struct {
 		Duplicate  func(childComplexity int) int
 		Error      func(childComplexity int) int
+		ErrorCode  func(childComplexity int) int
 		Format     func(childComplexity int) int
 		Imported   func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -539,14 +539,6 @@ type CronExecutionResolver interface {
 
 	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
 }
-type InsightResolver interface {
-	Cluster(ctx context.Context, obj *store.Insight) (model.LifeCluster, error)
-	Subcluster(ctx context.Context, obj *store.Insight) (*string, error)
-
-	Evidence(ctx context.Context, obj *store.Insight) ([]model.Evidence, error)
-
-	Source(ctx context.Context, obj *store.Insight) (model.InsightSource, error)
-}
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
@@ -597,7 +589,7 @@ type ShareLinkResolver interface {
 }
 type SubscriptionResolver interface {
 	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
-	InsightAdded(ctx context.Context) (<-chan *store.Insight, error)
+	InsightAdded(ctx context.Context) (<-chan *model.Insight, error)
 	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
 	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
 	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
@@ -1243,6 +1235,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportFileResult.Error(childComplexity), true
+	case "ImportFileResult.errorCode":
+		if e.ComplexityRoot.ImportFileResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportFileResult.ErrorCode(childComplexity), true
 	case "ImportFileResult.format":
 		if e.ComplexityRoot.ImportFileResult.Format == nil {
 			break
@@ -2923,6 +2921,8 @@ type ImportFileResult {
   rejections: [ImportRejection!]!
   "Why the file was not imported (nothing of it was stored); null on success."
   error: String
+  "The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success."
+  errorCode: String
 }
 
 type ImportResult {
@@ -3790,6 +3790,8 @@ func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, fi
 		return ec.fieldContext_ImportFileResult_rejections(ctx, field)
 	case "error":
 		return ec.fieldContext_ImportFileResult_error(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportFileResult", field.Name)
 }
@@ -7634,6 +7636,29 @@ func (ec *executionContext) fieldContext_ImportFileResult_error(_ context.Contex
 	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
 }
 
+func (ec *executionContext) _ImportFileResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportFileResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportFileResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportFileResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _ImportRejection_record(ctx context.Context, field graphql.CollectedField, obj *model.ImportRejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7827,7 +7852,7 @@ func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7850,7 +7875,7 @@ func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7873,7 +7898,7 @@ func (ec *executionContext) fieldContext_Insight_key(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7882,7 +7907,7 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 			return ec.fieldContext_Insight_cluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Cluster(ctx, obj)
+			return obj.Cluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
@@ -7893,10 +7918,10 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Insight_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "LifeCluster")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "LifeCluster")
 }
 
-func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7905,7 +7930,7 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 			return ec.fieldContext_Insight_subcluster(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Subcluster(ctx, obj)
+			return obj.Subcluster, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7916,10 +7941,10 @@ func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Insight_subcluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7942,7 +7967,7 @@ func (ec *executionContext) fieldContext_Insight_title(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7965,7 +7990,7 @@ func (ec *executionContext) fieldContext_Insight_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7974,7 +7999,7 @@ func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql
 			return ec.fieldContext_Insight_evidence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Evidence(ctx, obj)
+			return obj.Evidence, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
@@ -7988,8 +8013,8 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Insight",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Evidence(ctx, field)
 		},
@@ -7997,7 +8022,7 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8020,7 +8045,7 @@ func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, f
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8043,7 +8068,7 @@ func (ec *executionContext) fieldContext_Insight_sensitivity(_ context.Context, 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8052,7 +8077,7 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 			return ec.fieldContext_Insight_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Insight().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
@@ -8063,10 +8088,10 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Insight_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Insight", field, true, true, "InsightSource")
+	return graphql.NewScalarFieldContext("Insight", field, false, false, "InsightSource")
 }
 
-func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8165,8 +8190,8 @@ func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11574,8 +11599,8 @@ func (ec *executionContext) _Subscription_insightAdded(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().InsightAdded(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15323,6 +15348,11 @@ func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "errorCode":
+			out.Values[i] = ec._ImportFileResult_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15438,7 +15468,7 @@ func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.Selection
 
 var insightImplementors = []string{"Insight"}
 
-func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *store.Insight) graphql.Marshaler {
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15450,61 +15480,57 @@ func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Insight_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "key":
 			out.Values[i] = ec._Insight_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "cluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_cluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "subcluster":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_subcluster(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_subcluster(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "title":
 			out.Values[i] = ec._Insight_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "body":
 			out.Values[i] = ec._Insight_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "evidence":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_evidence(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "confidence":
 			out.Values[i] = ec._Insight_confidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sensitivity":
 			out.Values[i] = ec._Insight_sensitivity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Insight_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._Insight_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._Insight_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17714,7 +17740,7 @@ func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋin
 }
 
 func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []store.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, sel, v[i])
@@ -17752,7 +17778,7 @@ func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNAudienceLevel2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx, sel, v[i])
@@ -17772,7 +17798,7 @@ func (ec *executionContext) marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNAudienceSetting2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AudienceSetting) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAudienceSetting2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceSetting(ctx, sel, v[i])
@@ -17806,7 +17832,7 @@ func (ec *executionContext) marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNClusterCompleteness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterCompleteness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterCompleteness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterCompleteness(ctx, sel, v[i])
@@ -17826,7 +17852,7 @@ func (ec *executionContext) marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinm
 }
 
 func (ec *executionContext) marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClusterSummary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClusterSummary2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐClusterSummary(ctx, sel, v[i])
@@ -17846,7 +17872,7 @@ func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Connection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, sel, v[i])
@@ -17874,7 +17900,7 @@ func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx, sel, v[i])
@@ -17940,7 +17966,7 @@ func (ec *executionContext) marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNCronExecutionEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronExecutionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronExecutionEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronExecutionEdge(ctx, sel, v[i])
@@ -17960,7 +17986,7 @@ func (ec *executionContext) marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgra
 }
 
 func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CronJob) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCronJob2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronJob(ctx, sel, v[i])
@@ -18000,7 +18026,7 @@ func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx, sel, v[i])
@@ -18032,7 +18058,7 @@ func (ec *executionContext) marshalNFleetConnectionProblem2githubᚗcomᚋtwinme
 }
 
 func (ec *executionContext) marshalNFleetConnectionProblem2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetConnectionProblem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFleetConnectionProblem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblem(ctx, sel, v[i])
@@ -18052,7 +18078,7 @@ func (ec *executionContext) marshalNFleetDayCount2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNFleetDayCount2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetDayCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFleetDayCount2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCount(ctx, sel, v[i])
@@ -18072,7 +18098,7 @@ func (ec *executionContext) marshalNFleetRefreshOutcome2githubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNFleetRefreshOutcome2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetRefreshOutcome) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFleetRefreshOutcome2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcome(ctx, sel, v[i])
@@ -18092,7 +18118,7 @@ func (ec *executionContext) marshalNFleetSyncFreshness2githubᚗcomᚋtwinmeᚋt
 }
 
 func (ec *executionContext) marshalNFleetSyncFreshness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshnessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetSyncFreshness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFleetSyncFreshness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshness(ctx, sel, v[i])
@@ -18126,13 +18152,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalSafeID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalSafeID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -18144,7 +18170,7 @@ func (ec *executionContext) marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNImportFileResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportFileResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportFileResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportFileResult(ctx, sel, v[i])
@@ -18164,7 +18190,7 @@ func (ec *executionContext) marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNImportRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImportRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐImportRejection(ctx, sel, v[i])
@@ -18187,11 +18213,11 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	return ec._ImportResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v model.Insight) graphql.Marshaler {
 	return ec._Insight(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐInsight(ctx context.Context, sel ast.SelectionSet, v *store.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Insight!")
 		return graphql.Null
@@ -18212,7 +18238,7 @@ func (ec *executionContext) marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightEdge(ctx, sel, v[i])
@@ -18232,7 +18258,7 @@ func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx, sel, v[i])
@@ -18304,7 +18330,7 @@ func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwin
 }
 
 func (ec *executionContext) marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LifeClusterInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx, sel, v[i])
@@ -18351,7 +18377,7 @@ func (ec *executionContext) marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) marshalNObserverRejection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ObserverRejection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNObserverRejection2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐObserverRejection(ctx, sel, v[i])
@@ -18393,7 +18419,7 @@ func (ec *executionContext) marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformDataEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformDataEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataEdge(ctx, sel, v[i])
@@ -18417,7 +18443,7 @@ func (ec *executionContext) marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNPlatformInfo2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PlatformInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformInfo(ctx, sel, v[i])
@@ -18483,7 +18509,7 @@ func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
@@ -18511,7 +18537,7 @@ func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋi
 }
 
 func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, sel, v[i])
@@ -18539,7 +18565,7 @@ func (ec *executionContext) marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) marshalNSimilarPeriod2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarPeriod) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarPeriod2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarPeriod(ctx, sel, v[i])
@@ -18559,7 +18585,7 @@ func (ec *executionContext) marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNSimilarTwin2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwinᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SimilarTwin) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSimilarTwin2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSimilarTwin(ctx, sel, v[i])
@@ -18591,13 +18617,13 @@ func (ec *executionContext) marshalNStartConnectionPayload2ᚖgithubᚗcomᚋtwi
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalSafeString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -18638,7 +18664,7 @@ func (ec *executionContext) marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) marshalNSubcluster2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubclusterᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Subcluster) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubcluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSubcluster(ctx, sel, v[i])
@@ -18674,7 +18700,7 @@ func (ec *executionContext) marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwi
 }
 
 func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncStreamResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncStreamResult2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐSyncStreamResult(ctx, sel, v[i])
@@ -18690,13 +18716,13 @@ func (ec *executionContext) marshalNSyncStreamResult2ᚕgithubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalSafeTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -18718,7 +18744,7 @@ func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph
 }
 
 func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Trait) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx, sel, v[i])
@@ -18746,7 +18772,7 @@ func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, sel, v[i])
@@ -18823,7 +18849,7 @@ func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -18843,7 +18869,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -18887,7 +18913,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -18915,7 +18941,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -18943,7 +18969,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -19138,7 +19164,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalSafeString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19148,7 +19174,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalSafeString(*v)
 	return res
 }
 
@@ -19156,7 +19182,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalSafeTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19166,7 +19192,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalSafeTime(*v)
 	return res
 }
 
@@ -19174,7 +19200,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -19193,7 +19219,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -19212,7 +19238,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -19231,7 +19257,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -28,5 +28,8 @@ func UnmarshalJSON(v any) (JSON, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JSON: %w", err)
 	}
+	if err := checkJSON(b); err != nil {
+		return nil, err
+	}
 	return JSON(b), nil
 }

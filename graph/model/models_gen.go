@@ -172,6 +172,8 @@ type ImportFileResult struct {
 	Rejections []ImportRejection `json:"rejections"`
 	// Why the file was not imported (nothing of it was stored); null on success.
 	Error *string `json:"error,omitempty"`
+	// The code of error: BAD_USER_INPUT (a fault in the file: format, truncation, encoding, a size limit), CANCELLED (the import stopped first) or INTERNAL; null on success.
+	ErrorCode *string `json:"errorCode,omitempty"`
 }
 
 type ImportRejection struct {
@@ -190,14 +192,31 @@ type ImportResult struct {
 	Ignored []string `json:"ignored"`
 }
 
+type Insight struct {
+	ID string `json:"id"`
+	// Stable across analyses: a changed insight keeps its key.
+	Key        string      `json:"key"`
+	Cluster    LifeCluster `json:"cluster"`
+	Subcluster *string     `json:"subcluster,omitempty"`
+	Title      string      `json:"title"`
+	Body       string      `json:"body"`
+	// Ranked, strongest first.
+	Evidence   []Evidence `json:"evidence"`
+	Confidence float64    `json:"confidence"`
+	// 0–100: shown to an audience only when its slider is at least this.
+	Sensitivity int           `json:"sensitivity"`
+	Source      InsightSource `json:"source"`
+	CreatedAt   time.Time     `json:"createdAt"`
+}
+
 type InsightConnection struct {
 	Edges    []InsightEdge `json:"edges"`
 	PageInfo PageInfo      `json:"pageInfo"`
 }
 
 type InsightEdge struct {
-	Node   store.Insight `json:"node"`
-	Cursor string        `json:"cursor"`
+	Node   Insight `json:"node"`
+	Cursor string  `json:"cursor"`
 }
 
 // An insight inside a signature view (revealed to an audience it has no id).

@@ -22,6 +22,7 @@ import (
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/fleet"
 	"github.com/twinme/twinme/internal/ingest"
+	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/privacy"
@@ -163,7 +164,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	// (debounced) analysis of that user.
 	dataBus := soul.TapBus(a.Events, a.Soul)
 	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log})
-	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: dataBus, Clock: o.Clock, Logger: log})
+	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: dataBus, Clock: o.Clock, Logger: log,
+		ImportLimits: importer.Limits{
+			MaxRecordBytes: cfg.ImportMaxRecordBytes, MaxStringBytes: cfg.ImportMaxStringBytes,
+			MaxFileBytes: cfg.ImportMaxFileBytes, MaxTotalBytes: cfg.ImportMaxTotalBytes, MaxRatio: cfg.ImportMaxRatio,
+		}})
 	providers := map[platform.ID]platform.Provider{}
 	for id, p := range a.Platforms {
 		providers[id] = p.Provider

@@ -167,3 +167,27 @@ func TestOneStoreReadPerEventPerView(t *testing.T) {
 		}
 	})
 }
+
+// The access rules of subscription root fields are checked once per
+// operation: a non-admin's admin subscription and an anonymous one are
+// refused with their codes, and never reach a resolver (no view is opened).
+func TestSubscriptionAccessRules(t *testing.T) {
+	e := newEnv(t, store.SQLite, nil)
+	_, tok := e.user("ada@example.com", false)
+	cases := []struct{ token, query, code string }{
+		{tok, `subscription { cronExecutionCompleted { id } }`, "FORBIDDEN"},
+		{"", `subscription { insightAdded { id } }`, "UNAUTHENTICATED"},
+		{"", `subscription { ...S } fragment S on Subscription { soulSignatureUpdated { analyzed } }`, "UNAUTHENTICATED"},
+	}
+	for _, c := range cases {
+		ws := e.subscribe(c.token, c.query, nil)
+		m := readMsg(t, ws)
+		if (m.Type != "error" && m.Type != "next") || !strings.Contains(string(m.Payload), c.code) {
+			t.Fatalf("%s: got %s %s, want %s", c.query, m.Type, m.Payload, c.code)
+		}
+		_ = ws.Close()
+	}
+	if n := e.app.Views.Subscribers(); n != 0 {
+		t.Fatalf("%d views opened by refused subscriptions", n)
+	}
+}

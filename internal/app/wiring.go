@@ -26,9 +26,6 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
-// maxUploadBytes bounds GraphQL multipart uploads (data exports).
-const maxUploadBytes = 512 << 20
-
 func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
 	a.sockets = newSocketGuard(a)
@@ -42,7 +39,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		MaxComplexity:     cfg.MaxComplexity,
 		OpenIntrospection: cfg.Environment == config.Development,
 		Websocket:         a.websocket(),
-		MaxUploadBytes:    maxUploadBytes,
+		MaxUploadBytes:    cfg.MaxUploadBytes,
 		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension(), a.sockets},
 	})
 	var google *auth.GoogleSignIn
@@ -64,7 +61,7 @@ func (a *App) buildServer(o Options) *server.Server {
 	}
 	return server.New(server.Options{
 		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: a.sockets.track(gql), Google: google,
-		MaxUploadBytes: maxUploadBytes, Console: adminConsole,
+		MaxUploadBytes: cfg.MaxUploadBytes, Console: adminConsole,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 		},

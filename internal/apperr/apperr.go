@@ -20,6 +20,12 @@ const (
 	RateLimited     Code = "RATE_LIMITED"
 	NotConfigured   Code = "NOT_CONFIGURED"
 	Internal        Code = "INTERNAL"
+	// Cancelled: the client went away or the server is shutting down;
+	// not a fault of either side's data.
+	Cancelled Code = "CANCELLED"
+	// BadRequest: the request itself is malformed (a body that is not
+	// JSON, not an object); the GraphQL document was never read.
+	BadRequest Code = "BAD_REQUEST"
 )
 
 // Error is an error with a code and a message that is safe to show a client.

@@ -44,6 +44,12 @@ type Config struct {
 	SessionTTL    time.Duration
 	MaxBodyBytes  int64
 	MaxComplexity int
+	// MaxUploadBytes bounds a GraphQL multipart upload (a data export).
+	MaxUploadBytes int64
+	// Import limits (see importer.Limits).
+	ImportMaxRecordBytes, ImportMaxStringBytes int
+	ImportMaxFileBytes, ImportMaxTotalBytes    int64
+	ImportMaxRatio                             int64
 
 	RateLimit   Rate
 	AIRateLimit Rate
@@ -152,7 +158,13 @@ var Vars = []Var{
 	{"TWINME_LOG_FORMAT", "text in development, json in production", "text or json"},
 	{"TWINME_SESSION_TTL", "720h", "how long an unused session lives; each use slides it forward"},
 	{"TWINME_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes (uploads excepted)"},
-	{"TWINME_MAX_QUERY_COMPLEXITY", "500", "largest accepted GraphQL query complexity"},
+	{"TWINME_MAX_QUERY_COMPLEXITY", "5000", "largest accepted GraphQL operation cost: every field 1, lists and connections × their page size (first, or 10 for lists without one)"},
+	{"TWINME_MAX_UPLOAD_BYTES", "536870912", "largest GraphQL multipart upload (a data export) in bytes"},
+	{"TWINME_IMPORT_MAX_RECORD_BYTES", "65536", "largest record (array element) of an export; larger ones are rejected"},
+	{"TWINME_IMPORT_MAX_STRING_BYTES", "1024", "names (track, artist, title, query …) are truncated to this many bytes"},
+	{"TWINME_IMPORT_MAX_FILE_BYTES", "1073741824", "largest export file or archive entry, after decompression"},
+	{"TWINME_IMPORT_MAX_TOTAL_BYTES", "4294967296", "most bytes one import may read over all its files, after decompression"},
+	{"TWINME_IMPORT_MAX_RATIO", "100", "largest decompressed/compressed ratio of an archive entry (zip bombs)"},
 	{"TWINME_RATE_LIMIT", "100-15m (1000-15m in development)", "requests per period per user (per IP when anonymous), as N-DURATION; 0 disables"},
 	{"TWINME_AI_RATE_LIMIT", "50-15m", "AI operations (analysis, twin chat) per period per user, as N-DURATION; 0 disables"},
 	{"TWINME_INGEST_RATE_LIMIT", "1000-15m", "browser-extension batches (POST /api/observer/events) per period per user, its own bucket; 0 disables"},
@@ -248,7 +260,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.SessionTTL = p.duration("TWINME_SESSION_TTL", 30*24*time.Hour, time.Minute)
 	c.MaxBodyBytes = p.int64("TWINME_MAX_BODY_BYTES", 1<<20, 1024)
-	c.MaxComplexity = int(p.int64("TWINME_MAX_QUERY_COMPLEXITY", 500, 10))
+	c.MaxComplexity = int(p.int64("TWINME_MAX_QUERY_COMPLEXITY", 5000, 10))
+	c.MaxUploadBytes = p.int64("TWINME_MAX_UPLOAD_BYTES", 512<<20, 1024)
+	c.ImportMaxRecordBytes = int(p.int64("TWINME_IMPORT_MAX_RECORD_BYTES", 64<<10, 1024))
+	c.ImportMaxStringBytes = int(p.int64("TWINME_IMPORT_MAX_STRING_BYTES", 1024, 16))
+	c.ImportMaxFileBytes = p.int64("TWINME_IMPORT_MAX_FILE_BYTES", 1<<30, 1024)
+	c.ImportMaxTotalBytes = p.int64("TWINME_IMPORT_MAX_TOTAL_BYTES", 4<<30, 1024)
+	c.ImportMaxRatio = p.int64("TWINME_IMPORT_MAX_RATIO", 100, 2)
 	defRate := "100-15m"
 	if c.Environment == Development {
 		defRate = "1000-15m"

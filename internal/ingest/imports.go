@@ -37,6 +37,21 @@ type ImportFileResult struct {
 	// Files are all-or-nothing: nothing of a failed file was stored, and
 	// Imported and Duplicate are 0.
 	Error string
+	// ErrorCode is Error's code: BAD_USER_INPUT for a fault in the file
+	// (format, truncation, encoding, a size limit), CANCELLED when the
+	// import stopped before the file was stored, INTERNAL for a server
+	// fault.
+	ErrorCode apperr.Code
+}
+
+// Succeeded reports whether any file of r was stored.
+func (r ImportResult) Succeeded() bool {
+	for _, f := range r.Files {
+		if f.Error == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ImportResult is the outcome of an import: totals, one entry per file, and
@@ -82,6 +97,7 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 	im := importer.Importer{
 		BatchSize: s.opts.ImportBatchSize,
 		Clock:     s.clock,
+		Limits:    s.opts.ImportLimits,
 		OnFileStart: func(ctx context.Context, name string, _ importer.Format) error {
 			abort()
 			w, err := s.newFileWriter(ctx, userID, platformName)
@@ -125,13 +141,16 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 			Rejections: fr.Rejections, Skips: fr.Skips,
 		}
 		if fr.Err != nil {
-			f.Error = apperr.MessageOf(fr.Err)
+			f.Error, f.ErrorCode = apperr.MessageOf(fr.Err), apperr.CodeOf(fr.Err)
 		} else if j < len(names) && names[j] == fr.Name {
 			f.Imported, f.Duplicate = perFile[j].Stored(), perFile[j].Unchanged
 			j++
 		} else {
 			// Started but not committed: the import was aborted in it.
-			f.Error = "the import stopped before this file was stored"
+			f.Error, f.ErrorCode = "the import stopped before this file was stored", apperr.CodeOf(err)
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				f.ErrorCode = apperr.Cancelled
+			}
 		}
 		out.Imported += f.Imported
 		out.Duplicate += f.Duplicate
@@ -146,10 +165,25 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 	s.count(ctx, store.CounterImported, platformName, int64(out.Imported))
 	s.log.Info("ingest: import", slog.String("platform", platformName), slog.Int("files", len(out.Files)),
 		slog.Int("imported", out.Imported), slog.Int("duplicate", out.Duplicate), slog.Int("rejected", out.Rejected))
-	if err != nil && apperr.CodeOf(err) != apperr.BadUserInput && !errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The client left or the server is shutting down: files committed
+		// before stay (and are in out), the one in progress was rolled back.
+		return out, fmt.Errorf("ingest: import: %w", apperr.Wrap(err, apperr.Cancelled, "the import was cancelled; %d files were stored before it stopped", committed(out)))
+	}
+	if err != nil && apperr.CodeOf(err) != apperr.BadUserInput {
 		return out, fmt.Errorf("ingest: import: %w", err)
 	}
 	return out, err
+}
+
+func committed(r ImportResult) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Error == "" {
+			n++
+		}
+	}
+	return n
 }
 
 // fileWriter upserts one file's records in one transaction. Records are

@@ -9,6 +9,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/events"
+	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -22,9 +23,12 @@ type Options struct {
 	// ImportBatchSize is the number of records upserted per statement
 	// batch during imports (default 1000).
 	ImportBatchSize int
-	Bus             events.Bus
-	Clock           clockwork.Clock
-	Logger          *slog.Logger
+	// ImportLimits bound what one import may read (zero fields: the
+	// importer's defaults).
+	ImportLimits importer.Limits
+	Bus          events.Bus
+	Clock        clockwork.Clock
+	Logger       *slog.Logger
 }
 
 // Service imports data exports, records the extension's events and reads

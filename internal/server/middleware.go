@@ -21,6 +21,7 @@ import (
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/ingest/observe"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/ratelimit"
 )
@@ -166,8 +167,29 @@ func withCORS(allowed []string) func(http.Handler) http.Handler {
 	}
 }
 
+// ObserverMaxBodyBytes bounds a browser-extension batch, whatever its
+// content type (500 events fit in well under it).
+const ObserverMaxBodyBytes = observe.MaxBatchBytes
+
+// observerPath is the browser extension's endpoint.
+const observerPath = "/api/observer/events"
+
+// bodyLimitFor is the one body limit of a request, by route: the observer
+// endpoint keeps ObserverMaxBodyBytes whatever the content type; a
+// multipart request to /graphql (an upload) gets uploadLimit; everything
+// else the general limit.
+func bodyLimitFor(r *http.Request, limit, uploadLimit int64) int64 {
+	switch {
+	case r.URL.Path == observerPath:
+		return min(limit, ObserverMaxBodyBytes)
+	case r.URL.Path == "/graphql" && uploadLimit > limit && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
+		return uploadLimit
+	}
+	return limit
+}
+
 // withBodyLimit answers 413 with a JSON body when a request body is larger
-// than limit (uploadLimit for multipart uploads).
+// than its route's limit (bodyLimitFor).
 func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,10 +197,7 @@ func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			max := limit
-			if uploadLimit > limit && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				max = uploadLimit
-			}
+			max := bodyLimitFor(r, limit, uploadLimit)
 			tooLarge := func() {
 				writeJSONError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
 			}
@@ -186,12 +205,12 @@ func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 				tooLarge()
 				return
 			}
-			if max == limit {
+			if max <= limit {
 				// Small bodies are read whole here so an oversized chunked
 				// body gets a 413 rather than a parse error further in.
 				buf, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 				if err != nil {
-					writeJSONError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read request body")
+					writeJSONError(w, http.StatusBadRequest, apperr.BadRequest, "could not read request body")
 					return
 				}
 				if int64(len(buf)) > max {

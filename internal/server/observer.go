@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
@@ -30,12 +32,14 @@ func ObserverHandler(rec EventRecorder, log *slog.Logger) http.Handler {
 			writeAppError(w, err)
 			return
 		}
-		var body struct {
-			Events []observe.RawEvent `json:"events"`
-		}
-		dec := json.NewDecoder(r.Body)
-		if err := dec.Decode(&body); err != nil {
-			writeJSONError(w, http.StatusBadRequest, apperr.BadUserInput, "body must be JSON: {\"events\":[…]}")
+		body, err := decodeObserverBatch(http.MaxBytesReader(w, r.Body, ObserverMaxBodyBytes))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeJSONError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.Itoa(ObserverMaxBodyBytes)+" bytes")
+				return
+			}
+			writeJSONError(w, http.StatusBadRequest, apperr.BadRequest, "body must be JSON: {\"events\":[…]}")
 			return
 		}
 		accepted, rejected, err := rec.RecordEvents(r.Context(), v.User.ID, body.Events)
@@ -61,6 +65,25 @@ func ObserverHandler(rec EventRecorder, log *slog.Logger) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	})
+}
+
+// observerBatch is the extension's request body.
+type observerBatch struct {
+	Events []observe.RawEvent `json:"events"`
+}
+
+// decodeObserverBatch reads one JSON object {"events":[…]} and nothing
+// after it.
+func decodeObserverBatch(r io.Reader) (observerBatch, error) {
+	var body observerBatch
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&body); err != nil {
+		return body, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return body, errors.New("server: data after the batch")
+	}
+	return body, nil
 }
 
 // writeAppError answers with the HTTP status of err's code and its safe message.

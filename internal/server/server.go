@@ -160,10 +160,18 @@ func New(o Options) *Server {
 }
 
 // endWithServer cancels a websocket's context when the server shuts down,
-// so gqlgen closes the socket.
+// so gqlgen closes the socket, and an upload's (a long import), so it
+// stops within a second of SIGINT instead of holding the shutdown.
 func (s *Server) endWithServer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				ctx, cancel := context.WithCancel(r.Context())
+				defer cancel()
+				stop := context.AfterFunc(s.socketsCtx, cancel)
+				defer stop()
+				r = r.WithContext(ctx)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

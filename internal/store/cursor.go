@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twinme/twinme/internal/apperr"
 )
@@ -31,7 +32,9 @@ func DecodeCursor(s string) (*Cursor, error) {
 	}
 	ts, id, ok := strings.Cut(string(raw), "|")
 	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || id == "" {
+	// An id with a NUL or broken UTF-8 could never have come from Encode
+	// and would reach the database as text PostgreSQL refuses.
+	if !ok || err != nil || id == "" || strings.IndexByte(id, 0) >= 0 || !utf8.ValidString(id) {
 		return nil, apperr.Invalid("after", "malformed cursor")
 	}
 	return &Cursor{Time: t, ID: id}, nil

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,17 +43,49 @@ type Insight struct {
 	ContentHash string    `bun:"content_hash,notnull"`
 	CreatedAt   time.Time `bun:"created_at,notnull"`
 	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+
+	// decoded caches Evidence as parsed when the row was read, from the
+	// text in decodedFrom (a row changed since is parsed again).
+	decoded     []privacy.Evidence
+	decodedFrom string
+	hasDecoded  bool
+}
+
+var _ bun.AfterScanRowHook = (*Insight)(nil)
+
+// AfterScanRow parses the evidence once, when the row is read.
+func (in *Insight) AfterScanRow(context.Context) error {
+	in.decoded, in.decodedFrom, in.hasDecoded = parseEvidence(in.Evidence), in.Evidence, true
+	return nil
+}
+
+// DecodedEvidence returns the insight's evidence, parsed (read-only: it is
+// the row's cache). Evidence that does not parse is dropped (shown as none),
+// never guessed.
+func (in *Insight) DecodedEvidence() []privacy.Evidence {
+	if in.hasDecoded && in.decodedFrom == in.Evidence {
+		return in.decoded
+	}
+	return parseEvidence(in.Evidence)
+}
+
+func parseEvidence(s string) []privacy.Evidence {
+	var ev []privacy.Evidence
+	if json.Unmarshal([]byte(s), &ev) != nil {
+		return nil
+	}
+	return ev
 }
 
 // PrivacyInsight returns the insight as the reveal filter takes it. Evidence
 // that does not parse is dropped (shown as none), never guessed.
 func (in *Insight) PrivacyInsight() privacy.Insight {
-	out := privacy.Insight{
+	return privacy.Insight{
 		Key: in.Key, Cluster: privacy.Cluster(in.Cluster), Subcluster: privacy.Subcluster(in.Subcluster),
 		Title: in.Title, Body: in.Body, Source: in.Source, Sensitivity: in.Sensitivity, Confidence: in.Confidence,
+		// A copy: the cache is the row's, whatever a caller does with it.
+		Evidence: slices.Clone(in.DecodedEvidence()),
 	}
-	_ = json.Unmarshal([]byte(in.Evidence), &out.Evidence)
-	return out
 }
 
 // insightHash identifies an insight's content: what a reader would see

@@ -366,6 +366,42 @@ func TestEachPlatformDataAndObserverEventStreamOldestFirst(t *testing.T) {
 	})
 }
 
+// Evidence is parsed once, when the row is read, and the parsed copy goes
+// with the row; a caller changing what it got changes neither the row nor
+// the next caller's copy, and a row whose text changed is parsed again.
+func TestInsightEvidenceParsedWithTheRow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		in := insight("music.rhythm", privacy.Personal, "Night owl", 10)
+		in.Evidence = []privacy.Evidence{{Label: "late plays", Value: "62%", Weight: 0.9}, {Label: "weekends", Value: "x", Weight: 0.2}}
+		_, _, err := db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, []privacy.Insight{in}, t0)
+		storetest.Must(t, err)
+		rows, err := db.ListInsights(ctx, u.ID, "", nil, 10)
+		storetest.Must(t, err)
+		if len(rows) != 1 {
+			t.Fatalf("%d rows", len(rows))
+		}
+		r := &rows[0]
+		if ev := r.DecodedEvidence(); len(ev) != 2 || ev[0].Label != "late plays" {
+			t.Fatalf("decoded evidence = %+v", ev)
+		}
+		p := r.PrivacyInsight()
+		p.Evidence[0].Label = "changed by a caller"
+		if r.DecodedEvidence()[0].Label != "late plays" || r.PrivacyInsight().Evidence[0].Label != "late plays" {
+			t.Fatal("a caller's change reached the row's parsed evidence")
+		}
+		r.Evidence = `[{"label":"rewritten","value":"1","weight":1}]`
+		if ev := r.DecodedEvidence(); len(ev) != 1 || ev[0].Label != "rewritten" {
+			t.Fatalf("stale parse after the text changed: %+v", ev)
+		}
+		r.Evidence = `not json`
+		if ev := r.DecodedEvidence(); ev != nil {
+			t.Fatalf("malformed evidence parsed as %+v, want none", ev)
+		}
+	})
+}
+
 func countPrivacyRows(t *testing.T, db *store.DB, userID string) int {
 	t.Helper()
 	n, err := db.NewSelect().Model((*store.PrivacySetting)(nil)).Where("user_id = ?", userID).Count(context.Background())

@@ -24,6 +24,8 @@ type File struct {
 	// name matches no known export is ignored and reported, where a file the
 	// user picked on its own would be an error.
 	InArchive bool
+	// CompressedSize of an archive entry, for Limits.MaxRatio; 0 otherwise.
+	CompressedSize int64
 }
 
 // FilesFromPaths returns one File per path on the local file system.
@@ -62,10 +64,11 @@ func FilesFromZip(r io.ReaderAt, size int64) ([]File, error) {
 		}
 		zf := zf
 		files = append(files, File{
-			Name:      zf.Name,
-			Size:      int64(zf.UncompressedSize64),
-			Open:      zf.Open,
-			InArchive: true,
+			Name:           zf.Name,
+			Size:           int64(zf.UncompressedSize64),
+			Open:           zf.Open,
+			InArchive:      true,
+			CompressedSize: int64(zf.CompressedSize64),
 		})
 	}
 	return files, nil

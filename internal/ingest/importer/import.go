@@ -120,6 +120,8 @@ type Importer struct {
 	// was started, with its result (Err set if the file failed). An error
 	// aborts the import.
 	OnFileEnd func(ctx context.Context, result FileResult) error
+	// Limits bound sizes and ratios (zero fields: DefaultLimits).
+	Limits Limits
 }
 
 // Import reads files with the default Importer.
@@ -157,6 +159,7 @@ func (im Importer) Import(ctx context.Context, platform string, files []File, si
 	if im.Clock == nil {
 		im.Clock = clockwork.NewRealClock()
 	}
+	im.Limits = im.Limits.withDefaults()
 
 	run := &run{im: &im, sink: sink, progress: progress, files: len(files)}
 	for _, f := range files {
@@ -198,7 +201,28 @@ func (im Importer) Import(ctx context.Context, platform string, files []File, si
 		}
 	}
 	run.report()
+	if len(res.Files) == 0 && len(res.Ignored) > 0 {
+		return res, fmt.Errorf("importer: %w", apperr.New(apperr.BadUserInput,
+			"the archive holds no %s export file (expected %s); it holds: %s", platform, expectedNames(platform), heldList(res.Ignored)))
+	}
 	return res, errors.Join(fileErrs...)
+}
+
+// heldList names an archive's entries for an error message, the first 20.
+func heldList(ig []IgnoredFile) string {
+	const max = 20
+	names := make([]string, 0, min(len(ig), max))
+	for i, f := range ig {
+		if i == max {
+			break
+		}
+		names = append(names, f.Name)
+	}
+	s := strings.Join(names, ", ")
+	if len(ig) > max {
+		s += fmt.Sprintf(" and %d more", len(ig)-max)
+	}
+	return s
 }
 
 // run is the state of one Import call.
@@ -209,6 +233,8 @@ type run struct {
 	files    int
 	prog     Progress
 	batch    []Record
+	// total counts the bytes read over all files, for Limits.MaxTotalBytes.
+	total int64
 }
 
 // file reads one file. A returned error aborts the import; a fault in the
@@ -224,12 +250,13 @@ func (r *run) file(ctx context.Context, idx int, f File, format Format) (FileRes
 		}
 	}
 
-	fs := &fileState{run: r, ctx: ctx, fr: &fr, now: r.im.Clock.Now()}
+	fs := &fileState{run: r, ctx: ctx, fr: &fr, now: r.im.Clock.Now(), lim: &r.im.Limits}
 	rc, err := f.Open()
 	if err != nil {
 		fr.Err = fmt.Errorf("importer: %w", apperr.Wrap(err, apperr.BadUserInput, "%s could not be opened", f.Name))
 	} else {
-		cr := &countingReader{r: rc, onRead: func(n int64) { r.prog.BytesRead = bytesBefore + n }}
+		lr := &limitReader{r: rc, name: f.Name, compressed: f.CompressedSize, lim: &r.im.Limits, total: &r.total}
+		cr := &countingReader{r: lr, onRead: func(n int64) { r.prog.BytesRead = bytesBefore + n }}
 		fs.counter = cr
 		fr.Err = parserFor(format)(fs, cr)
 		_ = rc.Close()
@@ -277,6 +304,29 @@ type fileState struct {
 	fr      *FileResult
 	now     time.Time
 	counter *countingReader
+	lim     *Limits
+}
+
+// tick is called every 64 KiB of input: a cancelled import stops within
+// milliseconds however the input is shaped (whitespace, huge records).
+func (fs *fileState) tick() error {
+	if err := fs.ctx.Err(); err != nil {
+		return &abortErr{fmt.Errorf("importer: %w", err)}
+	}
+	return nil
+}
+
+// str returns *p trimmed and clipped to Limits.MaxStringBytes, or "".
+func (fs *fileState) str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return fs.name(*p)
+}
+
+// name trims s and clips it to Limits.MaxStringBytes.
+func (fs *fileState) name(s string) string {
+	return clip(strings.TrimSpace(s), fs.lim.MaxStringBytes)
 }
 
 func (fs *fileState) emit(rec Record) error {
@@ -350,70 +400,7 @@ func (fs *fileState) corrupt(record int, offset int64, err error) error {
 			"%s is truncated: it ends at byte %d inside record %d", fs.fr.Name, offset, record))
 	}
 	return fmt.Errorf("importer: %w", apperr.Wrap(err, apperr.BadUserInput,
-		"%s is corrupt in record %d, which starts near byte %d", fs.fr.Name, record, offset))
-}
-
-// streamArray decodes a JSON array of objects element by element, so memory
-// stays flat whatever the file size. confirm checks the first element
-// against the format (the content check after detection by name); row
-// handles every element. Elements whose fields have the wrong JSON type are
-// rejected and the stream goes on; a syntax error or a truncation ends it.
-func streamArray[T any](fs *fileState, r io.Reader, expected string, confirm func(*T) bool, row func(n int, v *T) error) error {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return fs.wrongFormat(expected + " (the file is empty)")
-		}
-		return fs.wrongFormat(expected + " (it is not JSON)")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fs.wrongFormat(expected + " (expected a JSON array)")
-	}
-	var v T
-	n := 0
-	for dec.More() {
-		n++
-		start := dec.InputOffset()
-		var zero T
-		v = zero
-		err := dec.Decode(&v)
-		if err == nil {
-			fs.fr.Read++
-		}
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case err == nil:
-		case errors.As(err, &typeErr):
-			fs.fr.Read++
-			if n == 1 {
-				return fs.wrongFormat(expected)
-			}
-			fs.reject(n, typeReason(typeErr))
-			continue
-		default:
-			return fs.corrupt(n, errOffset(err, start, fs.counter.n), err)
-		}
-		if n == 1 && !confirm(&v) {
-			return fs.wrongFormat(expected)
-		}
-		if err := row(n, &v); err != nil {
-			return err
-		}
-		if n%4096 == 0 && fs.ctx.Err() != nil {
-			return &abortErr{fmt.Errorf("importer: %w", fs.ctx.Err())}
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		// The array did not close: truncated between elements, or garbage
-		// where a comma should be.
-		return fmt.Errorf("importer: %w", apperr.Wrap(err, apperr.BadUserInput,
-			"%s is truncated or corrupt after record %d, near byte %d", fs.fr.Name, n, errOffset(err, dec.InputOffset(), fs.counter.n)))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fs.corrupt(n+1, dec.InputOffset(), errors.New("data after the end of the array"))
-	}
-	return nil
+		"%s is corrupt in record %d, near byte %d", fs.fr.Name, record, offset))
 }
 
 func typeReason(e *json.UnmarshalTypeError) string {
@@ -421,16 +408,6 @@ func typeReason(e *json.UnmarshalTypeError) string {
 		return "element is a JSON " + e.Value + ", not an object"
 	}
 	return fmt.Sprintf("field %s is a JSON %s, expected %s", e.Field, e.Value, e.Type)
-}
-
-// errOffset is the byte offset to report for err: where the data ended for a
-// truncation, else where the failing element starts (encoding/json's syntax
-// error offsets are not relative to the stream).
-func errOffset(err error, start, readSoFar int64) int64 {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return readSoFar
-	}
-	return start
 }
 
 type countingReader struct {
@@ -462,12 +439,4 @@ func parserFor(f Format) func(fs *fileState, r io.Reader) error {
 		return parseSearchHistory
 	}
 	panic("importer: no parser for format " + string(f))
-}
-
-// str returns *p or "".
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return strings.TrimSpace(*p)
 }

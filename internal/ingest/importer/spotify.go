@@ -89,7 +89,7 @@ func parseAccountMusic(fs *fileState, r io.Reader) error {
 				fs.reject(n, reason)
 				return nil
 			}
-			track, artist := str(v.TrackName), str(v.ArtistName)
+			track, artist := fs.str(v.TrackName), fs.str(v.ArtistName)
 			if track == "" {
 				fs.reject(n, "missing trackName")
 				return nil
@@ -121,7 +121,7 @@ func parseAccountPodcast(fs *fileState, r io.Reader) error {
 				fs.reject(n, reason)
 				return nil
 			}
-			show, episode := str(v.PodcastName), str(v.EpisodeName)
+			show, episode := fs.str(v.PodcastName), fs.str(v.EpisodeName)
 			if episode == "" {
 				fs.reject(n, "missing episodeName")
 				return nil
@@ -142,7 +142,7 @@ func parseAccountPodcast(fs *fileState, r io.Reader) error {
 }
 
 func (fs *fileState) accountTime(p *string) (time.Time, string) {
-	s := str(p)
+	s := fs.str(p)
 	if s == "" {
 		return time.Time{}, "missing endTime"
 	}
@@ -196,7 +196,7 @@ const (
 
 func parseExtended(fs *fileState, r io.Reader) error {
 	return streamArray(fs, r, expectedExtended, confirmExtended, func(n int, v *extendedRow) error {
-		ts := str(v.Ts)
+		ts := fs.str(v.Ts)
 		if ts == "" {
 			fs.reject(n, "missing ts")
 			return nil
@@ -224,7 +224,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 			return nil
 		}
 		device, country := deviceClass(v.Platform), strings.ToUpper(strings.TrimSpace(v.ConnCountry))
-		track, artist := strings.TrimSpace(v.TrackName), strings.TrimSpace(v.AlbumArtistName)
+		track, artist := fs.name(v.TrackName), fs.name(v.AlbumArtistName)
 		switch {
 		case track != "":
 			return fs.emit(Record{
@@ -234,34 +234,34 @@ func parseExtended(fs *fileState, r io.Reader) error {
 				OccurredAt: end,
 				Payload: mustJSON(PlayPayload{
 					Source: sourceExtended, Track: track, Artist: artist,
-					Album: strings.TrimSpace(v.AlbumName), TrackURI: v.TrackURI, MsPlayed: ms,
-					Device: device, Country: country, ReasonStart: v.ReasonStart, ReasonEnd: v.ReasonEnd,
+					Album: fs.name(v.AlbumName), TrackURI: fs.name(v.TrackURI), MsPlayed: ms,
+					Device: device, Country: country, ReasonStart: fs.name(v.ReasonStart), ReasonEnd: fs.name(v.ReasonEnd),
 					Shuffle: v.Shuffle, Skipped: v.Skipped, Offline: v.Offline,
 				}),
 			})
-		case strings.TrimSpace(v.EpisodeName) != "":
-			show, episode := strings.TrimSpace(v.EpisodeShowName), strings.TrimSpace(v.EpisodeName)
+		case fs.name(v.EpisodeName) != "":
+			show, episode := fs.name(v.EpisodeShowName), fs.name(v.EpisodeName)
 			return fs.emit(Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataEpisodePlay,
 				ExternalID: SpotifyEpisodePlayID(show, episode, end),
 				OccurredAt: end,
 				Payload: mustJSON(episodePayload{
-					Source: sourceExtended, Show: show, Episode: episode, EpisodeURI: v.EpisodeURI,
+					Source: sourceExtended, Show: show, Episode: episode, EpisodeURI: fs.name(v.EpisodeURI),
 					MsPlayed: ms, Device: device, Country: country,
-					ReasonStart: v.ReasonStart, ReasonEnd: v.ReasonEnd, Skipped: v.Skipped, Offline: v.Offline,
+					ReasonStart: fs.name(v.ReasonStart), ReasonEnd: fs.name(v.ReasonEnd), Skipped: v.Skipped, Offline: v.Offline,
 				}),
 			})
-		case strings.TrimSpace(v.AudiobookTitle) != "" || strings.TrimSpace(v.ChapterTitle) != "":
-			title, chapter := strings.TrimSpace(v.AudiobookTitle), strings.TrimSpace(v.ChapterTitle)
+		case fs.name(v.AudiobookTitle) != "" || fs.name(v.ChapterTitle) != "":
+			title, chapter := fs.name(v.AudiobookTitle), fs.name(v.ChapterTitle)
 			return fs.emit(Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataAudiobookPlay,
 				ExternalID: SpotifyAudiobookPlayID(title, chapter, end),
 				OccurredAt: end,
 				Payload: mustJSON(audiobookPayload{
-					Source: sourceExtended, Title: title, Chapter: chapter, URI: v.AudiobookURI,
-					ChapterURI: v.ChapterURI, MsPlayed: ms, Device: device, Country: country,
+					Source: sourceExtended, Title: title, Chapter: chapter, URI: fs.name(v.AudiobookURI),
+					ChapterURI: fs.name(v.ChapterURI), MsPlayed: ms, Device: device, Country: country,
 				}),
 			})
 		default:

@@ -73,7 +73,7 @@ func isAd(v *takeoutRow) bool {
 }
 
 func (fs *fileState) takeoutTime(n int, v *takeoutRow) (time.Time, bool) {
-	s := str(v.Time)
+	s := fs.str(v.Time)
 	if s == "" {
 		fs.reject(n, "missing time")
 		return time.Time{}, false
@@ -107,7 +107,7 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 			fs.skip(skipAd)
 			return nil
 		}
-		music := str(v.Header) == "YouTube Music"
+		music := fs.str(v.Header) == "YouTube Music"
 		if v.TitleURL == "" {
 			// "Watched a video that has been removed" (localized): we know
 			// that and when, not what. Kept for rhythm and volume signals.
@@ -129,9 +129,9 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 			return nil
 		}
 		p := watchPayload{Source: sourceTakeout, VideoID: id, Music: music}
-		p.Title, p.TitleRaw = stripWatched(str(v.Title))
+		p.Title, p.TitleRaw = stripWatched(fs.str(v.Title))
 		if len(v.Subtitles) > 0 {
-			p.Channel = strings.TrimSpace(v.Subtitles[0].Name)
+			p.Channel = fs.name(v.Subtitles[0].Name)
 			p.ChannelID = channelID(v.Subtitles[0].URL)
 		}
 		return fs.emit(Record{
@@ -161,12 +161,12 @@ func parseSearchHistory(fs *fileState, r io.Reader) error {
 		// The query is read from the URL: the title around it is localized.
 		q := ""
 		if u, err := url.Parse(v.TitleURL); err == nil {
-			q = strings.TrimSpace(u.Query().Get("search_query"))
+			q = fs.name(u.Query().Get("search_query"))
 		}
 		if q == "" && v.TitleURL == "" {
 			// Without a URL only the English title can be taken apart.
-			if rest, ok := strings.CutPrefix(str(v.Title), "Searched for "); ok {
-				q = strings.TrimSpace(rest)
+			if rest, ok := strings.CutPrefix(fs.str(v.Title), "Searched for "); ok {
+				q = fs.name(rest)
 			}
 		}
 		if q == "" {
@@ -178,7 +178,7 @@ func parseSearchHistory(fs *fileState, r io.Reader) error {
 			DataType:   DataSearch,
 			ExternalID: YouTubeSearchID(q, at),
 			OccurredAt: at,
-			Payload:    mustJSON(searchPayload{Source: sourceTakeout, Query: q, Music: str(v.Header) == "YouTube Music"}),
+			Payload:    mustJSON(searchPayload{Source: sourceTakeout, Query: q, Music: fs.str(v.Header) == "YouTube Music"}),
 		})
 	})
 }

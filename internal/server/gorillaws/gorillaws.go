@@ -11,6 +11,7 @@ package gorillaws
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,16 +217,65 @@ func (c *conn) NextReader() (int, io.Reader, error) {
 	return messageType, bytes.NewReader(data), nil
 }
 
+// WriteJSON writes one protocol message. Errors gqlgen's websocket
+// transport writes without extensions.code (a subscribe payload that does
+// not decode) get BAD_REQUEST, so clients read a code on every error.
 func (c *conn) WriteJSON(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("gorillaws: write: %w", err)
+	}
+	data = codeErrors(data)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if err := c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
 		return fmt.Errorf("gorillaws: write: %w", err)
 	}
-	if err := c.ws.WriteJSON(v); err != nil {
+	if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
 		return fmt.Errorf("gorillaws: write: %w", err)
 	}
 	return nil
+}
+
+// codeErrors adds "extensions":{"code":"BAD_REQUEST"} to the errors of an
+// "error" message that carry no code; other messages are returned as is.
+func codeErrors(data []byte) []byte {
+	if !bytes.Contains(data, []byte(`"type":"error"`)) {
+		return data
+	}
+	var msg map[string]json.RawMessage
+	if json.Unmarshal(data, &msg) != nil {
+		return data
+	}
+	var errs []map[string]any
+	if json.Unmarshal(msg["payload"], &errs) != nil {
+		return data
+	}
+	changed := false
+	for _, e := range errs {
+		ext, _ := e["extensions"].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+			e["extensions"] = ext
+		}
+		if _, ok := ext["code"]; !ok {
+			ext["code"] = "BAD_REQUEST"
+			changed = true
+		}
+	}
+	if !changed {
+		return data
+	}
+	payload, err := json.Marshal(errs)
+	if err != nil {
+		return data
+	}
+	msg["payload"] = payload
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // WriteClose sends a close frame with closeCode and message, cut to the 123
