@@ -85,8 +85,15 @@ func TestAdminConsoleInHeadlessBrowser(t *testing.T) {
 		}
 	})
 
+	// GraphiQL re-parses the editor a moment after a change (a debounce)
+	// and picks HTTP or the websocket from that parse: executing before it
+	// would send a subscription over HTTP. So setting the query waits for
+	// the parse to settle.
 	setQuery := func(q string) chromedp.Action {
-		return chromedp.Evaluate(fmt.Sprintf(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(%q)`, q), nil)
+		return chromedp.Tasks{
+			chromedp.Evaluate(fmt.Sprintf(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(%q)`, q), nil),
+			chromedp.Sleep(1500 * time.Millisecond),
+		}
 	}
 	waitResult := func(want ...string) chromedp.Action {
 		cond := `(function(){ const el = document.querySelector('.result-window'); if (!el) return false; const t = el.innerText;`
