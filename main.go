@@ -55,7 +55,8 @@ Usage:
   twinme users create --email E [--name N] [--admin]
                                                  create a user and print an API token once
   twinme import --user EMAIL --platform P FILE…   import data exports (JSON files or zip archives) for a user
-  twinme demo [--email E]                        create a demo user with a year of synthetic activity, analyse it, print a token
+  twinme demo [--email E] [--live [--every D]]   create a demo user with a year of synthetic activity, analyse it, print a token;
+                                                 --live then serves the API and feeds the demo user a new day every D
   twinme cron run <job>                          run one scheduled job once and print its execution as JSON
   twinme cron list                               list the jobs and their schedules
   twinme keys generate                           print a new encryption key for TWINME_ENCRYPTION_KEYS
@@ -465,12 +466,22 @@ func progressBar(w io.Writer) func(importer.Progress) {
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlags("demo", "twinme demo [--email E]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR")
+	fs := newFlags("demo", "twinme demo [--email E] [--live [--every D] [--listen ADDR]]", stdout, "TWINME_DATABASE_URL", "TWINME_DATA_DIR", "TWINME_LISTEN")
 	email := fs.String("email", demo.DefaultEmail, "email of the demo user (created, or reused)")
+	live := fs.Bool("live", false, "after seeding, serve the API (like serve) and feed the demo user a new day of activity every --every, through the ingest path, so insightAdded and soulSignatureUpdated subscribers see it arrive")
+	every := fs.Duration("every", 5*time.Second, "with --live: how often a new day arrives")
+	listen := fs.String("listen", "", "with --live: host:port to listen on (TWINME_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	if *live && *every < time.Second {
+		return fmt.Errorf("--every must be at least 1s, got %s", *every)
+	}
+	level := "warn"
+	if *live {
+		level = ""
+	}
+	a, err := openApp(ctx, getenv, map[string]string{"TWINME_LISTEN": *listen}, stderr, level, true)
 	if err != nil {
 		return err
 	}
@@ -478,13 +489,41 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	defer a.Close()
 	start := time.Now()
 	fmt.Fprintln(stderr, "seeding a year of synthetic Spotify, YouTube, GitHub, Gmail, Discord, LinkedIn and browsing activity…")
-	res, err := demo.SeedUser(ctx, demo.Deps{DB: a.DB, Auth: a.Auth, Ingest: a.Ingest, Soul: a.Soul, Clock: a.Clock, Logger: a.Log}, *email)
+	deps := demo.Deps{DB: a.DB, Auth: a.Auth, Ingest: a.Ingest, Soul: a.Soul, Clock: a.Clock, Logger: a.Log}
+	res, err := demo.SeedUser(ctx, deps, *email)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo user %s: %d platform items and %d browser events stored, %d insights, in %s\n",
 		*email, res.Stored, res.Observer, res.Run.InsightsStored, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "API token (shown once):\n%s\n\nTry it (with `twinme serve` running):\n", res.Token)
-	fmt.Fprintf(stdout, "  curl -s %s/graphql -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ soulSignature { traits { name score confidence } summaries { cluster text } } }\"}'\n", cfg.PublicURL, res.Token)
-	return nil
+	if sv, err := a.Soul.Signature(ctx, res.UserID, res.UserID, ""); err == nil {
+		fmt.Fprintln(stdout, "\nrelations and changes found:")
+		for _, in := range sv.View.Insights {
+			if strings.HasPrefix(in.Key, "correlation.") || strings.HasPrefix(in.Key, "change.") {
+				fmt.Fprintf(stdout, "  - %s\n    %s\n", in.Title, in.Body)
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "\nAPI token (shown once):\n%s\n\n", res.Token)
+	if !*live {
+		fmt.Fprintf(stdout, "Try it (with `twinme serve` running):\n")
+		fmt.Fprintf(stdout, "  curl -s %s/graphql -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ soulSignature { traits { name score confidence } summaries { cluster text } } }\"}'\n", cfg.PublicURL, res.Token)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Live: a new day arrives every %s. In the playground (%s/playground), open the Headers tab and enter\n"+
+		"  {\"Authorization\": \"Bearer %s\"}\n(GraphiQL sends these headers as the websocket's connection_init payload), then run\n"+
+		"  subscription { insightAdded { key title body } }\nor\n  subscription { soulSignatureUpdated { analyzedAt } }\n\n",
+		*every, cfg.PublicURL, res.Token)
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	fed := make(chan error, 1)
+	go func() { fed <- demo.Live(feedCtx, deps, res.UserID, *every) }()
+	err = a.Serve(ctx, func(addr string) {
+		fmt.Fprintf(stdout, "twinme is listening on %s\n  GraphQL:    %s/graphql\n  Playground: %s/playground\n", addr, cfg.PublicURL, cfg.PublicURL)
+	})
+	stopFeed()
+	if ferr := <-fed; err == nil {
+		err = ferr
+	}
+	return err
 }

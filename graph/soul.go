@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/twinme/twinme/graph/model"
+	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
@@ -158,7 +159,8 @@ func signatureModel(sv soul.SignatureView) *model.SoulSignature {
 		out.Summaries = append(out.Summaries, model.ClusterSummary{Cluster: clusterEnum(string(s.Cluster)), Text: s.Text})
 	}
 	for _, t := range sv.View.Traits {
-		mt := model.Trait{Name: t.Name, Score: t.Score, Confidence: t.Confidence, Evidence: []model.Evidence{}}
+		mt := model.Trait{Name: t.Name, Score: t.Score, Confidence: t.Confidence, Evidence: []model.Evidence{},
+			Reported: analysis.TraitReported(t), Statement: analysis.TraitStatement(t)}
 		for _, e := range t.Evidence {
 			mt.Evidence = append(mt.Evidence, model.Evidence{Label: e.Label, Value: e.Value, Weight: e.Weight})
 		}

@@ -463,7 +463,9 @@ type ComplexityRoot struct {
 		Confidence func(childComplexity int) int
 		Evidence   func(childComplexity int) int
 		Name       func(childComplexity int) int
+		Reported   func(childComplexity int) int
 		Score      func(childComplexity int) int
+		Statement  func(childComplexity int) int
 	}
 
 	TwinConversation struct {
@@ -2393,12 +2395,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trait.Name(childComplexity), true
+	case "Trait.reported":
+		if e.ComplexityRoot.Trait.Reported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Reported(childComplexity), true
 	case "Trait.score":
 		if e.ComplexityRoot.Trait.Score == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Trait.Score(childComplexity), true
+	case "Trait.statement":
+		if e.ComplexityRoot.Trait.Statement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.Statement(childComplexity), true
 
 	case "TwinConversation.audience":
 		if e.ComplexityRoot.TwinConversation.Audience == nil {
@@ -3069,6 +3083,10 @@ type Trait {
   score: Float!
   confidence: Float!
   evidence: [Evidence!]!
+  "Whether the evidence is strong enough to report the score (confidence of at least 0.3); otherwise the score is not a result."
+  reported: Boolean!
+  "The estimate in words: where it leans and the evidence that moved it, or \"not enough evidence yet\"."
+  statement: String!
 }
 
 type ClusterSummary {
@@ -4170,6 +4188,10 @@ func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql
 		return ec.fieldContext_Trait_confidence(ctx, field)
 	case "evidence":
 		return ec.fieldContext_Trait_evidence(ctx, field)
+	case "reported":
+		return ec.fieldContext_Trait_reported(ctx, field)
+	case "statement":
+		return ec.fieldContext_Trait_statement(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
 }
@@ -12284,6 +12306,52 @@ func (ec *executionContext) fieldContext_Trait_evidence(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Trait_reported(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_reported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_reported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Trait_statement(ctx context.Context, field graphql.CollectedField, obj *model.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_statement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
+}
+
 func (ec *executionContext) _TwinConversation_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17030,6 +17098,16 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "evidence":
 			out.Values[i] = ec._Trait_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reported":
+			out.Values[i] = ec._Trait_reported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statement":
+			out.Values[i] = ec._Trait_statement(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -414,6 +414,10 @@ type Trait struct {
 	Score      float64    `json:"score"`
 	Confidence float64    `json:"confidence"`
 	Evidence   []Evidence `json:"evidence"`
+	// Whether the evidence is strong enough to report the score (confidence of at least 0.3); otherwise the score is not a result.
+	Reported bool `json:"reported"`
+	// The estimate in words: where it leans and the evidence that moved it, or "not enough evidence yet".
+	Statement string `json:"statement"`
 }
 
 // A piece of the twin's reply as it streams.

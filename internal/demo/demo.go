@@ -191,7 +191,11 @@ func item(platform, dataType, externalID string, at time.Time, source string, pa
 //   - liked videos as Data API items, watches as Takeout rows;
 //   - GitHub events and repositories, Gmail metadata, Discord guilds and
 //     the LinkedIn userinfo as their streams store them.
-func Items(in analysis.Input) map[string][]store.PlatformItem {
+func Items(in analysis.Input) map[string][]store.PlatformItem { return items(in, 0) }
+
+// items is Items with numeric item ids starting at base, so that live
+// days (see FeedDay) never collide with the seeded year's ids.
+func items(in analysis.Input, base int) map[string][]store.PlatformItem {
 	out := map[string][]store.PlatformItem{}
 	add := func(p string, it store.PlatformItem) { out[p] = append(out[p], it) }
 
@@ -228,7 +232,7 @@ func Items(in analysis.Input) map[string][]store.PlatformItem {
 	}
 
 	for i, v := range in.Videos {
-		vid := fmt.Sprintf("demo%07d", i)
+		vid := fmt.Sprintf("demo%07d", base+i)
 		if v.Source == analysis.VideoLike {
 			add("youtube", item("youtube", platform.DataYouTubeLikedVideo, vid, v.At, store.SourceAPI, platform.YouTubeLikedVideoPayload{
 				Source: "api", VideoID: vid, Title: v.Title, ChannelID: "UC" + v.Channel, ChannelTitle: v.Channel,
@@ -258,13 +262,13 @@ func Items(in analysis.Input) map[string][]store.PlatformItem {
 		}))
 	}
 	for i, e := range in.CodeEvents {
-		add("github", item("github", platform.DataGitHubEvent, strconv.Itoa(40_000_000+i), e.At, store.SourceAPI, platform.GitHubEventPayload{
+		add("github", item("github", platform.DataGitHubEvent, strconv.Itoa(40_000_000+base+i), e.At, store.SourceAPI, platform.GitHubEventPayload{
 			Source: "api", Type: e.Type, Repo: e.Repo, RepoID: repoIDs[e.Repo], Public: true, CreatedAt: e.At.UTC().Format(time.RFC3339),
 		}))
 	}
 
 	for i, m := range in.Mails {
-		id := fmt.Sprintf("18c%013x", i)
+		id := fmt.Sprintf("18c%013x", base+i)
 		add("gmail", item("gmail", platform.DataGmailMessage, id, m.At, store.SourceAPI, platform.GmailMessagePayload{
 			Source: "api", ID: id, ThreadID: id, LabelIDs: m.Labels, InternalDate: strconv.FormatInt(m.At.UnixMilli(), 10),
 			From: m.From, Date: m.At.UTC().Format(time.RFC1123Z),
@@ -299,21 +303,26 @@ func ObserverEvents(evs []analysis.ObserverEvent, start, today time.Time) []obse
 		tod := offset - time.Duration(day)*24*time.Hour
 		// start and window are 28·k days apart, so weekdays are kept.
 		at := window.AddDate(0, 0, day%28).Add(tod)
-		data := map[string]float64{}
-		for k, v := range e.Data {
-			if k == "speed" {
-				k = "speed_px_s"
-			}
-			data[k] = v
-		}
-		raw, _ := json.Marshal(data)
-		out = append(out, observe.RawEvent{
-			ClientEventID: fmt.Sprintf("demo-%06d", i),
-			Type:          e.Type,
-			OccurredAt:    at.UTC().Format(time.RFC3339Nano),
-			URL:           "https://" + e.Domain + "/",
-			Data:          raw,
-		})
+		out = append(out, rawEvent(e, at, fmt.Sprintf("demo-%06d", i)))
 	}
 	return out
+}
+
+// rawEvent is e as the extension would post it, at the given time.
+func rawEvent(e analysis.ObserverEvent, at time.Time, id string) observe.RawEvent {
+	data := map[string]float64{}
+	for k, v := range e.Data {
+		if k == "speed" {
+			k = "speed_px_s"
+		}
+		data[k] = v
+	}
+	raw, _ := json.Marshal(data)
+	return observe.RawEvent{
+		ClientEventID: id,
+		Type:          e.Type,
+		OccurredAt:    at.UTC().Format(time.RFC3339Nano),
+		URL:           "https://" + e.Domain + "/",
+		Data:          raw,
+	}
 }

@@ -46,7 +46,7 @@ func localReply(t *testing.T, view privacy.View, history []Message, text string)
 
 func TestLocalAnswersFromMatchingInsightsAndSaysItIsLocal(t *testing.T) {
 	noNetwork(t)
-	got, chunks := localReply(t, friendsView(t), nil, "What languages do you code in?")
+	got, chunks := localReply(t, friendsView(t), nil, "What languages do you code in? And who are your friends?")
 	if !strings.HasPrefix(got, LocalPrefix) {
 		t.Fatalf("reply %q does not say it is the local twin", got)
 	}
@@ -61,19 +61,18 @@ func TestLocalAnswersFromMatchingInsightsAndSaysItIsLocal(t *testing.T) {
 			t.Fatalf("reply %q reveals %q", got, m)
 		}
 	}
-	if !strings.Contains(got, "Nothing about my personal life is shared here.") {
+	if !strings.Contains(got, "Nothing about my social life is shared with you here (it is private, or I have no data on it yet), so I can't tell you about it.") {
 		t.Fatalf("reply %q does not say the personal cluster is not shared", got)
 	}
 }
 
-func TestLocalFallsBackToMostRevealedCluster(t *testing.T) {
+func TestLocalSaysWhatItDoesNotKnow(t *testing.T) {
 	got, _ := localReply(t, friendsView(t), nil, "Do you like cats?")
-	// Professional has two revealed insights, creative two (one an LLM
-	// summary) and a trait: professional wins, its most confident first.
-	want := LocalPrefix + "I don't have anything on that in what I share here. What I can tell you is about my professional life: " +
-		"Morning coder: I push code mostly on weekday mornings. Go first: Most of my code is Go."
-	if !strings.HasPrefix(got, want) {
-		t.Fatalf("reply =\n%q\nwant prefix\n%q", got, want)
+	// Nothing shared speaks to cats: no fact is quoted as if it did, and
+	// the twin says what can be asked instead.
+	want := LocalPrefix + "I don't know that: nothing I share here speaks to it, and I won't guess. You can ask me about my music, work, coding or personality."
+	if got != want {
+		t.Fatalf("reply =\n%q\nwant\n%q", got, want)
 	}
 }
 
@@ -106,7 +105,7 @@ func TestLocalWithNothingRevealedSaysWhatIsMissing(t *testing.T) {
 
 func TestLocalTraitQuestion(t *testing.T) {
 	got, _ := localReply(t, friendsView(t), nil, "How conscientious is your personality?")
-	if !strings.Contains(got, "My conscientiousness estimate is on the high side (70/100, confidence 50%).") {
+	if !strings.Contains(got, "My conscientiousness leans high (70/100, confidence 50%).") {
 		t.Fatalf("reply = %q", got)
 	}
 	if strings.Contains(got, "neuroticism") {
