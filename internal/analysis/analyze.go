@@ -67,6 +67,28 @@ var sourceClusters = []struct {
 	{SourceLinkedIn, []privacy.Cluster{privacy.Professional}, 1, "Connect LinkedIn."},
 }
 
+// alsoFeeds are clusters a source's insights can be filed under beyond
+// those completeness counts it for: YouTube's Education and Science &
+// Technology categories are professional.
+var alsoFeeds = map[string][]privacy.Cluster{SourceYouTube: {privacy.Professional}}
+
+// SourceClusters names, per data source, every cluster its data can reach
+// through any detector: data of a source is hidden from an audience only
+// when every one of them is. (Insights drawing on two sources name the
+// other's cluster in Also, so they do not add to this.)
+func SourceClusters() map[string][]privacy.Cluster {
+	out := make(map[string][]privacy.Cluster, len(sourceClusters))
+	for _, s := range sourceClusters {
+		out[s.source] = slices.Clone(s.clusters)
+		for _, c := range alsoFeeds[s.source] {
+			if !slices.Contains(out[s.source], c) {
+				out[s.source] = append(out[s.source], c)
+			}
+		}
+	}
+	return out
+}
+
 // Analyze runs every detector on one user's data, in the user's time zone,
 // as of now. It is pure: the same input gives the same result.
 func Analyze(in Input, loc *time.Location, now time.Time) Result {
@@ -151,6 +173,7 @@ func (r Result) View() privacy.View {
 		pi := privacy.Insight{
 			Key: in.Key, Cluster: in.Cluster, Subcluster: in.Subcluster, Title: in.Title, Body: in.Body,
 			Source: in.Source, Sensitivity: in.Sensitivity, Confidence: in.Confidence,
+			Also: slices.Clone(in.Also),
 		}
 		for _, e := range in.Evidence {
 			pi.Evidence = append(pi.Evidence, privacy.Evidence{Label: e.Label, Value: e.Value, Weight: e.Weight})

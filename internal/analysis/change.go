@@ -215,19 +215,48 @@ func monthPhrase(t, now time.Time) string {
 	return t.Format("January 2006")
 }
 
-// listeningHour is the time of day of a play in hours, with the small hours
-// counted after midnight (00:30 is 24.5): a night owl's listening moving
-// past midnight is "later", not "earlier".
-func listeningHour(local time.Time) float64 {
-	h := float64(local.Hour()) + float64(local.Minute())/60
-	if h < 5 {
+// hourOfDay is the local time of day in hours (21:30 is 21.5).
+func hourOfDay(local time.Time) float64 {
+	return float64(local.Hour()) + float64(local.Minute())/60 + float64(local.Second())/3600
+}
+
+// circularMeanHour is the mean time of day of hours on the 24-hour circle
+// (the mean of 23:00 and 01:00 is 00:00, not 12:00).
+func circularMeanHour(hours []float64) float64 {
+	var c, s float64
+	for _, h := range hours {
+		a := h / 24 * 2 * math.Pi
+		c += math.Cos(a)
+		s += math.Sin(a)
+	}
+	return angleHour(c, s)
+}
+
+// angleHour is the time of day (0–24) of the mean direction of summed
+// cosines and sines of times of day.
+func angleHour(c, s float64) float64 {
+	m := math.Atan2(s, c) / (2 * math.Pi) * 24
+	if m < 0 {
+		m += 24
+	}
+	return m
+}
+
+// unwrapAround places h within 12 hours of centre (so 01:00 is 25 when the
+// person's listening centres on 22:00): time of day is circular, and a shift
+// that crosses midnight is still "later".
+func unwrapAround(h, centre float64) float64 {
+	for h < centre-12 {
 		h += 24
+	}
+	for h >= centre+12 {
+		h -= 24
 	}
 	return h
 }
 
 func clockText(h float64) string {
-	m := int(math.Round(h*60)) % (24 * 60)
+	m := (int(math.Round(h*60))%(24*60) + 24*60) % (24 * 60)
 	return fmt.Sprintf("%02d:%02d", m/60, m%60)
 }
 
@@ -247,18 +276,28 @@ func hoursText(h float64) string {
 }
 
 func listeningTimeSeries(plays []Play, loc *time.Location, now time.Time) changeSeries {
-	sums, counts := map[int]float64{}, map[int]int{}
+	// Each week's listening time is the circular mean of its plays' times
+	// of day, placed within 12 hours of the person's overall mean: a play
+	// at 23:59 and one at 00:01 are two minutes apart, and a shift across
+	// midnight is "later".
+	cosSum, sinSum, counts := map[int]float64{}, map[int]float64{}, map[int]int{}
 	lo, hi := math.MaxInt, math.MinInt
+	var allCos, allSin float64
 	for _, p := range plays {
 		if p.At.IsZero() || p.At.After(now) || p.Artist == "" {
 			continue
 		}
 		l := p.At.In(loc)
+		a := hourOfDay(l) / 24 * 2 * math.Pi
 		w := weekNumber(dayNumber(l))
-		sums[w] += listeningHour(l)
+		cosSum[w] += math.Cos(a)
+		sinSum[w] += math.Sin(a)
+		allCos += math.Cos(a)
+		allSin += math.Sin(a)
 		counts[w]++
 		lo, hi = min(lo, w), max(hi, w)
 	}
+	centre := angleHour(allCos, allSin)
 	c := changeSeries{minEffect: 0.75, cluster: privacy.Personal, sub: privacy.HealthWellness, sens: 35,
 		unit: func(v float64) string { return "typical play at " + clockText(v) }}
 	c.w.id = "change.music.time"
@@ -268,7 +307,7 @@ func listeningTimeSeries(plays []Play, loc *time.Location, now time.Time) change
 			ok := counts[w] >= 7
 			v := 0.0
 			if ok {
-				v = sums[w] / float64(counts[w])
+				v = unwrapAround(angleHour(cosSum[w], sinSum[w]), centre)
 			}
 			c.w.values = append(c.w.values, v)
 			c.w.present = append(c.w.present, ok)

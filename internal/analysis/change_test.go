@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -93,5 +94,24 @@ func TestChangesCodingMovedToWeekdays(t *testing.T) {
 	in := mustInsight(t, d.Insights, "change.coding.weekend")
 	if !strings.Contains(in.Title, "moved from weekends to weekdays in June") {
 		t.Errorf("title %q", in.Title)
+	}
+}
+
+// A shift across midnight is "later" in any zone: the same plays read in
+// Kolkata (UTC+05:30) move from 23:30–02:30 to 01:30–04:30.
+func TestChangesListeningLaterAcrossMidnight(t *testing.T) {
+	kolkata := mustZone(t, "Asia/Kolkata")
+	start := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	plays := movingListener(time.UTC, start, 365, 152, 2) // 18:00–21:00 UTC, then 20:00–23:00
+	d := Changes(Input{Plays: plays}, kolkata, start.AddDate(1, 0, 0))
+	in := mustInsight(t, d.Insights, "change.music.time")
+	if !strings.Contains(in.Title, "about two hours later") || !strings.Contains(in.Body, "Your typical play is at 03:") || !strings.Contains(in.Body, "later than the 00:") {
+		t.Errorf("%s — %s", in.Title, in.Body)
+	}
+	if got := circularMeanHour([]float64{23, 1}); math.Abs(got) > 1e-9 && math.Abs(got-24) > 1e-9 {
+		t.Errorf("circular mean of 23:00 and 01:00 = %v", got)
+	}
+	if got := unwrapAround(1, 22); got != 25 {
+		t.Errorf("01:00 around 22:00 = %v", got)
 	}
 }

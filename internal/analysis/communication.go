@@ -116,7 +116,7 @@ func mailVolume(mails []Mail, loc *time.Location, now time.Time, f Features) (In
 		}
 	}
 	in := Insight{Key: "mail.volume", Cluster: privacy.Professional, Subcluster: privacy.ProfessionalNetwork,
-		Sensitivity: 40, Source: SourcePattern, Confidence: SampleConfidence(total, 300)}
+		Sensitivity: SensitivityIdentifier /* sender domains */, Source: SourcePattern, Confidence: SampleConfidence(total, 300)}
 	switch v := recvPerDay + sentPerDay; {
 	case v >= 50:
 		in.Title = "Heavy email traffic"
@@ -199,7 +199,7 @@ func discordCommunities(guilds []Guild, f Features) (Insight, bool) {
 	// with n because a handful of servers says little about a person.
 	f[FeatDiscordSample] = SampleConfidence(n, 10)
 	in := Insight{Key: "discord.communities", Cluster: privacy.Personal, Subcluster: privacy.SocialConnections,
-		Sensitivity: 35, Source: SourcePattern, Confidence: SampleConfidence(n, 10)}
+		Sensitivity: SensitivityIdentifier /* server names */, Source: SourcePattern, Confidence: SampleConfidence(n, 10)}
 	switch {
 	case owned >= 2:
 		in.Title = "Community builder"

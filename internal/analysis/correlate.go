@@ -375,6 +375,11 @@ func correlationInsight(c Correlation) Insight {
 		more = "less"
 	}
 	in := Insight{Key: key, Cluster: cl, Subcluster: sub, Sensitivity: sens, Source: SourcePattern}
+	for _, other := range []privacy.Cluster{c.A.Cluster, c.B.Cluster} {
+		if other != cl && !slices.Contains(in.Also, other) {
+			in.Also = append(in.Also, other) // shown only where both sides are (issue 9)
+		}
+	}
 	in.Title = capitalize(fmt.Sprintf("%s goes with %s %s %s", c.A.Noun, more, c.B.Noun, when))
 	var effect string
 	switch {

@@ -164,6 +164,9 @@ type Insight struct {
 	// insight to be shown to others.
 	Sensitivity int
 	Source      string
+	// Also names the other clusters whose data the insight draws on; it is
+	// shown only to an audience that sees every one of them at Sensitivity.
+	Also []privacy.Cluster
 }
 
 // Features are named measurements, normalised to 0–1 where the name does not

@@ -146,7 +146,7 @@ func Videos(videos []Video, loc *time.Location) Detection {
 
 	if withChannel >= minChannelVideos {
 		in := Insight{Key: "video.channels", Cluster: privacy.Personal, Subcluster: privacy.EntertainmentChoices,
-			Title: "Channels you come back to", Sensitivity: 30, Source: SourcePattern,
+			Title: "Channels you come back to", Sensitivity: SensitivityIdentifier /* channel names */, Source: SourcePattern,
 			Confidence: SampleConfidence(withChannel, 100)}
 		best := top(channels, 5)
 		in.Body = fmt.Sprintf("%s is the channel you watch or like most (%.0f videos), out of %d channels.", best[0].Name, best[0].Count, len(channels))

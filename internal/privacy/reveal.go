@@ -19,6 +19,10 @@ type Insight struct {
 	Sensitivity int        `json:"sensitivity"`
 	Confidence  float64    `json:"confidence"`
 	Evidence    []Evidence `json:"evidence,omitempty"`
+	// Also names the other clusters whose data the insight draws on (a
+	// correlation of coding with listening, filed under one of them): it
+	// shows only when every one of them shows it too.
+	Also []Cluster `json:"also,omitempty"`
 }
 
 // Summary is the text describing one cluster. Its Sensitivity is that of the
@@ -70,7 +74,9 @@ func Reveal(v View, s Settings, a Audience) View {
 //
 // Rules, per cluster level L (l.Level of the item's cluster):
 //   - L = 0 hides the cluster: its insights and summaries.
-//   - An insight or summary shows only when L ≥ its sensitivity.
+//   - An insight or summary shows only when L ≥ its sensitivity; an insight
+//     drawing on other clusters too (Also) only when each of their levels
+//     does as well.
 //   - A ranked evidence list of n items keeps its first ⌈n·L/100⌉ items.
 //   - Traits never pass. A trait mixes several clusters' data, so a trait
 //     filtered after the fact still carries what its hidden clusters put
@@ -130,6 +136,13 @@ func revealInsight(in Insight, l Lens) (Insight, bool) {
 	if !ok {
 		return Insight{}, false
 	}
+	for _, c := range in.Also {
+		other, ok := l.Visible(c, in.Sensitivity)
+		if !ok {
+			return Insight{}, false
+		}
+		level = min(level, other) // its evidence is cut at the lowest
+	}
 	return Insight{
 		Key:         in.Key,
 		Cluster:     in.Cluster,
@@ -140,6 +153,7 @@ func revealInsight(in Insight, l Lens) (Insight, bool) {
 		Sensitivity: in.Sensitivity,
 		Confidence:  in.Confidence,
 		Evidence:    keepEvidence(in.Evidence, level),
+		Also:        append([]Cluster(nil), in.Also...),
 	}, true
 }
 

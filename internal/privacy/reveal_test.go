@@ -207,3 +207,24 @@ func deepCopyView(v View) View {
 	}
 	return out
 }
+
+// An insight drawing on a second cluster (a correlation across sources)
+// shows only where both clusters show it, its evidence cut at the lower
+// level.
+func TestRevealAlsoClusters(t *testing.T) {
+	in := Insight{Key: "correlation.coding.music", Cluster: Personal, Also: []Cluster{Professional}, Sensitivity: 40, Evidence: ev(4)}
+	v := View{Insights: []Insight{in}}
+	if out := Reveal(v, levels(100, 0, 100), AudienceEveryone); len(out.Insights) != 0 {
+		t.Fatal("shown with the other cluster hidden")
+	}
+	if out := Reveal(v, levels(100, 30, 100), AudienceEveryone); len(out.Insights) != 0 {
+		t.Fatal("shown with the other cluster below the sensitivity")
+	}
+	if out := Reveal(View{Insights: []Insight{{Key: "x", Cluster: Personal, Also: []Cluster{"secret"}}}}, levels(100, 100, 100), AudienceEveryone); len(out.Insights) != 0 {
+		t.Fatal("shown drawing on an unknown cluster")
+	}
+	out := Reveal(v, levels(100, 50, 100), AudienceEveryone)
+	if len(out.Insights) != 1 || len(out.Insights[0].Evidence) != 2 {
+		t.Fatalf("revealed %+v, want the insight with the top 2 of 4 evidence items (level 50)", out.Insights)
+	}
+}

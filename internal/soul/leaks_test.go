@@ -271,3 +271,48 @@ func TestLeakMissingPrivacyRowRevealsNothing(t *testing.T) {
 		}
 	})
 }
+
+// Leak 5: with every slider at its default, a new DATING link showed the
+// LinkedIn name, Discord server names and mail sender domains. Identifiers
+// now sit above the default level.
+func TestLeakIdentifiersHiddenAtDefaultSettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, nil)
+		id := seedUser(t, e, "ada@example.com")
+		e.guilds(t, id, "Zebra Guild One", "Zebra Guild Two", "Zebra Guild Three", "Zebra Guild Four")
+		e.mails(t, id, 120, 0) // from c<n>@work.example
+		var items []store.PlatformItem
+		for i := range 40 {
+			items = append(items, apiItem(t, "liked_video", fmt.Sprint("v", i), t0.Add(-time.Duration(i)*9*time.Hour),
+				map[string]any{"source": "api", "title": "A video", "channel_title": "ZebraChannel", "category_id": "24"}))
+		}
+		e.upsert(t, id, "youtube", items)
+		e.upsert(t, id, "linkedin", []store.PlatformItem{apiItem(t, "profile", "me", t0, map[string]any{"source": "api",
+			"sub": "li-1", "name": "Ada Zebralace", "given_name": "Ada", "family_name": "Zebralace", "email": "ada@zebra.example", "locale": "en_US"})})
+		_, err := e.soul.Analyze(ctx, id)
+		storetest.Must(t, err)
+		token, _, err := e.soul.CreateShareLink(ctx, id, "DATING")
+		storetest.Must(t, err)
+		shared, err := e.soul.SharedSignature(ctx, token)
+		storetest.Must(t, err)
+		own, _ := e.soul.Signature(ctx, id, id, "")
+		ownJSON, _ := json.Marshal(own.View)
+		sharedJSON, _ := json.Marshal(shared.View)
+		found := 0
+		for _, ident := range []string{"Zebra Guild", "work.example", "ZebraChannel", "Zebralace", "zebra.example"} {
+			if strings.Contains(string(ownJSON), ident) {
+				found++
+			}
+			if strings.Contains(string(sharedJSON), ident) {
+				t.Errorf("a default DATING link shows the identifier %q", ident)
+			}
+		}
+		if found < 3 {
+			t.Fatalf("the owner sees only %d of the identifiers; the test would prove little: %s", found, ownJSON)
+		}
+		if len(shared.View.Insights) == 0 {
+			t.Fatal("the link shows nothing at all; the test would prove little")
+		}
+	})
+}

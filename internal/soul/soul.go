@@ -291,6 +291,15 @@ func (s *Service) narrate(ctx context.Context, userID string, owner privacy.View
 			for _, n := range narratives {
 				in := n.Insight()
 				in.Sensitivity = max(in.Sensitivity, lens.Level(in.Cluster))
+				// A narrative draws on every cluster its sources draw on.
+				for _, src := range todo.Insights {
+					for _, k := range src.Also {
+						if src.Cluster == in.Cluster && k != in.Cluster && !slices.Contains(in.Also, k) {
+							in.Also = append(in.Also, k)
+							in.Sensitivity = max(in.Sensitivity, lens.Level(k))
+						}
+					}
+				}
 				keep = append(keep, in)
 				narrated[in.Cluster] = hashes[in.Cluster]
 			}
@@ -326,7 +335,10 @@ func narrativeInputs(revealed privacy.View, lens privacy.Lens) map[privacy.Clust
 		h := sha256.New()
 		fmt.Fprintf(h, "level %d\x00", lens.Level(c))
 		for _, in := range ins {
-			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%.3f\x00%d\x00", in.Key, in.Title, in.Body, in.Confidence, in.Sensitivity)
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%.3f\x00%d\x00%v\x00", in.Key, in.Title, in.Body, in.Confidence, in.Sensitivity, in.Also)
+			for _, k := range in.Also {
+				fmt.Fprintf(h, "level %s %d\x00", k, lens.Level(k))
+			}
 		}
 		out[c] = hex.EncodeToString(h.Sum(nil))
 	}

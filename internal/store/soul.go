@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,20 +30,22 @@ const (
 type Insight struct {
 	bun.BaseModel `bun:"table:insights"`
 
-	ID          string    `bun:"id,pk"`
-	UserID      string    `bun:"user_id,notnull"`
-	Key         string    `bun:"key,notnull"`
-	Cluster     string    `bun:"cluster,notnull"`
-	Subcluster  string    `bun:"subcluster,notnull"`
-	Title       string    `bun:"title,notnull"`
-	Body        string    `bun:"body,notnull"`
-	Evidence    string    `bun:"evidence,notnull"` // JSON array of privacy.Evidence
-	Confidence  float64   `bun:"confidence,notnull"`
-	Sensitivity int       `bun:"sensitivity,notnull"`
-	Source      string    `bun:"source,notnull"`
-	ContentHash string    `bun:"content_hash,notnull"`
-	CreatedAt   time.Time `bun:"created_at,notnull"`
-	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+	ID          string  `bun:"id,pk"`
+	UserID      string  `bun:"user_id,notnull"`
+	Key         string  `bun:"key,notnull"`
+	Cluster     string  `bun:"cluster,notnull"`
+	Subcluster  string  `bun:"subcluster,notnull"`
+	Title       string  `bun:"title,notnull"`
+	Body        string  `bun:"body,notnull"`
+	Evidence    string  `bun:"evidence,notnull"` // JSON array of privacy.Evidence
+	Confidence  float64 `bun:"confidence,notnull"`
+	Sensitivity int     `bun:"sensitivity,notnull"`
+	Source      string  `bun:"source,notnull"`
+	// AlsoClusters: the other clusters the insight draws on, comma-separated.
+	AlsoClusters string    `bun:"also_clusters,notnull"`
+	ContentHash  string    `bun:"content_hash,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
 
 	// decoded caches Evidence as parsed when the row was read, from the
 	// text in decodedFrom (a row changed since is parsed again).
@@ -80,12 +83,27 @@ func parseEvidence(s string) []privacy.Evidence {
 // PrivacyInsight returns the insight as the reveal filter takes it. Evidence
 // that does not parse is dropped (shown as none), never guessed.
 func (in *Insight) PrivacyInsight() privacy.Insight {
-	return privacy.Insight{
+	out := privacy.Insight{
 		Key: in.Key, Cluster: privacy.Cluster(in.Cluster), Subcluster: privacy.Subcluster(in.Subcluster),
 		Title: in.Title, Body: in.Body, Source: in.Source, Sensitivity: in.Sensitivity, Confidence: in.Confidence,
 		// A copy: the cache is the row's, whatever a caller does with it.
 		Evidence: slices.Clone(in.DecodedEvidence()),
 	}
+	for _, c := range strings.Split(in.AlsoClusters, ",") {
+		if c != "" {
+			// An unknown name stays as it is: the filter then hides the insight.
+			out.Also = append(out.Also, privacy.Cluster(c))
+		}
+	}
+	return out
+}
+
+func joinClusters(cs []privacy.Cluster) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = string(c)
+	}
+	return strings.Join(parts, ",")
 }
 
 // insightHash identifies an insight's content: what a reader would see
@@ -100,7 +118,8 @@ func insightHash(in privacy.Insight) string {
 		Confidence  float64            `json:"f"`
 		Sensitivity int                `json:"x"`
 		Source      string             `json:"o"`
-	}{in.Cluster, in.Subcluster, in.Title, in.Body, in.Evidence, math.Round(in.Confidence*1000) / 1000, in.Sensitivity, in.Source}
+		Also        []privacy.Cluster  `json:"a,omitempty"`
+	}{in.Cluster, in.Subcluster, in.Title, in.Body, in.Evidence, math.Round(in.Confidence*1000) / 1000, in.Sensitivity, in.Source, in.Also}
 	raw, _ := json.Marshal(c)
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
@@ -165,14 +184,14 @@ func (db *DB) SaveInsights(ctx context.Context, userID, source string, ins []pri
 			row := Insight{
 				ID: NewID(), UserID: userID, Key: in.Key, Cluster: string(in.Cluster), Subcluster: string(in.Subcluster),
 				Title: in.Title, Body: in.Body, Evidence: string(evJSON), Confidence: in.Confidence,
-				Sensitivity: in.Sensitivity, Source: source, ContentHash: hash, CreatedAt: now, UpdatedAt: now,
+				Sensitivity: in.Sensitivity, Source: source, AlsoClusters: joinClusters(in.Also), ContentHash: hash, CreatedAt: now, UpdatedAt: now,
 			}
 			if ok {
 				// A key moves between sources only if a detector is renamed
 				// into an LLM key; the row keeps its id and first time.
 				row.ID, row.CreatedAt = old.ID, UTC(old.CreatedAt)
 				if _, err := tx.NewUpdate().Model(&row).WherePK().
-					Column("cluster", "subcluster", "title", "body", "evidence", "confidence", "sensitivity", "source", "content_hash", "updated_at").
+					Column("cluster", "subcluster", "title", "body", "evidence", "confidence", "sensitivity", "source", "also_clusters", "content_hash", "updated_at").
 					Exec(ctx); err != nil {
 					return err
 				}

@@ -541,3 +541,22 @@ func TestMigrationFillsPrivacyRowsOfExistingUsers(t *testing.T) {
 		})
 	}
 }
+
+func TestInsightAlsoClustersRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		in := insight("correlation.a.b", privacy.Personal, "Coding goes with late listening", 60)
+		in.Also = []privacy.Cluster{privacy.Professional, privacy.Creative}
+		_, _, err := db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, []privacy.Insight{in}, t0)
+		storetest.Must(t, err)
+		rows, err := db.AllInsights(ctx, u.ID)
+		storetest.Must(t, err)
+		if got := rows[0].PrivacyInsight().Also; fmt.Sprint(got) != "[professional creative]" {
+			t.Fatalf("also clusters read back as %v", got)
+		}
+		if stored, _, _ := db.SaveInsights(ctx, u.ID, store.InsightSourcePattern, []privacy.Insight{in}, t0); len(stored) != 0 {
+			t.Fatal("an unchanged insight with also clusters was rewritten")
+		}
+	})
+}

@@ -1,0 +1,1 @@
+ALTER TABLE insights DROP COLUMN also_clusters;
