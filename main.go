@@ -161,7 +161,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log.Info("twinme starting", slog.String("environment", string(cfg.Environment)), slog.String("database", a.DB.Location))
 	return a.Serve(ctx, func(addr string) {
 		base := cfg.PublicURL
-		fmt.Fprintf(stdout, "twinme is listening on %s\n  GraphQL:    %s/graphql\n  Playground: %s/playground\n  Health:     %s/api/health\n", addr, base, base, base)
+		fmt.Fprintf(stdout, "twinme is listening on %s\n  GraphQL:    %s/graphql\n  Console:    %s/admin\n  Health:     %s/api/health\n", addr, base, base, base)
 	})
 }
 
@@ -320,6 +320,7 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			return err
 		}
 		fmt.Fprintf(stdout, "checked %d connections, re-encrypted %d with key %q, skipped %d (changed meanwhile; run again)\n", res.Checked, res.Rotated, a.Keyring.CurrentKeyID(), res.Skipped)
+		fmt.Fprintf(stdout, "checked %d pending connect flows, re-encrypted %d, skipped %d\n", res.StatesChecked, res.StatesRotated, res.StatesSkipped)
 		return nil
 	default:
 		fmt.Fprint(stdout, usage)

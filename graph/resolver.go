@@ -15,6 +15,7 @@ import (
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/export"
+	"github.com/twinme/twinme/internal/fleet"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/ratelimit"
@@ -40,6 +41,7 @@ type Resolver struct {
 	Sync     *ingest.Engine
 	Soul     *soul.Service
 	Twin     *twin.Service
+	Fleet    *fleet.Service
 	// AILimit bounds AI operations (analysis, twin chat) per user.
 	AILimit *ratelimit.Limiter
 	// DeleteAccount erases the viewer and everything held of them.

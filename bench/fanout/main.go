@@ -122,9 +122,11 @@ func main() {
 func run(srv *benchutil.Server, n int) (result, error) {
 	res := result{n: n}
 	client := &http.Client{Timeout: 60 * time.Second}
-	subscription, fire := `subscription { ticked { n at missing } }`, func(i int) string { return fmt.Sprintf(`mutation { fire(n: %d) }`, i) }
+	// Payloads of about the same size: {"n":1,"at":"2026-…"} and
+	// {"analyzed":false,"analyzedAt":null,"audience":null}.
+	subscription, fire := `subscription { ticked { n at } }`, func(i int) string { return fmt.Sprintf(`mutation { fire(n: %d) }`, i) }
 	if srv.Name == "twinme" {
-		subscription = `subscription { soulSignatureUpdated { analyzed audience missing } }`
+		subscription = `subscription { soulSignatureUpdated { analyzed analyzedAt audience } }`
 		fire = func(i int) string {
 			return fmt.Sprintf(`mutation { setClusterPrivacy(cluster: PERSONAL, level: %d) { clusters { level } } }`, 10+i%80)
 		}

@@ -57,13 +57,17 @@ func main() {
 	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
 	check(err)
 	if !*keep {
-		defer func() {
-			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				log.Printf("drop schema %s: %v", schema, err)
-			} else {
-				log.Printf("dropped schema %s", schema)
-			}
-		}()
+		var once sync.Once
+		cleanup = func() {
+			once.Do(func() {
+				if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+					log.Printf("drop schema %s: %v", schema, err)
+				} else {
+					log.Printf("dropped schema %s", schema)
+				}
+			})
+		}
+		defer cleanup()
 	} else {
 		log.Printf("schema %s kept", schema)
 	}
@@ -99,7 +103,7 @@ func main() {
 		claimTimes = append(claimTimes, time.Since(t0))
 		check(err)
 		if len(cs) != 1 {
-			log.Fatalf("claim %d returned %d connections", i, len(cs))
+			fatalf("claim %d returned %d connections", i, len(cs))
 		}
 	}
 	failed = report(fmt.Sprintf("claim of 1 among %d due connections (50 claims)", due), claimTimes, 5*time.Millisecond) || failed
@@ -190,7 +194,7 @@ func main() {
 				times = append(times, time.Since(t0))
 				check(err)
 				if len(page) == 0 {
-					log.Fatalf("empty %s page", pos.name)
+					fatalf("empty %s page", pos.name)
 				}
 			}
 			label := "all types"
@@ -218,8 +222,8 @@ func main() {
 	fmt.Printf("load: %s", loadavg())
 	if failed {
 		fmt.Println("RESULT: some figure is over its goal or a plan does not walk an index")
-		defer os.Exit(1)
-		return
+		cleanup() // os.Exit skips deferred calls
+		os.Exit(1)
 	}
 	fmt.Println("RESULT: every figure within its goal; every plan walks an index without sorting")
 }
@@ -234,7 +238,7 @@ func fill(ctx context.Context, db *store.DB) {
 		t0 := time.Now()
 		_, err := conn.ExecContext(ctx, q, args...)
 		if err != nil {
-			log.Fatalf("%v\n%s", err, q)
+			fatalf("%v\n%s", err, q)
 		}
 		if d := time.Since(t0); d > 5*time.Second {
 			log.Printf("  %s … %s", strings.Fields(q)[0]+" "+strings.Join(strings.Fields(q)[1:4], " "), d.Round(time.Second))
@@ -408,8 +412,18 @@ func loadavg() string {
 	return string(b)
 }
 
+// cleanup drops the bench's schema (set once it exists).
+var cleanup = func() {}
+
+// fatalf drops the schema, then exits: log.Fatal would skip the deferred drop.
+func fatalf(format string, args ...any) {
+	log.Printf(format, args...)
+	cleanup()
+	os.Exit(1)
+}
+
 func check(err error) {
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 }

@@ -189,6 +189,60 @@ type ComplexityRoot struct {
 		Weight func(childComplexity int) int
 	}
 
+	FleetActivity struct {
+		AnalysisRuns24h   func(childComplexity int) int
+		ImportedItems24h  func(childComplexity int) int
+		Imports24h        func(childComplexity int) int
+		InsightsStored24h func(childComplexity int) int
+		InsightsTotal     func(childComplexity int) int
+		LlmCalls24h       func(childComplexity int) int
+		LlmErrors24h      func(childComplexity int) int
+		ObserverEvents24h func(childComplexity int) int
+	}
+
+	FleetAnalytics struct {
+		Activity           func(childComplexity int) int
+		ConnectionProblems func(childComplexity int) int
+		Connections        func(childComplexity int) int
+		GeneratedAt        func(childComplexity int) int
+		RefreshOutcomes24h func(childComplexity int) int
+		SyncFreshness      func(childComplexity int) int
+		Users              func(childComplexity int) int
+	}
+
+	FleetConnectionProblem struct {
+		Count    func(childComplexity int) int
+		Platform func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Status   func(childComplexity int) int
+	}
+
+	FleetDayCount struct {
+		Count func(childComplexity int) int
+		Day   func(childComplexity int) int
+	}
+
+	FleetRefreshOutcome struct {
+		Count    func(childComplexity int) int
+		Outcome  func(childComplexity int) int
+		Platform func(childComplexity int) int
+	}
+
+	FleetSyncFreshness struct {
+		NeverSynced   func(childComplexity int) int
+		P50AgeSeconds func(childComplexity int) int
+		P95AgeSeconds func(childComplexity int) int
+		Platform      func(childComplexity int) int
+		Synced        func(childComplexity int) int
+	}
+
+	FleetUsers struct {
+		Active30Days func(childComplexity int) int
+		Active7Days  func(childComplexity int) int
+		NewPerDay    func(childComplexity int) int
+		Total        func(childComplexity int) int
+	}
+
 	ImportFileResult struct {
 		Duplicate  func(childComplexity int) int
 		Error      func(childComplexity int) int
@@ -345,6 +399,7 @@ type ComplexityRoot struct {
 		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
 		CronJobs         func(childComplexity int) int
 		DataExports      func(childComplexity int) int
+		FleetAnalytics   func(childComplexity int) int
 		Insights         func(childComplexity int, cluster *model.LifeCluster, first *int, after *string) int
 		LifeClusters     func(childComplexity int) int
 		Me               func(childComplexity int) int
@@ -618,6 +673,7 @@ type QueryResolver interface {
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
 	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
 	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
+	FleetAnalytics(ctx context.Context) (*model.FleetAnalytics, error)
 	DataExports(ctx context.Context) ([]store.DataExport, error)
 	TwinAccessLog(ctx context.Context, first *int, after *string, shareLink *string) (*model.TwinAccessConnection, error)
 	Retention(ctx context.Context) ([]model.RetentionSetting, error)
@@ -1193,6 +1249,211 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evidence.Weight(childComplexity), true
+
+	case "FleetActivity.analysisRuns24h":
+		if e.ComplexityRoot.FleetActivity.AnalysisRuns24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.AnalysisRuns24h(childComplexity), true
+	case "FleetActivity.importedItems24h":
+		if e.ComplexityRoot.FleetActivity.ImportedItems24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.ImportedItems24h(childComplexity), true
+	case "FleetActivity.imports24h":
+		if e.ComplexityRoot.FleetActivity.Imports24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.Imports24h(childComplexity), true
+	case "FleetActivity.insightsStored24h":
+		if e.ComplexityRoot.FleetActivity.InsightsStored24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.InsightsStored24h(childComplexity), true
+	case "FleetActivity.insightsTotal":
+		if e.ComplexityRoot.FleetActivity.InsightsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.InsightsTotal(childComplexity), true
+	case "FleetActivity.llmCalls24h":
+		if e.ComplexityRoot.FleetActivity.LlmCalls24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.LlmCalls24h(childComplexity), true
+	case "FleetActivity.llmErrors24h":
+		if e.ComplexityRoot.FleetActivity.LlmErrors24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.LlmErrors24h(childComplexity), true
+	case "FleetActivity.observerEvents24h":
+		if e.ComplexityRoot.FleetActivity.ObserverEvents24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetActivity.ObserverEvents24h(childComplexity), true
+
+	case "FleetAnalytics.activity":
+		if e.ComplexityRoot.FleetAnalytics.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.Activity(childComplexity), true
+	case "FleetAnalytics.connectionProblems":
+		if e.ComplexityRoot.FleetAnalytics.ConnectionProblems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.ConnectionProblems(childComplexity), true
+	case "FleetAnalytics.connections":
+		if e.ComplexityRoot.FleetAnalytics.Connections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.Connections(childComplexity), true
+	case "FleetAnalytics.generatedAt":
+		if e.ComplexityRoot.FleetAnalytics.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.GeneratedAt(childComplexity), true
+	case "FleetAnalytics.refreshOutcomes24h":
+		if e.ComplexityRoot.FleetAnalytics.RefreshOutcomes24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.RefreshOutcomes24h(childComplexity), true
+	case "FleetAnalytics.syncFreshness":
+		if e.ComplexityRoot.FleetAnalytics.SyncFreshness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.SyncFreshness(childComplexity), true
+	case "FleetAnalytics.users":
+		if e.ComplexityRoot.FleetAnalytics.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetAnalytics.Users(childComplexity), true
+
+	case "FleetConnectionProblem.count":
+		if e.ComplexityRoot.FleetConnectionProblem.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetConnectionProblem.Count(childComplexity), true
+	case "FleetConnectionProblem.platform":
+		if e.ComplexityRoot.FleetConnectionProblem.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetConnectionProblem.Platform(childComplexity), true
+	case "FleetConnectionProblem.reason":
+		if e.ComplexityRoot.FleetConnectionProblem.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetConnectionProblem.Reason(childComplexity), true
+	case "FleetConnectionProblem.status":
+		if e.ComplexityRoot.FleetConnectionProblem.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetConnectionProblem.Status(childComplexity), true
+
+	case "FleetDayCount.count":
+		if e.ComplexityRoot.FleetDayCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetDayCount.Count(childComplexity), true
+	case "FleetDayCount.day":
+		if e.ComplexityRoot.FleetDayCount.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetDayCount.Day(childComplexity), true
+
+	case "FleetRefreshOutcome.count":
+		if e.ComplexityRoot.FleetRefreshOutcome.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetRefreshOutcome.Count(childComplexity), true
+	case "FleetRefreshOutcome.outcome":
+		if e.ComplexityRoot.FleetRefreshOutcome.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetRefreshOutcome.Outcome(childComplexity), true
+	case "FleetRefreshOutcome.platform":
+		if e.ComplexityRoot.FleetRefreshOutcome.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetRefreshOutcome.Platform(childComplexity), true
+
+	case "FleetSyncFreshness.neverSynced":
+		if e.ComplexityRoot.FleetSyncFreshness.NeverSynced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetSyncFreshness.NeverSynced(childComplexity), true
+	case "FleetSyncFreshness.p50AgeSeconds":
+		if e.ComplexityRoot.FleetSyncFreshness.P50AgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetSyncFreshness.P50AgeSeconds(childComplexity), true
+	case "FleetSyncFreshness.p95AgeSeconds":
+		if e.ComplexityRoot.FleetSyncFreshness.P95AgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetSyncFreshness.P95AgeSeconds(childComplexity), true
+	case "FleetSyncFreshness.platform":
+		if e.ComplexityRoot.FleetSyncFreshness.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetSyncFreshness.Platform(childComplexity), true
+	case "FleetSyncFreshness.synced":
+		if e.ComplexityRoot.FleetSyncFreshness.Synced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetSyncFreshness.Synced(childComplexity), true
+
+	case "FleetUsers.active30Days":
+		if e.ComplexityRoot.FleetUsers.Active30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetUsers.Active30Days(childComplexity), true
+	case "FleetUsers.active7Days":
+		if e.ComplexityRoot.FleetUsers.Active7Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetUsers.Active7Days(childComplexity), true
+	case "FleetUsers.newPerDay":
+		if e.ComplexityRoot.FleetUsers.NewPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetUsers.NewPerDay(childComplexity), true
+	case "FleetUsers.total":
+		if e.ComplexityRoot.FleetUsers.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FleetUsers.Total(childComplexity), true
 
 	case "ImportFileResult.duplicate":
 		if e.ComplexityRoot.ImportFileResult.Duplicate == nil {
@@ -1950,6 +2211,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DataExports(childComplexity), true
+	case "Query.fleetAnalytics":
+		if e.ComplexityRoot.Query.FleetAnalytics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.FleetAnalytics(childComplexity), true
 	case "Query.insights":
 		if e.ComplexityRoot.Query.Insights == nil {
 			break
@@ -3533,6 +3800,81 @@ type ConnectionHealth {
   count: Int!
 }
 
+# --- Fleet analytics (admins) ---------------------------------------------
+
+"The whole fleet as an operator sees it; computed from maintained counts and small index ranges."
+type FleetAnalytics {
+  generatedAt: Time!
+  users: FleetUsers!
+  "Connections by platform and status."
+  connections: [ConnectionHealth!]!
+  "Connections in ERROR or NEEDS_REAUTH grouped by the reason they show, largest groups first (at most 100)."
+  connectionProblems: [FleetConnectionProblem!]!
+  "Age of the last successful sync of connected connections, per platform."
+  syncFreshness: [FleetSyncFreshness!]!
+  "Token refreshes over the last 24 hours by platform and outcome (refreshed, transient, needs_reauth, error, unknown)."
+  refreshOutcomes24h: [FleetRefreshOutcome!]!
+  "Work over the last 24 hours, and the insights stored in total."
+  activity: FleetActivity!
+}
+
+type FleetUsers {
+  total: Int!
+  "Users who used a session or an API token in the last 7 days."
+  active7Days: Int!
+  active30Days: Int!
+  "Sign-ups per UTC day over the last 30 days, oldest first; days without any are left out."
+  newPerDay: [FleetDayCount!]!
+}
+
+type FleetDayCount {
+  "The UTC day, YYYY-MM-DD."
+  day: String!
+  count: Int!
+}
+
+type FleetConnectionProblem {
+  platform: Platform!
+  status: ConnectionStatus!
+  "The message the connections show (their last error)."
+  reason: String!
+  count: Int!
+}
+
+type FleetSyncFreshness {
+  platform: Platform!
+  "Connected and synced at least once."
+  synced: Int!
+  "Connected but never synced yet."
+  neverSynced: Int!
+  "Median age of the last successful sync, in seconds; null without synced connections."
+  p50AgeSeconds: Int
+  "95th percentile of that age, in seconds."
+  p95AgeSeconds: Int
+}
+
+type FleetRefreshOutcome {
+  platform: Platform!
+  outcome: String!
+  count: Int!
+}
+
+type FleetActivity {
+  "Data-export imports and the items they stored, last 24 hours."
+  imports24h: Int!
+  importedItems24h: Int!
+  "Browser-extension events stored, last 24 hours."
+  observerEvents24h: Int!
+  "Analysis runs and the insights they stored, last 24 hours."
+  analysisRuns24h: Int!
+  insightsStored24h: Int!
+  "Insights stored now, all users."
+  insightsTotal: Int!
+  "Language-model calls and those that failed, last 24 hours."
+  llmCalls24h: Int!
+  llmErrors24h: Int!
+}
+
 type Query {
   "The signed-in user."
   me: User!
@@ -3576,6 +3918,8 @@ type Query {
   cronExecutions(job: String, status: CronStatus, first: Int = 20, after: String): CronExecutionConnection! @admin
   "Connections per platform and status, across all users. Admins only."
   connectionHealth: [ConnectionHealth!]! @admin
+  "Fleet analytics: users, connections, sync freshness, refresh outcomes, activity. Admins only."
+  fleetAnalytics: FleetAnalytics! @admin
 
   "The viewer's data exports, newest first."
   dataExports: [DataExport!]!
@@ -3944,6 +4288,114 @@ func (ec *executionContext) childFields_Evidence(ctx context.Context, field grap
 		return ec.fieldContext_Evidence_weight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "imports24h":
+		return ec.fieldContext_FleetActivity_imports24h(ctx, field)
+	case "importedItems24h":
+		return ec.fieldContext_FleetActivity_importedItems24h(ctx, field)
+	case "observerEvents24h":
+		return ec.fieldContext_FleetActivity_observerEvents24h(ctx, field)
+	case "analysisRuns24h":
+		return ec.fieldContext_FleetActivity_analysisRuns24h(ctx, field)
+	case "insightsStored24h":
+		return ec.fieldContext_FleetActivity_insightsStored24h(ctx, field)
+	case "insightsTotal":
+		return ec.fieldContext_FleetActivity_insightsTotal(ctx, field)
+	case "llmCalls24h":
+		return ec.fieldContext_FleetActivity_llmCalls24h(ctx, field)
+	case "llmErrors24h":
+		return ec.fieldContext_FleetActivity_llmErrors24h(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetActivity", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetAnalytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "generatedAt":
+		return ec.fieldContext_FleetAnalytics_generatedAt(ctx, field)
+	case "users":
+		return ec.fieldContext_FleetAnalytics_users(ctx, field)
+	case "connections":
+		return ec.fieldContext_FleetAnalytics_connections(ctx, field)
+	case "connectionProblems":
+		return ec.fieldContext_FleetAnalytics_connectionProblems(ctx, field)
+	case "syncFreshness":
+		return ec.fieldContext_FleetAnalytics_syncFreshness(ctx, field)
+	case "refreshOutcomes24h":
+		return ec.fieldContext_FleetAnalytics_refreshOutcomes24h(ctx, field)
+	case "activity":
+		return ec.fieldContext_FleetAnalytics_activity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetAnalytics", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetConnectionProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_FleetConnectionProblem_platform(ctx, field)
+	case "status":
+		return ec.fieldContext_FleetConnectionProblem_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_FleetConnectionProblem_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_FleetConnectionProblem_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetConnectionProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetDayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_FleetDayCount_day(ctx, field)
+	case "count":
+		return ec.fieldContext_FleetDayCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetDayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetRefreshOutcome(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_FleetRefreshOutcome_platform(ctx, field)
+	case "outcome":
+		return ec.fieldContext_FleetRefreshOutcome_outcome(ctx, field)
+	case "count":
+		return ec.fieldContext_FleetRefreshOutcome_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetRefreshOutcome", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetSyncFreshness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_FleetSyncFreshness_platform(ctx, field)
+	case "synced":
+		return ec.fieldContext_FleetSyncFreshness_synced(ctx, field)
+	case "neverSynced":
+		return ec.fieldContext_FleetSyncFreshness_neverSynced(ctx, field)
+	case "p50AgeSeconds":
+		return ec.fieldContext_FleetSyncFreshness_p50AgeSeconds(ctx, field)
+	case "p95AgeSeconds":
+		return ec.fieldContext_FleetSyncFreshness_p95AgeSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetSyncFreshness", field.Name)
+}
+
+func (ec *executionContext) childFields_FleetUsers(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_FleetUsers_total(ctx, field)
+	case "active7Days":
+		return ec.fieldContext_FleetUsers_active7Days(ctx, field)
+	case "active30Days":
+		return ec.fieldContext_FleetUsers_active30Days(ctx, field)
+	case "newPerDay":
+		return ec.fieldContext_FleetUsers_newPerDay(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FleetUsers", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportFileResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7414,6 +7866,828 @@ func (ec *executionContext) _Evidence_weight(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Evidence_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FleetActivity_imports24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_imports24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imports24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_imports24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_importedItems24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_importedItems24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportedItems24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_importedItems24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_observerEvents24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_observerEvents24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObserverEvents24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_observerEvents24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_analysisRuns24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_analysisRuns24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnalysisRuns24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_analysisRuns24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_insightsStored24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_insightsStored24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightsStored24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_insightsStored24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_insightsTotal(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_insightsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InsightsTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_insightsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_llmCalls24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_llmCalls24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LlmCalls24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_llmCalls24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetActivity_llmErrors24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetActivity_llmErrors24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LlmErrors24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetActivity_llmErrors24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetAnalytics_generatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_generatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_generatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetAnalytics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FleetAnalytics_users(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FleetUsers) graphql.Marshaler {
+			return ec.marshalNFleetUsers2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetUsers(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetUsers(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetAnalytics_connections(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_connections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
+			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_connections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetAnalytics_connectionProblems(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_connectionProblems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectionProblems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FleetConnectionProblem) graphql.Marshaler {
+			return ec.marshalNFleetConnectionProblem2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_connectionProblems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetConnectionProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetAnalytics_syncFreshness(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_syncFreshness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncFreshness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FleetSyncFreshness) graphql.Marshaler {
+			return ec.marshalNFleetSyncFreshness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshnessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_syncFreshness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetSyncFreshness(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetAnalytics_refreshOutcomes24h(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_refreshOutcomes24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshOutcomes24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FleetRefreshOutcome) graphql.Marshaler {
+			return ec.marshalNFleetRefreshOutcome2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcomeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_refreshOutcomes24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetRefreshOutcome(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetAnalytics_activity(ctx context.Context, field graphql.CollectedField, obj *model.FleetAnalytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAnalytics_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FleetActivity) graphql.Marshaler {
+			return ec.marshalNFleetActivity2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAnalytics_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAnalytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetActivity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FleetConnectionProblem_platform(ctx context.Context, field graphql.CollectedField, obj *model.FleetConnectionProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetConnectionProblem_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetConnectionProblem_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetConnectionProblem", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _FleetConnectionProblem_status(ctx context.Context, field graphql.CollectedField, obj *model.FleetConnectionProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetConnectionProblem_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetConnectionProblem_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetConnectionProblem", field, false, false, "ConnectionStatus")
+}
+
+func (ec *executionContext) _FleetConnectionProblem_reason(ctx context.Context, field graphql.CollectedField, obj *model.FleetConnectionProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetConnectionProblem_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetConnectionProblem_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetConnectionProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _FleetConnectionProblem_count(ctx context.Context, field graphql.CollectedField, obj *model.FleetConnectionProblem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetConnectionProblem_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetConnectionProblem_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetConnectionProblem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetDayCount_day(ctx context.Context, field graphql.CollectedField, obj *model.FleetDayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetDayCount_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetDayCount_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetDayCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FleetDayCount_count(ctx context.Context, field graphql.CollectedField, obj *model.FleetDayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetDayCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetDayCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetDayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetRefreshOutcome_platform(ctx context.Context, field graphql.CollectedField, obj *model.FleetRefreshOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetRefreshOutcome_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetRefreshOutcome_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetRefreshOutcome", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _FleetRefreshOutcome_outcome(ctx context.Context, field graphql.CollectedField, obj *model.FleetRefreshOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetRefreshOutcome_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetRefreshOutcome_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetRefreshOutcome", field, false, false, "String")
+}
+
+func (ec *executionContext) _FleetRefreshOutcome_count(ctx context.Context, field graphql.CollectedField, obj *model.FleetRefreshOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetRefreshOutcome_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetRefreshOutcome_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetRefreshOutcome", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetSyncFreshness_platform(ctx context.Context, field graphql.CollectedField, obj *model.FleetSyncFreshness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetSyncFreshness_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetSyncFreshness_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetSyncFreshness", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _FleetSyncFreshness_synced(ctx context.Context, field graphql.CollectedField, obj *model.FleetSyncFreshness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetSyncFreshness_synced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Synced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetSyncFreshness_synced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetSyncFreshness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetSyncFreshness_neverSynced(ctx context.Context, field graphql.CollectedField, obj *model.FleetSyncFreshness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetSyncFreshness_neverSynced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeverSynced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetSyncFreshness_neverSynced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetSyncFreshness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetSyncFreshness_p50AgeSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FleetSyncFreshness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetSyncFreshness_p50AgeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50AgeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FleetSyncFreshness_p50AgeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetSyncFreshness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetSyncFreshness_p95AgeSeconds(ctx context.Context, field graphql.CollectedField, obj *model.FleetSyncFreshness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetSyncFreshness_p95AgeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95AgeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FleetSyncFreshness_p95AgeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetSyncFreshness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetUsers_total(ctx context.Context, field graphql.CollectedField, obj *model.FleetUsers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetUsers_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetUsers_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetUsers", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetUsers_active7Days(ctx context.Context, field graphql.CollectedField, obj *model.FleetUsers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetUsers_active7Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active7Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetUsers_active7Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetUsers", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetUsers_active30Days(ctx context.Context, field graphql.CollectedField, obj *model.FleetUsers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetUsers_active30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active30Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetUsers_active30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FleetUsers", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FleetUsers_newPerDay(ctx context.Context, field graphql.CollectedField, obj *model.FleetUsers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetUsers_newPerDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewPerDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FleetDayCount) graphql.Marshaler {
+			return ec.marshalNFleetDayCount2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FleetUsers_newPerDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetUsers",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetDayCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ImportFileResult_name(ctx context.Context, field graphql.CollectedField, obj *model.ImportFileResult) (ret graphql.Marshaler) {
@@ -10987,6 +12261,38 @@ func (ec *executionContext) fieldContext_Query_connectionHealth(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConnectionHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_fleetAnalytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_fleetAnalytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().FleetAnalytics(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FleetAnalytics) graphql.Marshaler {
+			return ec.marshalNFleetAnalytics2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetAnalytics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_fleetAnalytics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FleetAnalytics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15959,6 +17265,367 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var fleetActivityImplementors = []string{"FleetActivity"}
+
+func (ec *executionContext) _FleetActivity(ctx context.Context, sel ast.SelectionSet, obj *model.FleetActivity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetActivityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetActivity")
+		case "imports24h":
+			out.Values[i] = ec._FleetActivity_imports24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importedItems24h":
+			out.Values[i] = ec._FleetActivity_importedItems24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "observerEvents24h":
+			out.Values[i] = ec._FleetActivity_observerEvents24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analysisRuns24h":
+			out.Values[i] = ec._FleetActivity_analysisRuns24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insightsStored24h":
+			out.Values[i] = ec._FleetActivity_insightsStored24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insightsTotal":
+			out.Values[i] = ec._FleetActivity_insightsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "llmCalls24h":
+			out.Values[i] = ec._FleetActivity_llmCalls24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "llmErrors24h":
+			out.Values[i] = ec._FleetActivity_llmErrors24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetAnalyticsImplementors = []string{"FleetAnalytics"}
+
+func (ec *executionContext) _FleetAnalytics(ctx context.Context, sel ast.SelectionSet, obj *model.FleetAnalytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetAnalyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetAnalytics")
+		case "generatedAt":
+			out.Values[i] = ec._FleetAnalytics_generatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._FleetAnalytics_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connections":
+			out.Values[i] = ec._FleetAnalytics_connections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectionProblems":
+			out.Values[i] = ec._FleetAnalytics_connectionProblems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncFreshness":
+			out.Values[i] = ec._FleetAnalytics_syncFreshness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshOutcomes24h":
+			out.Values[i] = ec._FleetAnalytics_refreshOutcomes24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activity":
+			out.Values[i] = ec._FleetAnalytics_activity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetConnectionProblemImplementors = []string{"FleetConnectionProblem"}
+
+func (ec *executionContext) _FleetConnectionProblem(ctx context.Context, sel ast.SelectionSet, obj *model.FleetConnectionProblem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetConnectionProblemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetConnectionProblem")
+		case "platform":
+			out.Values[i] = ec._FleetConnectionProblem_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._FleetConnectionProblem_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._FleetConnectionProblem_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FleetConnectionProblem_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetDayCountImplementors = []string{"FleetDayCount"}
+
+func (ec *executionContext) _FleetDayCount(ctx context.Context, sel ast.SelectionSet, obj *model.FleetDayCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetDayCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetDayCount")
+		case "day":
+			out.Values[i] = ec._FleetDayCount_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FleetDayCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetRefreshOutcomeImplementors = []string{"FleetRefreshOutcome"}
+
+func (ec *executionContext) _FleetRefreshOutcome(ctx context.Context, sel ast.SelectionSet, obj *model.FleetRefreshOutcome) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetRefreshOutcomeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetRefreshOutcome")
+		case "platform":
+			out.Values[i] = ec._FleetRefreshOutcome_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._FleetRefreshOutcome_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FleetRefreshOutcome_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetSyncFreshnessImplementors = []string{"FleetSyncFreshness"}
+
+func (ec *executionContext) _FleetSyncFreshness(ctx context.Context, sel ast.SelectionSet, obj *model.FleetSyncFreshness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetSyncFreshnessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetSyncFreshness")
+		case "platform":
+			out.Values[i] = ec._FleetSyncFreshness_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "synced":
+			out.Values[i] = ec._FleetSyncFreshness_synced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "neverSynced":
+			out.Values[i] = ec._FleetSyncFreshness_neverSynced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50AgeSeconds":
+			out.Values[i] = ec._FleetSyncFreshness_p50AgeSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p95AgeSeconds":
+			out.Values[i] = ec._FleetSyncFreshness_p95AgeSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fleetUsersImplementors = []string{"FleetUsers"}
+
+func (ec *executionContext) _FleetUsers(ctx context.Context, sel ast.SelectionSet, obj *model.FleetUsers) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fleetUsersImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FleetUsers")
+		case "total":
+			out.Values[i] = ec._FleetUsers_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active7Days":
+			out.Values[i] = ec._FleetUsers_active7Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active30Days":
+			out.Values[i] = ec._FleetUsers_active30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newPerDay":
+			out.Values[i] = ec._FleetUsers_newPerDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var importFileResultImplementors = []string{"ImportFileResult"}
 
 func (ec *executionContext) _ImportFileResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportFileResult) graphql.Marshaler {
@@ -17115,6 +18782,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_connectionHealth(ctx, field)
+				})
+		case "fleetAnalytics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_fleetAnalytics(ctx, field)
 				})
 		case "dataExports":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -19059,6 +20732,102 @@ func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinme�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNFleetActivity2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetActivity(ctx context.Context, sel ast.SelectionSet, v model.FleetActivity) graphql.Marshaler {
+	return ec._FleetActivity(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFleetAnalytics2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.FleetAnalytics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FleetAnalytics!")
+		return graphql.Null
+	}
+	return ec._FleetAnalytics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFleetConnectionProblem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblem(ctx context.Context, sel ast.SelectionSet, v model.FleetConnectionProblem) graphql.Marshaler {
+	return ec._FleetConnectionProblem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFleetConnectionProblem2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetConnectionProblem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFleetConnectionProblem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetConnectionProblem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFleetDayCount2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCount(ctx context.Context, sel ast.SelectionSet, v model.FleetDayCount) graphql.Marshaler {
+	return ec._FleetDayCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFleetDayCount2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetDayCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFleetDayCount2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetDayCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFleetRefreshOutcome2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcome(ctx context.Context, sel ast.SelectionSet, v model.FleetRefreshOutcome) graphql.Marshaler {
+	return ec._FleetRefreshOutcome(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFleetRefreshOutcome2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetRefreshOutcome) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFleetRefreshOutcome2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetRefreshOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFleetSyncFreshness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshness(ctx context.Context, sel ast.SelectionSet, v model.FleetSyncFreshness) graphql.Marshaler {
+	return ec._FleetSyncFreshness(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFleetSyncFreshness2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshnessᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FleetSyncFreshness) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFleetSyncFreshness2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetSyncFreshness(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFleetUsers2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐFleetUsers(ctx context.Context, sel ast.SelectionSet, v model.FleetUsers) graphql.Marshaler {
+	return ec._FleetUsers(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {

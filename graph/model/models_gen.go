@@ -109,6 +109,79 @@ type Evidence struct {
 	Weight float64 `json:"weight"`
 }
 
+type FleetActivity struct {
+	// Data-export imports and the items they stored, last 24 hours.
+	Imports24h       int `json:"imports24h"`
+	ImportedItems24h int `json:"importedItems24h"`
+	// Browser-extension events stored, last 24 hours.
+	ObserverEvents24h int `json:"observerEvents24h"`
+	// Analysis runs and the insights they stored, last 24 hours.
+	AnalysisRuns24h   int `json:"analysisRuns24h"`
+	InsightsStored24h int `json:"insightsStored24h"`
+	// Insights stored now, all users.
+	InsightsTotal int `json:"insightsTotal"`
+	// Language-model calls and those that failed, last 24 hours.
+	LlmCalls24h  int `json:"llmCalls24h"`
+	LlmErrors24h int `json:"llmErrors24h"`
+}
+
+// The whole fleet as an operator sees it; computed from maintained counts and small index ranges.
+type FleetAnalytics struct {
+	GeneratedAt time.Time  `json:"generatedAt"`
+	Users       FleetUsers `json:"users"`
+	// Connections by platform and status.
+	Connections []store.ConnectionHealth `json:"connections"`
+	// Connections in ERROR or NEEDS_REAUTH grouped by the reason they show, largest groups first (at most 100).
+	ConnectionProblems []FleetConnectionProblem `json:"connectionProblems"`
+	// Age of the last successful sync of connected connections, per platform.
+	SyncFreshness []FleetSyncFreshness `json:"syncFreshness"`
+	// Token refreshes over the last 24 hours by platform and outcome (refreshed, transient, needs_reauth, error, unknown).
+	RefreshOutcomes24h []FleetRefreshOutcome `json:"refreshOutcomes24h"`
+	// Work over the last 24 hours, and the insights stored in total.
+	Activity FleetActivity `json:"activity"`
+}
+
+type FleetConnectionProblem struct {
+	Platform Platform         `json:"platform"`
+	Status   ConnectionStatus `json:"status"`
+	// The message the connections show (their last error).
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+type FleetDayCount struct {
+	// The UTC day, YYYY-MM-DD.
+	Day   string `json:"day"`
+	Count int    `json:"count"`
+}
+
+type FleetRefreshOutcome struct {
+	Platform Platform `json:"platform"`
+	Outcome  string   `json:"outcome"`
+	Count    int      `json:"count"`
+}
+
+type FleetSyncFreshness struct {
+	Platform Platform `json:"platform"`
+	// Connected and synced at least once.
+	Synced int `json:"synced"`
+	// Connected but never synced yet.
+	NeverSynced int `json:"neverSynced"`
+	// Median age of the last successful sync, in seconds; null without synced connections.
+	P50AgeSeconds *int `json:"p50AgeSeconds,omitempty"`
+	// 95th percentile of that age, in seconds.
+	P95AgeSeconds *int `json:"p95AgeSeconds,omitempty"`
+}
+
+type FleetUsers struct {
+	Total int `json:"total"`
+	// Users who used a session or an API token in the last 7 days.
+	Active7Days  int `json:"active7Days"`
+	Active30Days int `json:"active30Days"`
+	// Sign-ups per UTC day over the last 30 days, oldest first; days without any are left out.
+	NewPerDay []FleetDayCount `json:"newPerDay"`
+}
+
 type ImportFileResult struct {
 	Name      string `json:"name"`
 	Format    string `json:"format"`

@@ -20,8 +20,10 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/errtrack"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/export"
+	"github.com/twinme/twinme/internal/fleet"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/metrics"
@@ -44,6 +46,10 @@ type App struct {
 	Clock  clockwork.Clock
 	DB     *store.DB
 	Auth   *auth.Service
+	// Fleet computes the admin fleet analytics and twinme_fleet_* gauges.
+	Fleet *fleet.Service
+	// tracker sends errors to Sentry (nil without TWINME_SENTRY_DSN).
+	tracker *errtrack.Tracker
 	// Keyring encrypts OAuth tokens at rest.
 	Keyring *secret.Keyring
 	Events  events.Bus
@@ -101,6 +107,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
+	var tracker *errtrack.Tracker
+	if cfg.SentryDSN != "" {
+		// Every ERROR record (internal errors, panics, failed jobs) also
+		// goes to Sentry, scrubbed; see internal/errtrack.
+		var err error
+		if tracker, err = errtrack.New(errtrack.Options{DSN: cfg.SentryDSN, Environment: string(cfg.Environment), HTTPClient: o.HTTPClient}); err != nil {
+			return nil, err
+		}
+		log = slog.New(errtrack.Handler(log.Handler(), tracker))
+	}
 	// The keyring is checked before anything touches the database.
 	kr, err := openKeyring(cfg, log)
 	if err != nil {
@@ -127,7 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 			log.Info("store: applied migration", slog.String("migration", m))
 		}
 	}
-	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits}
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits, tracker: tracker}
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events})
@@ -137,14 +153,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.APILimit = limits.Limiter("api", cfg.RateLimit.Limit, cfg.RateLimit.Period)
 	a.AuthFailures = limits.Limiter("auth-failure", cfg.AuthFailureRateLimit.Limit, cfg.AuthFailureRateLimit.Period)
 	a.Views = graph.NewViews(a.Events)
-	a.Providers, a.Platforms = platforms(cfg)
+	a.Providers, a.Platforms = platforms(cfg, log)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
 		OnStatusChange: a.publishConnection,
 	})
 	a.AILimit = limits.Limiter("ai", cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
 	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
-	model, _ := llm.ModelFor(anthropic)
+	model, remote := llm.ModelFor(anthropic)
+	if remote {
+		model = fleet.CountingModel(model, "anthropic", db, a.Clock, log)
+	}
+	platformNames := make([]string, 0, len(platform.All))
+	for _, id := range platform.All {
+		platformNames = append(platformNames, string(id))
+	}
+	a.Fleet = fleet.New(db, a.Clock, log, platformNames)
+	a.Metrics.Registry().MustRegister(a.Fleet.Collector())
 	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model, OnSharedView: a.recordSharedView})
 	// Ingest announces new data through a bus tap that triggers the
 	// (debounced) analysis of that user.
@@ -192,6 +217,7 @@ func (a *App) Close() error {
 		a.stopEvents()
 	}
 	_ = a.Limits.Close()
+	a.tracker.Flush(2 * time.Second)
 	return a.DB.Close()
 }
 

@@ -61,6 +61,11 @@ func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
 		Schedule: msch, Retention: cfg.CronRetention,
 		Steps: []scheduler.CleanupStep{
 			{Name: "sessions", Run: a.Auth.DeleteExpiredSessions},
+			// Fleet analytics: fold the count deltas, keep 35 days of counters.
+			{Name: "fleet_count_deltas", Run: a.DB.CompactFleetCounts},
+			{Name: "ops_counters", Run: func(ctx context.Context) (int64, error) {
+				return a.DB.DeleteCountersBefore(ctx, a.Clock.Now().AddDate(0, 0, -35))
+			}},
 			{Name: "oauth_states", Run: func(ctx context.Context) (int64, error) {
 				return a.DB.DeleteExpiredOAuthStates(ctx, a.Clock.Now())
 			}},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -18,6 +19,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/connect"
+	"github.com/twinme/twinme/internal/console"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/server"
@@ -32,8 +34,8 @@ func (a *App) buildServer(o Options) *server.Server {
 		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events, Views: a.Views,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
-		DeleteAccount: a.DeleteAccount,
-		Exports:       a.Exports, ArchiveImport: a.ArchiveImport, AccessLog: a.AccessLog, Retentions: a.Retention,
+		DeleteAccount: a.DeleteAccount, Fleet: a.Fleet,
+		Exports: a.Exports, ArchiveImport: a.ArchiveImport, AccessLog: a.AccessLog, Retentions: a.Retention,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{
 		MaxComplexity:     cfg.MaxComplexity,
@@ -50,13 +52,18 @@ func (a *App) buildServer(o Options) *server.Server {
 			AppURL: cfg.AppURL, SecureCookies: cfg.SecureCookies(), HTTPClient: o.HTTPClient,
 		})
 	}
+	adminConsole, err := console.New(console.Options{Endpoint: "/graphql", GoogleSignIn: google != nil, Environment: string(cfg.Environment)})
+	if err != nil {
+		// The assets are embedded: this is a build defect, not configuration.
+		panic("app: admin console: " + err.Error())
+	}
 	selfAuth := map[string]http.Handler{"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret)}
 	if cfg.MetricsListen == "" {
 		selfAuth["GET /metrics"] = a.metricsHandler()
 	}
 	return server.New(server.Options{
 		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: accesslog.Middleware(a.sockets.track(gql)), Google: google,
-		MaxUploadBytes: cfg.MaxUploadBytes,
+		MaxUploadBytes: cfg.MaxUploadBytes, Console: adminConsole,
 		Routes: map[string]http.Handler{
 			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
 			"GET /api/exports/{id}":          a.Exports.DownloadHandler(),
@@ -76,11 +83,18 @@ func (a *App) buildServer(o Options) *server.Server {
 
 // platforms applies configuration to every provider and builds OAuth clients
 // for the configured ones.
-func platforms(cfg *config.Config) (map[platform.ID]platform.Provider, map[platform.ID]connect.Platform) {
+func platforms(cfg *config.Config, log *slog.Logger) (map[platform.ID]platform.Provider, map[platform.ID]connect.Platform) {
 	all := platform.Providers()
 	configured := map[platform.ID]connect.Platform{}
 	for id, p := range all {
 		pc := cfg.Platforms[string(id)]
+		if pc.RevokeURL != "" && !p.CanRevoke() {
+			// Spotify (and LinkedIn) document no revocation endpoint: an
+			// override would make disconnect call a URL that means nothing.
+			log.Warn("app: "+p.Name+" has no token revocation endpoint; TWINME_"+strings.ToUpper(string(id))+"_REVOKE_URL is ignored (disconnect deletes the tokens; people remove access in their "+p.Name+" account settings)",
+				slog.String("platform", string(id)))
+			pc.RevokeURL = ""
+		}
 		p = p.WithEndpoints(platform.Endpoints{AuthURL: pc.AuthURL, TokenURL: pc.TokenURL, RevokeURL: pc.RevokeURL, APIBaseURL: pc.APIURL})
 		all[id] = p
 		if pc.Configured() {

@@ -85,7 +85,14 @@ type loginState struct {
 	State    string `json:"s"`
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
+	// Return is where the browser goes after signing in when it is not
+	// the app: one of returnPaths.
+	Return string `json:"r,omitempty"`
 }
+
+// returnPaths are the local pages a sign-in may return to instead of the
+// app (an allow-list: never an arbitrary URL).
+var returnPaths = map[string]bool{"/admin": true}
 
 // Start redirects the browser to Google with a fresh state, nonce and PKCE challenge.
 func (g *GoogleSignIn) Start(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +103,9 @@ func (g *GoogleSignIn) Start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := loginState{State: newSecret(""), Nonce: newSecret(""), Verifier: oauth2.GenerateVerifier()}
+	if ret := r.URL.Query().Get("return"); returnPaths[ret] {
+		st.Return = ret
+	}
 	raw, _ := json.Marshal(st)
 	http.SetCookie(w, &http.Cookie{
 		Name: googleStateCookie, Value: base64.RawURLEncoding.EncodeToString(raw),
@@ -177,6 +187,10 @@ func (g *GoogleSignIn) Callback(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: value, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: g.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
+	if returnPaths[st.Return] {
+		http.Redirect(w, r, st.Return, http.StatusFound)
+		return
+	}
 	http.Redirect(w, r, g.cfg.AppURL, http.StatusFound)
 }
 

@@ -94,7 +94,10 @@ type Config struct {
 	CronSecret      string
 	AlertWebhookURL string
 	AlertAfter      int
-	CronRetention   time.Duration
+	// SentryDSN is TWINME_SENTRY_DSN: panics and internal errors go to
+	// Sentry when set.
+	SentryDSN     string
+	CronRetention time.Duration
 	// MetricsToken, when set, is required as a Bearer token on /metrics.
 	MetricsToken string
 	// MetricsListen, when set, serves /metrics on this separate address
@@ -154,7 +157,7 @@ type Var struct {
 
 // Vars lists every environment variable that Load reads, for --help and the README.
 var Vars = []Var{
-	{"TWINME_ENV", "development", "development or production; production closes the playground and introspection to admins and requires an https public URL and TWINME_ENCRYPTION_KEYS"},
+	{"TWINME_ENV", "development", "development or production; production closes introspection to admins and requires an https public URL and TWINME_ENCRYPTION_KEYS"},
 	{"TWINME_DATABASE_URL", "(embedded SQLite in TWINME_DATA_DIR)", "postgres://user:pass@host:5432/db switches to PostgreSQL; sqlite:///path/file.db picks a SQLite file"},
 	{"TWINME_DATA_DIR", "./data", "directory for the embedded SQLite database and generated development keys"},
 	{"TWINME_LISTEN", "127.0.0.1:8080", "host:port the HTTP server listens on"},
@@ -200,6 +203,7 @@ var Vars = []Var{
 	{"TWINME_CRON_SECRET", "(none: HTTP cron triggers disabled)", "Bearer secret for POST /api/cron/{job}; the triggers are never open without it"},
 	{"TWINME_ALERT_WEBHOOK_URL", "(none)", "Slack or Discord incoming webhook that hears about jobs failing repeatedly and recovering"},
 	{"TWINME_ALERT_AFTER", "3", "consecutive failures of a job before an alert"},
+	{"TWINME_SENTRY_DSN", "(none: off)", "Sentry DSN; panics and internal errors are sent with their request id, scrubbed of tokens, emails and payloads"},
 	{"TWINME_CRON_RETENTION", "2160h (90 days)", "how long cron_executions rows are kept"},
 	{"TWINME_METRICS_TOKEN", "(none: /metrics is open in development; production requires it or TWINME_METRICS_LISTEN)", "Bearer token required on /metrics"},
 	{"TWINME_METRICS_LISTEN", "(none: /metrics on TWINME_LISTEN)", "host:port of a separate listener serving only /metrics (keep it private); /metrics then leaves the main address"},
@@ -365,6 +369,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		p.absURL("TWINME_ALERT_WEBHOOK_URL", c.AlertWebhookURL)
 	}
 	c.AlertAfter = int(p.int64("TWINME_ALERT_AFTER", 3, 1))
+	c.SentryDSN = p.str("TWINME_SENTRY_DSN", "")
+	if c.SentryDSN != "" {
+		p.absURL("TWINME_SENTRY_DSN", c.SentryDSN)
+	}
 	c.CronRetention = p.duration("TWINME_CRON_RETENTION", 90*24*time.Hour, time.Hour)
 	c.MetricsToken = p.str("TWINME_METRICS_TOKEN", "")
 	c.MetricsListen = p.str("TWINME_METRICS_LISTEN", "")

@@ -9,10 +9,14 @@ package connect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -69,11 +73,19 @@ type Options struct {
 	// SweepConcurrency bounds parallel refreshes in Sweep (default 8).
 	SweepConcurrency int
 	// LeaseTTL is how long a refresh lease lasts before another instance
-	// may take over (default 60 s). It must exceed RefreshTimeout, or a
+	// may take over (default 3 min). It must exceed RefreshTimeout, or a
 	// slow refresh could overlap another one.
 	LeaseTTL time.Duration
-	// RefreshTimeout bounds one refresh request (default 20 s).
+	// RefreshTimeout bounds one refresh request (default 60 s, three times
+	// the 20 s of other provider calls: a refresh the provider processes
+	// but answers late loses a rotated token). Once sent, a refresh is
+	// never cancelled by its callers, only by this timeout.
 	RefreshTimeout time.Duration
+	// ConfigRetryInterval is how often a connection in error because our
+	// OAuth client was rejected is retried while the client configuration
+	// stays the same (default ConfigRetryInterval). A changed
+	// configuration is retried at the next sweep.
+	ConfigRetryInterval time.Duration
 	// Owner names this instance in leases (default a random id).
 	Owner string
 	// HTTPClient makes token requests (default http.DefaultClient).
@@ -114,10 +126,13 @@ func NewManager(db *store.DB, keys *secret.Keyring, platforms map[platform.ID]Pl
 		opts.SweepConcurrency = 8
 	}
 	if opts.LeaseTTL <= 0 {
-		opts.LeaseTTL = time.Minute
+		opts.LeaseTTL = 3 * time.Minute
 	}
 	if opts.RefreshTimeout <= 0 {
-		opts.RefreshTimeout = 20 * time.Second
+		opts.RefreshTimeout = time.Minute
+	}
+	if opts.ConfigRetryInterval <= 0 {
+		opts.ConfigRetryInterval = ConfigRetryInterval
 	}
 	if opts.RefreshTimeout >= opts.LeaseTTL {
 		opts.RefreshTimeout = opts.LeaseTTL / 2
@@ -215,6 +230,9 @@ func (m *Manager) statusError(c *store.Connection) error {
 	case store.StatusNeedsReauth, store.StatusTokenExpired:
 		return apperr.Wrap(ErrNeedsReauth, apperr.BadUserInput, "connect %s again", name)
 	case store.StatusError:
+		if c.ConfigFingerprint != "" {
+			return apperr.Wrap(ErrConnectionFailed, apperr.NotConfigured, "%s", ConfigErrorMessage(name))
+		}
 		return apperr.Wrap(ErrConnectionFailed, apperr.Internal, "the %s connection is failing", name)
 	}
 	return apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", name)
@@ -378,7 +396,7 @@ func (m *Manager) settledElsewhere(first, c *store.Connection, force bool) (resu
 			return result{}, true, m.statusError(c)
 		}
 	}
-	changed := c.AccessTokenEnc != first.AccessTokenEnc
+	changed := m.tokenChanged(first, c)
 	if changed || (!force && !needsRefresh(c, m.clock.Now(), m.opts.Margin) && c.Status == store.StatusConnected) {
 		a, err := m.accessToken(c)
 		return result{access: a, conn: c, kind: OutcomeFresh}, true, err
@@ -420,15 +438,28 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 		return result{}, fmt.Errorf("connect: decrypt refresh token of connection %s: %w", c.ID, err)
 	}
 
-	rctx, cancel := context.WithTimeout(ctx, m.opts.RefreshTimeout)
+	// Once sent, the refresh runs to its own timeout whoever stops waiting:
+	// the provider may rotate the refresh token as it answers.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.RefreshTimeout)
 	if m.opts.HTTPClient != nil {
 		rctx = context.WithValue(rctx, oauth2.HTTPClient, m.opts.HTTPClient)
 	}
+	var sent atomic.Bool
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				sent.Store(true)
+			}
+		},
+	})
 	tok, rerr := p.Provider.Refresh(rctx, p.OAuth, refreshToken)
 	cancel()
 	if rerr != nil {
 		release = false // each failure path below releases the lease in its update
-		return m.refreshFailed(ctx, c, rerr)
+		if sent.Load() && outcomeUnknown(rerr) {
+			return m.refreshUnknown(ctx, c, p, rerr)
+		}
+		return m.refreshFailed(ctx, c, p, rerr)
 	}
 
 	// Persist before anything else: a rotating provider has already
@@ -445,6 +476,11 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 	if saved.Status != c.Status {
 		m.notify(ctx, *saved)
 	}
+	if c.RefreshOutcomeUnknownAt != nil {
+		m.log.Info("connect: refresh succeeded after one whose outcome was unknown",
+			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Time("unknown_since", *c.RefreshOutcomeUnknownAt))
+	}
+	m.count(ctx, c.Platform, OutcomeRefreshed)
 	return result{access: tok.AccessToken, conn: saved, kind: OutcomeRefreshed}, nil
 }
 
@@ -488,8 +524,13 @@ func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.
 
 // refreshFailed records a failed refresh according to its class and
 // releases the lease.
-func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, rerr error) (result, error) {
+func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Platform, rerr error) (res result, err error) {
 	ctx = context.WithoutCancel(ctx)
+	defer func() {
+		if res.kind != "" {
+			m.count(ctx, c.Platform, res.kind)
+		}
+	}()
 	now := m.clock.Now()
 	name := m.platformName(c)
 	class := platform.ClassifyTokenError(rerr)
@@ -503,6 +544,14 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, rerr e
 		m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
 			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail))
 		msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", name, name)
+		if c.RefreshOutcomeUnknownAt != nil {
+			// The provider most likely rotated the refresh token in the
+			// answer we never got.
+			m.log.Error("connect: refresh token refused after a refresh whose answer was lost; the provider rotated it, the person must reconnect",
+				slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail),
+				slog.Time("outcome_unknown_at", *c.RefreshOutcomeUnknownAt))
+			msg = fmt.Sprintf("%s renewed the authorization but its answer was lost on the way; connect %s again", name, name)
+		}
 		after, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
 			Status: store.StatusNeedsReauth, Error: msg, LeaseOwner: m.opts.Owner,
 			// A refresh token replaced meanwhile says nothing about the
@@ -534,7 +583,8 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, rerr e
 			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail),
 			slog.String("env", "TWINME_"+upper(c.Platform)+"_CLIENT_ID / _CLIENT_SECRET"))
 		after, _, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
-			Status: store.StatusError, Error: fmt.Sprintf("%s is not configured correctly on this server", name), LeaseOwner: m.opts.Owner,
+			Status: store.StatusError, Error: ConfigErrorMessage(name), LeaseOwner: m.opts.Owner,
+			ConfigFingerprint: Fingerprint(p),
 		}, now)
 		if err != nil {
 			return result{}, err
@@ -542,20 +592,26 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, rerr e
 		if after != nil && after.Status != c.Status {
 			m.notify(ctx, *after)
 		}
-		return result{conn: after, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.NotConfigured, "%s is not configured correctly on this server", name)
+		return result{conn: after, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.NotConfigured, "%s", ConfigErrorMessage(name))
 
 	default:
 		msg := fmt.Sprintf("%s could not be reached; twinme will retry", name)
 		if te != nil && te.StatusCode != 0 {
 			msg = fmt.Sprintf("%s answered HTTP %d; twinme will retry", name, te.StatusCode)
 		}
-		after, err := m.db.RecordTransientFailure(ctx, c.ID, m.opts.Owner, msg, now)
+		var notBefore *time.Time
+		if te != nil && te.RetryAfter > 0 {
+			nb := now.Add(te.RetryAfter)
+			notBefore = &nb
+			msg = fmt.Sprintf("%s asked twinme to wait %s; twinme will retry", name, te.RetryAfter.Round(time.Second))
+		}
+		after, err := m.db.RecordTransientFailureUntil(ctx, c.ID, m.opts.Owner, msg, notBefore, now)
 		if err != nil {
 			return result{}, err
 		}
 		m.log.Warn("connect: token refresh failed; will retry",
 			slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
-			slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", Backoff(after.ConsecutiveFailures)),
+			slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", retryAt(after).Sub(now)),
 			slog.Any("error", rerr))
 		if givesUp(after.TransientFailuresSince, now) {
 			m.log.Error("connect: token refresh has failed for days; setting the connection to error",
@@ -607,4 +663,93 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// ConfigRetryInterval is how often a connection in error because of our
+// client configuration is retried while that configuration is unchanged.
+const ConfigRetryInterval = 6 * time.Hour
+
+// ConfigErrorMessage is what a person sees about a connection the
+// provider refuses because of the server's own OAuth client: nothing they
+// can do, it resumes once an operator fixes the configuration.
+func ConfigErrorMessage(name string) string {
+	return fmt.Sprintf("twinme has a problem with its %s setup; the connection resumes by itself once it is fixed, there is nothing you need to do", name)
+}
+
+// Fingerprint identifies p's client configuration (client id and secret,
+// token endpoint, redirect URI, client authentication style): stored with
+// a configuration error so a changed configuration is retried at once. It
+// is a truncated SHA-256; the secret cannot be read back from it.
+func Fingerprint(p Platform) string {
+	if p.OAuth == nil {
+		return ""
+	}
+	h := sha256.New()
+	for _, v := range []string{"twinme-oauth-client/1", p.OAuth.ClientID, p.OAuth.ClientSecret, p.OAuth.Endpoint.TokenURL,
+		p.OAuth.RedirectURL, fmt.Sprint(int(p.OAuth.Endpoint.AuthStyle))} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// tokenChanged reports whether c holds another access token than first:
+// compared in clear, because key rotation re-encrypts a token without
+// changing it.
+func (m *Manager) tokenChanged(first, c *store.Connection) bool {
+	if c.AccessTokenEnc == first.AccessTokenEnc {
+		return false
+	}
+	if c.AccessTokenEnc == "" || first.AccessTokenEnc == "" {
+		return true
+	}
+	a, err1 := m.keys.DecryptString(first.AccessTokenEnc, TokenAAD(first.ID, ColumnAccessToken))
+	b, err2 := m.keys.DecryptString(c.AccessTokenEnc, TokenAAD(c.ID, ColumnAccessToken))
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return a != b
+}
+
+// outcomeUnknown reports whether a refresh failure left no answer from the
+// provider (timeout, connection reset after sending): the provider may
+// have processed it.
+func outcomeUnknown(err error) bool {
+	var te *platform.TokenError
+	if errors.As(err, &te) && te.StatusCode != 0 {
+		return false
+	}
+	return platform.ClassifyTokenError(err) == platform.Transient
+}
+
+// refreshUnknown records a refresh that was sent and never answered: the
+// status stays, the connection backs off like after a transient failure,
+// and refresh_outcome_unknown_at tells the next attempt and the operator
+// that the provider may have rotated the refresh token.
+func (m *Manager) refreshUnknown(ctx context.Context, c *store.Connection, p Platform, rerr error) (result, error) {
+	ctx = context.WithoutCancel(ctx)
+	now := m.clock.Now()
+	name := m.platformName(c)
+	m.log.Warn("connect: token refresh sent but no answer arrived; outcome unknown, the provider may have rotated the refresh token",
+		slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+		slog.Duration("timeout", m.opts.RefreshTimeout), slog.Any("error", rerr))
+	after, err := m.db.RecordRefreshOutcomeUnknown(ctx, c.ID, m.opts.Owner,
+		fmt.Sprintf("a token refresh sent to %s got no answer; twinme will retry", name), now)
+	if err != nil {
+		return result{}, err
+	}
+	m.count(ctx, c.Platform, OutcomeUnknown)
+	if after.Status == store.StatusConnected && !expired(after, now) {
+		a, err := m.accessToken(after)
+		return result{access: a, conn: after, kind: OutcomeUnknown}, err
+	}
+	return result{conn: after, kind: OutcomeUnknown}, m.unavailable(after, rerr)
+}
+
+// count adds one refresh outcome to the fleet counters; a failure to count
+// never fails the refresh.
+func (m *Manager) count(ctx context.Context, platformName string, kind OutcomeKind) {
+	if err := m.db.BumpCounter(context.WithoutCancel(ctx), store.CounterRefresh, platformName+"/"+string(kind), 1, m.clock.Now()); err != nil {
+		m.log.Warn("connect: count refresh outcome", slog.Any("error", err))
+	}
 }

@@ -50,11 +50,16 @@ func expired(c *store.Connection, now time.Time) bool {
 
 // retryAt is the earliest time another refresh of c may be attempted; zero
 // when it is not backing off.
+// The provider's Retry-After wins when it asks for longer than the backoff.
 func retryAt(c *store.Connection) time.Time {
-	if c.ConsecutiveFailures <= 0 || c.LastErrorAt == nil {
-		return time.Time{}
+	var at time.Time
+	if c.ConsecutiveFailures > 0 && c.LastErrorAt != nil {
+		at = c.LastErrorAt.Add(Backoff(c.ConsecutiveFailures))
 	}
-	return c.LastErrorAt.Add(Backoff(c.ConsecutiveFailures))
+	if c.RefreshNotBefore != nil && c.RefreshNotBefore.After(at) {
+		at = *c.RefreshNotBefore
+	}
+	return at
 }
 
 // inBackoff reports whether c is still waiting out its backoff at now.

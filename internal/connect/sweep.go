@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -26,6 +28,9 @@ const (
 	OutcomeNeedsReauth OutcomeKind = "needs_reauth"
 	// OutcomeError: the connection went (or is) in error.
 	OutcomeError OutcomeKind = "error"
+	// OutcomeUnknown: the refresh was sent and no answer arrived; the
+	// provider may have processed it.
+	OutcomeUnknown OutcomeKind = "unknown"
 )
 
 // Outcome is the sweep's result for one connection. Error is safe to show
@@ -72,7 +77,7 @@ func (m *Manager) Sweep(ctx context.Context) (SweepResult, error) {
 		switch o.Kind {
 		case OutcomeRefreshed:
 			res.Refreshed++
-		case OutcomeTransient, OutcomeNeedsReauth, OutcomeError:
+		case OutcomeTransient, OutcomeNeedsReauth, OutcomeError, OutcomeUnknown:
 			res.Failed++
 		}
 	}
@@ -115,6 +120,9 @@ produce:
 		last := page[len(page)-1]
 		after = &store.Cursor{Time: *last.TokenExpiresAt, ID: last.ID}
 	}
+	if listErr == nil {
+		listErr = m.retryConfigErrors(ctx, jobs, record, &res)
+	}
 	close(jobs)
 	wg.Wait()
 	if listErr != nil {
@@ -123,9 +131,55 @@ produce:
 	return res, nil
 }
 
+// retryConfigErrors queues the connections in error because our OAuth
+// client was rejected: at once when the platform's client configuration
+// differs from the one that failed (the operator fixed it), otherwise
+// every ConfigRetryInterval. Other connections of a platform that is no
+// longer configured stay as they are.
+func (m *Manager) retryConfigErrors(ctx context.Context, jobs chan<- store.Connection, record func(Outcome), res *SweepResult) error {
+	after := ""
+	for {
+		page, err := m.db.ListConfigErrorConnections(ctx, after, sweepPageSize)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			after = c.ID
+			if !m.configRetryDue(&c, m.clock.Now()) {
+				continue
+			}
+			res.Checked++
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if len(page) < sweepPageSize {
+			return nil
+		}
+	}
+}
+
+// configRetryDue reports whether connection c, in error because of the
+// client configuration, should be retried at now.
+func (m *Manager) configRetryDue(c *store.Connection, now time.Time) bool {
+	p, ok := m.platforms[platform.ID(c.Platform)]
+	if !ok || c.RefreshTokenEnc == nil {
+		return false
+	}
+	if Fingerprint(p) != c.ConfigFingerprint {
+		return true
+	}
+	return c.LastErrorAt == nil || !now.Before(c.LastErrorAt.Add(m.opts.ConfigRetryInterval))
+}
+
 func (m *Manager) sweepOne(ctx context.Context, c *store.Connection) Outcome {
 	o := Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: c.Platform}
-	r, err := m.refreshShared(ctx, c.ID, c, false)
+	// A connection in error reaches the sweep only as a due configuration
+	// retry, which must run whatever its status says.
+	force := c.Status == store.StatusError
+	r, err := m.refreshShared(ctx, c.ID, c, force)
 	o.Kind = r.kind
 	if err != nil {
 		o.Error = safeMessage(err)

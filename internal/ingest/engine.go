@@ -324,6 +324,11 @@ func (e *Engine) SyncNow(ctx context.Context, userID, platformName string) (Conn
 	case store.StatusDisconnected:
 		return ConnectionResult{}, apperr.New(apperr.BadUserInput, "%s is not connected", p.Name)
 	case store.StatusError:
+		if c.ConfigFingerprint != "" {
+			// Our OAuth client was refused: the person can do nothing, and
+			// the connection resumes once an operator fixes it.
+			return ConnectionResult{}, apperr.New(apperr.NotConfigured, "%s", connect.ConfigErrorMessage(p.Name))
+		}
 		return ConnectionResult{}, apperr.New(apperr.BadUserInput, "the %s connection is failing; connect %s again", p.Name, p.Name)
 	default:
 		return ConnectionResult{}, apperr.New(apperr.BadUserInput, "connect %s again", p.Name)

@@ -161,6 +161,8 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 	if out.Imported > 0 {
 		s.publish(context.WithoutCancel(ctx), events.AnalysisNeeded, userID, platformName, AnalysisNeeded{Platform: platformName, Items: out.Imported})
 	}
+	s.count(ctx, store.CounterImports, platformName, 1)
+	s.count(ctx, store.CounterImported, platformName, int64(out.Imported))
 	s.log.Info("ingest: import", slog.String("platform", platformName), slog.Int("files", len(out.Files)),
 		slog.Int("imported", out.Imported), slog.Int("duplicate", out.Duplicate), slog.Int("rejected", out.Rejected))
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

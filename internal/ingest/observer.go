@@ -42,9 +42,11 @@ func (s *Service) RecordEvents(ctx context.Context, userID string, raw []observe
 			Domain: v.Domain, URL: v.URL, Data: v.Data,
 		}
 	}
-	if _, err := s.db.InsertObserverEvents(ctx, userID, evs, now); err != nil {
+	stored, err := s.db.InsertObserverEvents(ctx, userID, evs, now)
+	if err != nil {
 		return 0, nil, fmt.Errorf("ingest: record events: %w", err)
 	}
+	s.count(ctx, store.CounterObserver, "", int64(stored))
 	// The first valid UTC offset the extension reports is the person's
 	// time zone until they choose one.
 	for _, v := range valid {

@@ -67,6 +67,13 @@ func (s *Service) publish(ctx context.Context, topic, userID, key string, payloa
 	}
 }
 
+// count adds n to a fleet counter; counting never fails the work counted.
+func (s *Service) count(ctx context.Context, name, label string, n int64) {
+	if err := s.db.BumpCounter(context.WithoutCancel(ctx), name, label, n, s.clock.Now()); err != nil {
+		s.log.Warn("ingest: count", slog.String("counter", name), slog.Any("error", err))
+	}
+}
+
 // DataItem is one stored item as the owner sees it.
 type DataItem struct {
 	ID          string

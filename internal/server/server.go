@@ -13,11 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
+	"github.com/twinme/twinme/internal/console"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/store"
@@ -60,6 +59,8 @@ type Options struct {
 	SelfAuthRoutes map[string]http.Handler
 	// Metrics counts requests by route and open websockets; nil disables.
 	Metrics *metrics.Metrics
+	// Console is the admin console (GET /admin, /playground); nil: none.
+	Console *console.Handler
 	// IngestRoutes are like Routes but counted against the ingest bucket
 	// (the browser extension's own), not the general one.
 	IngestRoutes map[string]http.Handler
@@ -108,7 +109,13 @@ func New(o Options) *Server {
 
 	api := http.NewServeMux()
 	api.Handle("/graphql", chain(o.GraphQL, withRateLimit(s.limiter, o.Log), s.endWithServer))
-	api.HandleFunc("GET /playground", s.playground)
+	if o.Console != nil {
+		// The page holds no data: /graphql decides what each viewer sees,
+		// so it is served to everyone and signs the operator in.
+		api.HandleFunc("GET /admin", o.Console.Page)
+		api.HandleFunc("GET /playground", o.Console.Page)
+		api.HandleFunc("GET /admin/assets/{path...}", o.Console.Assets)
+	}
 	api.HandleFunc("GET /api/health", s.health)
 	api.HandleFunc("POST /auth/logout", s.logout)
 	if o.Google != nil {
@@ -129,7 +136,7 @@ func New(o Options) *Server {
 	}
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
-			http.Redirect(w, r, "/playground", http.StatusFound)
+			http.Redirect(w, r, "/admin", http.StatusFound)
 			return
 		}
 		writeJSONError(w, http.StatusNotFound, apperr.NotFound, "no such endpoint: "+r.URL.Path)
@@ -213,18 +220,6 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
-}
-
-// playground serves GraphiQL: to everyone in development, to admins in production.
-func (s *Server) playground(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Config.Environment == config.Production {
-		v := auth.ViewerFrom(r.Context())
-		if v == nil || !v.User.IsAdmin() {
-			writeJSONError(w, http.StatusForbidden, apperr.Forbidden, "the playground is for admins in production")
-			return
-		}
-	}
-	playground.Handler("twinme", "/graphql").ServeHTTP(w, r)
 }
 
 // logout ends the cookie session and clears the cookie.

@@ -217,6 +217,11 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 		s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{AnalyzedAt: now})
 	}
 	res.Duration = s.clock.Since(start)
+	for name, n := range map[string]int{store.CounterAnalysis: 1, store.CounterInsights: res.InsightsStored} {
+		if err := s.db.BumpCounter(context.WithoutCancel(ctx), name, "", int64(n), now); err != nil {
+			s.log.Warn("soul: count", slog.String("counter", name), slog.Any("error", err))
+		}
+	}
 	s.log.Info("soul: analyzed", slog.String("user_id", userID), slog.Int("insights_stored", res.InsightsStored),
 		slog.Int("insights_deleted", res.InsightsDeleted), slog.Bool("signature_changed", changed),
 		slog.Int("narratives", res.Narratives), slog.Int("llm_errors", res.LLMErrors))

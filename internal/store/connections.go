@@ -55,8 +55,17 @@ type Connection struct {
 	ConsecutiveFailures    int              `bun:"consecutive_failures,notnull"`
 	RefreshLeaseUntil      *time.Time       `bun:"refresh_lease_until"`
 	RefreshLeaseOwner      string           `bun:"refresh_lease_owner,notnull"`
-	CreatedAt              time.Time        `bun:"created_at,notnull"`
-	UpdatedAt              time.Time        `bun:"updated_at,notnull"`
+	// ConfigFingerprint: set with status error when the provider rejected
+	// our OAuth client; the fingerprint of the client configuration that
+	// failed (the sweep retries when the current one differs).
+	ConfigFingerprint string `bun:"config_fingerprint,notnull"`
+	// RefreshNotBefore: the token endpoint's Retry-After.
+	RefreshNotBefore *time.Time `bun:"refresh_not_before"`
+	// RefreshOutcomeUnknownAt: a refresh was sent at this time and its
+	// answer never arrived; cleared by the next successful refresh.
+	RefreshOutcomeUnknownAt *time.Time `bun:"refresh_outcome_unknown_at"`
+	CreatedAt               time.Time  `bun:"created_at,notnull"`
+	UpdatedAt               time.Time  `bun:"updated_at,notnull"`
 }
 
 // OAuthState is a pending authorization: the SHA-256 of the state sent to
@@ -279,6 +288,9 @@ func (db *DB) SaveRefreshedTokens(ctx context.Context, id, owner string, t Refre
 		Set("last_error_at = NULL").
 		Set("transient_failures_since = NULL").
 		Set("consecutive_failures = 0").
+		Set("config_fingerprint = ''").
+		Set("refresh_not_before = NULL").
+		Set("refresh_outcome_unknown_at = NULL").
 		Set("refresh_lease_until = CASE WHEN refresh_lease_owner = ? THEN NULL ELSE refresh_lease_until END", owner).
 		Set("refresh_lease_owner = CASE WHEN refresh_lease_owner = ? THEN '' ELSE refresh_lease_owner END", owner).
 		Set("updated_at = ?", UTC(now)).
@@ -303,9 +315,17 @@ func (db *DB) SaveRefreshedTokens(ctx context.Context, id, owner string, t Refre
 // grows, transient_failures_since keeps the start of the run, and owner's
 // lease is released. It returns the row.
 func (db *DB) RecordTransientFailure(ctx context.Context, id, owner, message string, now time.Time) (*Connection, error) {
+	return db.RecordTransientFailureUntil(ctx, id, owner, message, nil, now)
+}
+
+// RecordTransientFailureUntil is RecordTransientFailure that also stores
+// notBefore (the token endpoint's Retry-After; nil: none) as
+// refresh_not_before.
+func (db *DB) RecordTransientFailureUntil(ctx context.Context, id, owner, message string, notBefore *time.Time, now time.Time) (*Connection, error) {
 	c := new(Connection)
 	now = UTC(now)
 	err := db.NewUpdate().Model(c).
+		Set("refresh_not_before = ?", utcPtr(notBefore)).
 		Set("last_error = ?", message).
 		Set("last_error_at = ?", now).
 		Set("consecutive_failures = consecutive_failures + 1").
@@ -335,6 +355,9 @@ type StatusChange struct {
 	IfRefreshTokenEnc *string
 	// From, when non-empty, applies the change only from these statuses.
 	From []ConnectionStatus
+	// ConfigFingerprint becomes config_fingerprint ("" clears it): set it
+	// with StatusError when our OAuth client was rejected.
+	ConfigFingerprint string
 }
 
 // SetConnectionStatus applies ch to connection id and returns the row; ok is
@@ -344,6 +367,7 @@ func (db *DB) SetConnectionStatus(ctx context.Context, id string, ch StatusChang
 	c = new(Connection)
 	q := db.NewUpdate().Model(c).
 		Set("status = ?", ch.Status).
+		Set("config_fingerprint = ?", ch.ConfigFingerprint).
 		Set("updated_at = ?", now).
 		Where("id = ?", id).
 		Returning("*")

@@ -66,10 +66,13 @@ func FreeAddr() (string, error) {
 }
 
 // TwinmeEnv is the environment of a bench twinme: embedded SQLite in dir,
-// no rate limit, no scheduler, quiet logs.
+// no rate limit, no scheduler, quiet logs, and per-user socket and
+// subscription caps above the bench's N (it watches one user's view from
+// every socket).
 func TwinmeEnv(dir, addr string) []string {
 	return append(os.Environ(), "TWINME_DATA_DIR="+dir, "TWINME_LISTEN="+addr, "TWINME_RATE_LIMIT=0",
-		"TWINME_AI_RATE_LIMIT=0", "TWINME_SCHEDULER=off", "TWINME_LOG_LEVEL=error", "TWINME_DATABASE_URL=")
+		"TWINME_AI_RATE_LIMIT=0", "TWINME_SCHEDULER=off", "TWINME_LOG_LEVEL=error", "TWINME_DATABASE_URL=",
+		"TWINME_MAX_SOCKETS_PER_USER=1000000", "TWINME_MAX_SUBSCRIPTIONS_PER_USER=1000000")
 }
 
 // LastLine runs a twinme command and returns the last line it printed (the

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,6 +121,8 @@ type Fake struct {
 	rotation   bool
 	identity   platform.Identity
 	latency    time.Duration
+	lateAnswer time.Duration
+	retryAfter time.Duration
 	tokenFails []FailMode
 	apiFails   []FailMode
 	codes      map[string]*codeRec
@@ -261,6 +264,35 @@ func (f *Fake) SetLatency(d time.Duration) {
 	f.mu.Lock()
 	f.latency = d
 	f.mu.Unlock()
+}
+
+// SetLateAnswer makes the token endpoint process each later request at
+// once (codes consumed, refresh tokens rotated) but hold its answer for d,
+// like a provider whose response is slow on the way back. A client that
+// gives up meanwhile loses the answer; the provider's state has changed.
+func (f *Fake) SetLateAnswer(d time.Duration) {
+	f.mu.Lock()
+	f.lateAnswer = d
+	f.mu.Unlock()
+}
+
+// SetTokenRetryAfter makes Fail429 answers of the token endpoint carry
+// Retry-After: d (whole seconds) instead of RetryAfterSeconds.
+func (f *Fake) SetTokenRetryAfter(d time.Duration) {
+	f.mu.Lock()
+	f.retryAfter = d
+	f.mu.Unlock()
+}
+
+// retryAfterWriter replaces the Retry-After header as the answer starts.
+type retryAfterWriter struct {
+	http.ResponseWriter
+	value string
+}
+
+func (w retryAfterWriter) WriteHeader(code int) {
+	w.Header().Set("Retry-After", w.value)
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // FailNext makes the next n token endpoint requests fail with mode.
@@ -490,6 +522,33 @@ func (f *Fake) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !f.delay(r) {
 		return
 	}
+	f.mu.Lock()
+	late, ra := f.lateAnswer, f.retryAfter
+	f.mu.Unlock()
+	if ra > 0 {
+		w = retryAfterWriter{w, strconv.Itoa(int(ra / time.Second))}
+	}
+	if late > 0 {
+		rec := httptest.NewRecorder()
+		f.processToken(rec, r)
+		t := time.NewTimer(late)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-f.done:
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	f.processToken(w, r)
+}
+
+func (f *Fake) processToken(w http.ResponseWriter, r *http.Request) {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
 		f.d.writeTokenError(w, r, errInvalidRequest)
 		return
