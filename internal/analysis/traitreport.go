@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/twinme/twinme/internal/privacy"
@@ -24,8 +25,10 @@ func TraitReported(t privacy.Trait) bool { return t.Confidence >= ReportConfiden
 func TraitStatement(t privacy.Trait) string {
 	name := strings.ToUpper(t.Name[:1]) + t.Name[1:]
 	if !TraitReported(t) {
-		return fmt.Sprintf("%s: not enough evidence yet (confidence %s; a score is reported from %s).",
-			name, pct(t.Confidence), pct(ReportConfidence))
+		// Rounded down: a confidence of 29.5 % must not read "30 %" beside
+		// "a score is reported from 30 %".
+		return fmt.Sprintf("%s: not enough evidence yet (confidence %d%%; a score is reported from %s).",
+			name, int(math.Floor(100*t.Confidence+1e-9)), pct(ReportConfidence))
 	}
 	lean := "sits near the middle"
 	switch {

@@ -19,6 +19,10 @@ func TestTraitStatement(t *testing.T) {
 	}{
 		{privacy.Trait{Name: "openness", Score: 0.51, Confidence: 0.12, Evidence: ev},
 			"Openness: not enough evidence yet (confidence 12%; a score is reported from 30%)."},
+		{privacy.Trait{Name: "openness", Score: 0.51, Confidence: 0.2995, Evidence: ev},
+			"Openness: not enough evidence yet (confidence 29%; a score is reported from 30%)."},
+		{privacy.Trait{Name: "openness", Score: 0.51, Confidence: 0.29, Evidence: ev},
+			"Openness: not enough evidence yet (confidence 29%; a score is reported from 30%)."},
 		{privacy.Trait{Name: "openness", Score: 0.64, Confidence: 0.45, Evidence: ev},
 			"Openness leans high (64/100, confidence 45%), moved most by genre diversity 80% (raises openness) and pop, country, soundtracks 10% (raises openness)."},
 		{privacy.Trait{Name: "neuroticism", Score: 0.5, Confidence: 0.3},
