@@ -93,8 +93,14 @@ func argumentError(ctx context.Context, gerr *gqlerror.Error) (string, bool) {
 	if fc == nil || fc.Args != nil || len(gerr.Path) <= len(fc.Path()) {
 		return "", false
 	}
-	name, ok := gerr.Path[len(gerr.Path)-1].(ast.PathName)
-	return string(name), ok
+	// The innermost name: a value inside a list argument ends its path with
+	// an index (scopes, 0), which names the argument just as well.
+	for i := len(gerr.Path) - 1; i >= len(fc.Path()); i-- {
+		if name, ok := gerr.Path[i].(ast.PathName); ok {
+			return string(name), true
+		}
+	}
+	return "", false
 }
 
 // clientMistake recognises the errors gqlgen raises without a code for
