@@ -1,4 +1,4 @@
-package rightstest
+package app_test
 
 import (
 	"context"
