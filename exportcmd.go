@@ -29,15 +29,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fs.Usage()
 		return errors.New("--user and --out are required")
 	}
-	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	a, u, err := openAppForUser(ctx, getenv, stderr, *email)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.DB.UserByEmail(ctx, *email)
-	if err != nil {
-		return fmt.Errorf("no user with email %s", *email)
-	}
 	// Written beside the target and renamed at the end: a cut export never
 	// looks like a whole one.
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".twinme-export-*.part")
@@ -108,15 +104,11 @@ func cmdImportExport(ctx context.Context, args []string, stdout, stderr io.Write
 		fs.Usage()
 		return errors.New("--user and one archive file are required")
 	}
-	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	a, u, err := openAppForUser(ctx, getenv, stderr, *email)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.DB.UserByEmail(ctx, *email)
-	if err != nil {
-		return fmt.Errorf("no user with email %s", *email)
-	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return err

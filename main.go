@@ -116,6 +116,21 @@ func newFlags(name, synopsis string, stdout io.Writer, envVars ...string) *flag.
 // openApp loads the configuration (flags in overrides win over the
 // environment) and wires twinme, logging at level (the configured one when
 // "") and migrating the database when migrate. The caller closes it.
+// openAppForUser opens the app as the per-user CLI commands (import, export,
+// import-export) do, and finds the user they act for.
+func openAppForUser(ctx context.Context, getenv func(string) string, stderr io.Writer, email string) (*app.App, *store.User, error) {
+	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := a.DB.UserByEmail(ctx, email)
+	if err != nil {
+		_ = a.Close()
+		return nil, nil, fmt.Errorf("no user with email %s", email)
+	}
+	return a, u, nil
+}
+
 func openApp(ctx context.Context, getenv func(string) string, overrides map[string]string, stderr io.Writer, level string, migrate bool) (*app.App, error) {
 	cfg, err := loadConfig(getenv, overrides)
 	if err != nil {
@@ -391,15 +406,11 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fs.Usage()
 		return errors.New("--user, --platform and at least one file are required")
 	}
-	a, err := openApp(ctx, getenv, nil, stderr, "warn", true)
+	a, u, err := openAppForUser(ctx, getenv, stderr, *email)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.DB.UserByEmail(ctx, *email)
-	if err != nil {
-		return fmt.Errorf("no user with email %s", *email)
-	}
 	var files []importer.File
 	for _, path := range fs.Args() {
 		if strings.HasSuffix(strings.ToLower(path), ".zip") {
