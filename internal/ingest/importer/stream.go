@@ -327,6 +327,7 @@ func streamArray[T any](fs *fileState, r io.Reader, expected string, confirm fun
 	sc.pos++
 
 	var v T
+	fast, _ := any(&v).(fastDecoder)
 	n, decoded := 0, 0
 	for {
 		c, ok := sc.skipSpace()
@@ -375,7 +376,12 @@ func streamArray[T any](fs *fileState, r io.Reader, expected string, confirm fun
 		}
 		var zero T
 		v = zero
-		err = json.Unmarshal(elem, &v)
+		if fast != nil && fast.decodeFast(elem) {
+			err = nil
+		} else {
+			v = zero
+			err = json.Unmarshal(elem, &v)
+		}
 		var typeErr *json.UnmarshalTypeError
 		var synErr *json.SyntaxError
 		switch {
