@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/platform"
@@ -545,7 +544,7 @@ func (im *Importer) importFile(ctx context.Context, userID string, a *archive, m
 	case "platform":
 		m := platformFile.FindStringSubmatch(mf.Name)
 		plat, dataType := m[1], m[2]
-		err = im.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err = im.db.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
 			w := store.NewPlatformDataWriter(tx, userID, plat, now)
 			defer w.Close()
 			batch := make([]store.PlatformItem, 0, itemBatch)
