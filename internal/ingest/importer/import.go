@@ -250,7 +250,7 @@ func (r *run) file(ctx context.Context, idx int, f File, format Format) (FileRes
 		}
 	}
 
-	fs := &fileState{run: r, ctx: ctx, fr: &fr, now: r.im.Clock.Now(), lim: &r.im.Limits}
+	fs := &fileState{run: r, fr: &fr, now: r.im.Clock.Now(), lim: &r.im.Limits}
 	rc, err := f.Open()
 	if err != nil {
 		fr.Err = fmt.Errorf("importer: %w", apperr.Wrap(err, apperr.BadUserInput, "%s could not be opened", f.Name))
@@ -258,7 +258,7 @@ func (r *run) file(ctx context.Context, idx int, f File, format Format) (FileRes
 		lr := &limitReader{r: rc, name: f.Name, compressed: f.CompressedSize, lim: &r.im.Limits, total: &r.total}
 		cr := &countingReader{r: lr, onRead: func(n int64) { r.prog.BytesRead = bytesBefore + n }}
 		fs.counter = cr
-		fr.Err = parserFor(format)(fs, cr)
+		fr.Err = parserFor(format)(ctx, fs, cr)
 		_ = rc.Close()
 	}
 	// A sink or context error surfaces as abortErr: it is not the file's fault.
@@ -267,7 +267,7 @@ func (r *run) file(ctx context.Context, idx int, f File, format Format) (FileRes
 		fr.Err = nil
 		return fr, abort.err
 	}
-	if err := fs.flush(); err != nil {
+	if err := fs.flush(ctx); err != nil {
 		return fr, errors.Unwrap(err)
 	}
 	// The whole file counts as read for the progress bar, even when it
@@ -300,7 +300,6 @@ func (e *abortErr) Unwrap() error { return e.err }
 // fileState is what a parser works with.
 type fileState struct {
 	run     *run
-	ctx     context.Context
 	fr      *FileResult
 	now     time.Time
 	counter *countingReader
@@ -309,8 +308,8 @@ type fileState struct {
 
 // tick is called every 64 KiB of input: a cancelled import stops within
 // milliseconds however the input is shaped (whitespace, huge records).
-func (fs *fileState) tick() error {
-	if err := fs.ctx.Err(); err != nil {
+func (fs *fileState) tick(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
 		return &abortErr{fmt.Errorf("importer: %w", err)}
 	}
 	return nil
@@ -329,24 +328,24 @@ func (fs *fileState) name(s string) string {
 	return clip(strings.TrimSpace(s), fs.lim.MaxStringBytes)
 }
 
-func (fs *fileState) emit(rec Record) error {
+func (fs *fileState) emit(ctx context.Context, rec Record) error {
 	fs.run.batch = append(fs.run.batch, rec)
 	fs.fr.Yielded++
 	if len(fs.run.batch) >= fs.run.im.BatchSize {
-		return fs.flush()
+		return fs.flush(ctx)
 	}
 	return nil
 }
 
 // flush hands the pending batch to the sink. Its errors are abortErr.
-func (fs *fileState) flush() error {
-	if err := fs.ctx.Err(); err != nil {
+func (fs *fileState) flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
 		return &abortErr{fmt.Errorf("importer: %w", err)}
 	}
 	if len(fs.run.batch) == 0 {
 		return nil
 	}
-	if err := fs.run.sink(fs.ctx, fs.run.batch); err != nil {
+	if err := fs.run.sink(ctx, fs.run.batch); err != nil {
 		fs.run.batch = fs.run.batch[:0]
 		return &abortErr{fmt.Errorf("importer: %s: sink: %w", fs.fr.Name, err)}
 	}
@@ -423,7 +422,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func parserFor(f Format) func(fs *fileState, r io.Reader) error {
+func parserFor(f Format) func(ctx context.Context, fs *fileState, r io.Reader) error {
 	switch f {
 	case FormatSpotifyAccountMusic:
 		return parseAccountMusic

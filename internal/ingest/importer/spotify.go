@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -79,9 +80,9 @@ const (
 	sourceTakeout     = "takeout"
 )
 
-func parseAccountMusic(fs *fileState, r io.Reader) error {
+func parseAccountMusic(ctx context.Context, fs *fileState, r io.Reader) error {
 	const expected = "a Spotify account-data streaming history (objects with endTime, artistName, trackName, msPlayed)"
-	return streamArray(fs, r, expected,
+	return streamArray(ctx, fs, r, expected,
 		func(v *accountMusicRow) bool { return v.EndTime != nil && (v.TrackName != nil || v.ArtistName != nil) },
 		func(n int, v *accountMusicRow) error {
 			end, reason := fs.accountTime(v.EndTime)
@@ -99,7 +100,7 @@ func parseAccountMusic(fs *fileState, r io.Reader) error {
 				fs.reject(n, reason)
 				return nil
 			}
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataPlay,
 				ExternalID: SpotifyPlayID(artist, track, end),
@@ -109,9 +110,9 @@ func parseAccountMusic(fs *fileState, r io.Reader) error {
 		})
 }
 
-func parseAccountPodcast(fs *fileState, r io.Reader) error {
+func parseAccountPodcast(ctx context.Context, fs *fileState, r io.Reader) error {
 	const expected = "a Spotify account-data podcast history (objects with endTime, podcastName, episodeName, msPlayed)"
-	return streamArray(fs, r, expected,
+	return streamArray(ctx, fs, r, expected,
 		func(v *accountPodcastRow) bool {
 			return v.EndTime != nil && (v.PodcastName != nil || v.EpisodeName != nil)
 		},
@@ -131,7 +132,7 @@ func parseAccountPodcast(fs *fileState, r io.Reader) error {
 				fs.reject(n, reason)
 				return nil
 			}
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataEpisodePlay,
 				ExternalID: SpotifyEpisodePlayID(show, episode, end),
@@ -194,8 +195,8 @@ const (
 	skipVideo          = "video stream (not imported)"
 )
 
-func parseExtended(fs *fileState, r io.Reader) error {
-	return streamArray(fs, r, expectedExtended, confirmExtended, func(n int, v *extendedRow) error {
+func parseExtended(ctx context.Context, fs *fileState, r io.Reader) error {
+	return streamArray(ctx, fs, r, expectedExtended, confirmExtended, func(n int, v *extendedRow) error {
 		ts := fs.str(v.Ts)
 		if ts == "" {
 			fs.reject(n, "missing ts")
@@ -227,7 +228,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 		track, artist := fs.name(v.TrackName), fs.name(v.AlbumArtistName)
 		switch {
 		case track != "":
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataPlay,
 				ExternalID: SpotifyPlayID(artist, track, end),
@@ -241,7 +242,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 			})
 		case fs.name(v.EpisodeName) != "":
 			show, episode := fs.name(v.EpisodeShowName), fs.name(v.EpisodeName)
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataEpisodePlay,
 				ExternalID: SpotifyEpisodePlayID(show, episode, end),
@@ -254,7 +255,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 			})
 		case fs.name(v.AudiobookTitle) != "" || fs.name(v.ChapterTitle) != "":
 			title, chapter := fs.name(v.AudiobookTitle), fs.name(v.ChapterTitle)
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformSpotify,
 				DataType:   DataAudiobookPlay,
 				ExternalID: SpotifyAudiobookPlayID(title, chapter, end),
@@ -275,8 +276,8 @@ func parseExtended(fs *fileState, r io.Reader) error {
 
 // parseExtendedVideo reads Streaming_History_Video_*.json to the end (so a
 // corrupt file is still reported) and counts every element as skipped.
-func parseExtendedVideo(fs *fileState, r io.Reader) error {
-	return streamArray(fs, r, expectedExtended, confirmExtended, func(int, *extendedRow) error {
+func parseExtendedVideo(ctx context.Context, fs *fileState, r io.Reader) error {
+	return streamArray(ctx, fs, r, expectedExtended, confirmExtended, func(int, *extendedRow) error {
 		fs.skip(skipVideo)
 		return nil
 	})

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,8 +293,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // are rejected and the stream goes on, as are elements larger than
 // Limits.MaxRecordBytes; a syntax error, text that is not UTF-8 or a
 // truncation ends the file.
-func streamArray[T any](fs *fileState, r io.Reader, expected string, confirm func(*T) bool, row func(n int, v *T) error) error {
-	sc := newScanner(r, fs.lim.MaxRecordBytes, fs.tick)
+func streamArray[T any](ctx context.Context, fs *fileState, r io.Reader, expected string, confirm func(*T) bool, row func(n int, v *T) error) error {
+	sc := newScanner(r, fs.lim.MaxRecordBytes, func() error { return fs.tick(ctx) })
 	if fs.lim.MaxRecordBytes < 0 {
 		sc.maxElem = int(^uint(0) >> 1)
 	}

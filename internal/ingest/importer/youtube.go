@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"io"
 	"net/url"
 	"regexp"
@@ -93,12 +94,12 @@ func (fs *fileState) takeoutTime(n int, v *takeoutRow) (time.Time, bool) {
 
 func confirmTakeout(v *takeoutRow) bool { return v.Time != nil && (v.Title != nil || v.Header != nil) }
 
-func parseWatchHistory(fs *fileState, r io.Reader) error {
+func parseWatchHistory(ctx context.Context, fs *fileState, r io.Reader) error {
 	const expected = "a Google Takeout YouTube watch history (JSON, objects with title, titleUrl, time)"
 	confirm := func(v *takeoutRow) bool {
 		return confirmTakeout(v) && !isSearchURL(v.TitleURL)
 	}
-	return streamArray(fs, r, expected, confirm, func(n int, v *takeoutRow) error {
+	return streamArray(ctx, fs, r, expected, confirm, func(n int, v *takeoutRow) error {
 		at, ok := fs.takeoutTime(n, v)
 		if !ok {
 			return nil
@@ -111,7 +112,7 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 		if v.TitleURL == "" {
 			// "Watched a video that has been removed" (localized): we know
 			// that and when, not what. Kept for rhythm and volume signals.
-			return fs.emit(Record{
+			return fs.emit(ctx, Record{
 				Platform:   PlatformYouTube,
 				DataType:   DataWatch,
 				ExternalID: YouTubeWatchID("", at),
@@ -134,7 +135,7 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 			p.Channel = fs.name(v.Subtitles[0].Name)
 			p.ChannelID = channelID(v.Subtitles[0].URL)
 		}
-		return fs.emit(Record{
+		return fs.emit(ctx, Record{
 			Platform:   PlatformYouTube,
 			DataType:   DataWatch,
 			ExternalID: YouTubeWatchID(id, at),
@@ -144,12 +145,12 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 	})
 }
 
-func parseSearchHistory(fs *fileState, r io.Reader) error {
+func parseSearchHistory(ctx context.Context, fs *fileState, r io.Reader) error {
 	const expected = "a Google Takeout YouTube search history (JSON, objects with title, titleUrl, time)"
 	confirm := func(v *takeoutRow) bool {
 		return confirmTakeout(v) && !strings.Contains(v.TitleURL, "watch?v=")
 	}
-	return streamArray(fs, r, expected, confirm, func(n int, v *takeoutRow) error {
+	return streamArray(ctx, fs, r, expected, confirm, func(n int, v *takeoutRow) error {
 		at, ok := fs.takeoutTime(n, v)
 		if !ok {
 			return nil
@@ -173,7 +174,7 @@ func parseSearchHistory(fs *fileState, r io.Reader) error {
 			fs.skip(skipNoQuery)
 			return nil
 		}
-		return fs.emit(Record{
+		return fs.emit(ctx, Record{
 			Platform:   PlatformYouTube,
 			DataType:   DataSearch,
 			ExternalID: YouTubeSearchID(q, at),
