@@ -184,13 +184,15 @@ func committed(r ImportResult) int {
 }
 
 // fileWriter upserts one file's records in one transaction. Records are
-// converted (hashed) in the parser's goroutine and written by another, so
-// parsing the next batch overlaps with the database writing this one.
+// converted (hashed) and their batch prepared (deduplicated, sorted, made
+// statement arguments) in the parser's goroutine; another goroutine only
+// runs the statements, so on two cores parsing and preparing the next
+// batches overlaps with the database writing this one.
 type fileWriter struct {
 	tx      store.Tx
 	writer  *store.PlatformDataWriter
-	batches chan []store.PlatformItem
-	free    chan []store.PlatformItem
+	items   []store.PlatformItem // the parser's conversion buffer
+	batches chan store.PlatformBatch
 	done    chan struct{}
 
 	mu     sync.Mutex
@@ -205,12 +207,11 @@ func (s *Service) newFileWriter(ctx context.Context, userID, platformName string
 	}
 	w := &fileWriter{
 		tx: tx, writer: store.NewPlatformDataWriter(tx, userID, platformName, s.clock.Now()),
-		batches: make(chan []store.PlatformItem, 1),
-		free:    make(chan []store.PlatformItem, 3),
+		items: make([]store.PlatformItem, 0, s.opts.ImportBatchSize),
+		// Two batches may wait while one is written: memory stays a few
+		// batches whatever the file's size.
+		batches: make(chan store.PlatformBatch, 2),
 		done:    make(chan struct{}),
-	}
-	for range cap(w.free) {
-		w.free <- make([]store.PlatformItem, 0, s.opts.ImportBatchSize)
 	}
 	go w.loop(ctx)
 	return w, nil
@@ -223,13 +224,12 @@ func (w *fileWriter) loop(ctx context.Context) {
 		failed := w.err != nil
 		w.mu.Unlock()
 		if !failed {
-			c, err := w.writer.Upsert(ctx, batch)
+			c, err := w.writer.Write(ctx, batch)
 			w.mu.Lock()
 			w.counts.Add(c)
 			w.err = err
 			w.mu.Unlock()
 		}
-		w.free <- batch[:0]
 	}
 }
 
@@ -244,11 +244,11 @@ func (w *fileWriter) write(recs []importer.Record) error {
 	if err != nil {
 		return fmt.Errorf("ingest: import: %w", err)
 	}
-	batch := <-w.free
+	w.items = w.items[:0]
 	for _, r := range recs {
-		batch = append(batch, recordItem(r))
+		w.items = append(w.items, recordItem(r))
 	}
-	w.batches <- batch
+	w.batches <- w.writer.Prepare(w.items)
 	return nil
 }
 

@@ -94,7 +94,7 @@ func (c *UpsertCounts) Add(o UpsertCounts) {
 // Stored is the number of rows written (inserted or updated).
 func (c UpsertCounts) Stored() int { return c.Inserted + c.Updated }
 
-// upsertChunk bounds the rows of one INSERT statement (11 values each).
+// upsertChunk bounds the rows of one INSERT statement.
 const upsertChunk = 500
 
 // UpsertPlatformData stores items of userID's platform in tx, deduplicated
@@ -103,45 +103,112 @@ const upsertChunk = 500
 // than the item's. Items repeated within the batch count once (the richest,
 // then the last). now stamps first_seen_at and updated_at.
 func UpsertPlatformData(ctx context.Context, tx bun.IDB, userID, platform string, items []PlatformItem, now time.Time) (UpsertCounts, error) {
-	w := NewPlatformDataWriter(tx, userID, platform, now)
-	defer w.Close()
-	return w.Upsert(ctx, items)
+	upsert := func(ctx context.Context, tx bun.IDB) (UpsertCounts, error) {
+		w := NewPlatformDataWriter(tx, userID, platform, now)
+		defer w.Close()
+		return w.Upsert(ctx, items)
+	}
+	switch tx.(type) {
+	case bun.Tx, *bun.Tx:
+		return upsert(ctx, tx)
+	}
+	// The statements of one upsert (its chunks, and on SQLite the rowid
+	// reads that count its inserts) belong together.
+	var counts UpsertCounts
+	err := tx.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		counts, err = upsert(ctx, tx)
+		return err
+	})
+	return counts, err
 }
 
 // PlatformDataWriter runs UpsertPlatformData batch after batch in one
-// transaction (an import), preparing its statement once.
+// transaction (an import), preparing its statement once. Prepare may run
+// in another goroutine than Write: it only reads the writer's settings.
 type PlatformDataWriter struct {
 	tx       bun.IDB
 	userID   string
 	platform string
 	now      time.Time
+	mode     upsertMode
+	raw      sqlQuerier
 	stmt     *sql.Stmt // the full-chunk statement, once prepared
+	maxRowid *sql.Stmt // SQLite: SELECT max(rowid), once prepared
 }
 
-// NewPlatformDataWriter returns a writer of userID's platform data in tx.
-// Close it before tx ends.
+// upsertMode is how the writer talks to the database.
+type upsertMode int
+
+const (
+	// upsertSQLite binds parameters through database/sql and counts
+	// inserted rows by the table's rowids (no RETURNING).
+	upsertSQLite upsertMode = iota
+	// upsertPostgres binds numbered parameters through database/sql and
+	// tells inserted from updated rows by the ids RETURNING gives back.
+	upsertPostgres
+	// upsertBun is the fallback for a handle with no database/sql under it:
+	// Bun formats the arguments.
+	upsertBun
+)
+
+// NewPlatformDataWriter returns a writer of userID's platform data in the
+// transaction tx. Close it before tx ends.
 func NewPlatformDataWriter(tx bun.IDB, userID, platform string, now time.Time) *PlatformDataWriter {
-	return &PlatformDataWriter{tx: tx, userID: userID, platform: platform, now: UTC(now)}
+	w := &PlatformDataWriter{tx: tx, userID: userID, platform: platform, now: UTC(now), mode: upsertBun}
+	if raw, ok := rawQuerier(tx); ok {
+		w.raw = raw
+		w.mode = upsertSQLite
+		if tx.Dialect().Name() == dialect.PG {
+			w.mode = upsertPostgres
+		}
+	}
+	return w
 }
 
-// Close releases the prepared statement.
+// Close releases the prepared statements.
 func (w *PlatformDataWriter) Close() error {
-	if w.stmt == nil {
-		return nil
+	var errs []error
+	for _, s := range []**sql.Stmt{&w.stmt, &w.maxRowid} {
+		if *s != nil {
+			errs = append(errs, (*s).Close())
+			*s = nil
+		}
 	}
-	err := w.stmt.Close()
-	w.stmt = nil
-	return err
+	return errors.Join(errs...)
 }
 
 // Upsert is UpsertPlatformData in the writer's transaction.
 func (w *PlatformDataWriter) Upsert(ctx context.Context, items []PlatformItem) (UpsertCounts, error) {
-	var counts UpsertCounts
+	return w.Write(ctx, w.Prepare(items))
+}
+
+// PlatformBatch is a batch of items made ready for Write: deduplicated,
+// sorted, and turned into statement arguments. Preparing touches no
+// database, so an import prepares its next batch in one goroutine while
+// another writes this one.
+type PlatformBatch struct {
+	chunks []preparedChunk
+	dups   int
+	err    error
+}
+
+type preparedChunk struct {
+	rows int
+	args []any
+	// proposed holds the ids offered for insertion where RETURNING tells
+	// an insert (a proposed id) from an update (the stored id).
+	proposed map[string]struct{}
+}
+
+// Prepare readies items for Write.
+func (w *PlatformDataWriter) Prepare(items []PlatformItem) PlatformBatch {
+	var b PlatformBatch
 	if len(items) == 0 {
-		return counts, nil
+		return b
 	}
 	rows, dups := dedupeItems(items)
-	counts.Unchanged += dups
+	b.dups = dups
 	// One key order for every writer keeps concurrent upserts of
 	// overlapping items (an import while a poll runs) from deadlocking on
 	// PostgreSQL's row locks.
@@ -152,12 +219,27 @@ func (w *PlatformDataWriter) Upsert(ctx context.Context, items []PlatformItem) (
 		return strings.Compare(a.ExternalID, b.ExternalID)
 	})
 	for start := 0; start < len(rows); start += upsertChunk {
-		end := min(start+upsertChunk, len(rows))
-		c, err := w.chunk(ctx, rows[start:end])
+		c, err := w.prepareChunk(rows[start:min(start+upsertChunk, len(rows))])
 		if err != nil {
-			return counts, err
+			return PlatformBatch{err: err}
 		}
-		counts.Add(c)
+		b.chunks = append(b.chunks, c)
+	}
+	return b
+}
+
+// Write stores a prepared batch.
+func (w *PlatformDataWriter) Write(ctx context.Context, b PlatformBatch) (UpsertCounts, error) {
+	counts := UpsertCounts{Unchanged: b.dups}
+	if b.err != nil {
+		return counts, b.err
+	}
+	for _, c := range b.chunks {
+		cc, err := w.writeChunk(ctx, c)
+		if err != nil {
+			return counts, fmt.Errorf("store: upsert platform data: %w", err)
+		}
+		counts.Add(cc)
 	}
 	return counts, nil
 }
@@ -188,59 +270,97 @@ const upsertHead = `INSERT INTO user_platform_data
  VALUES `
 
 // The update applies only when the content changed and the stored row is
-// not from a richer source; rows it skips are not returned. id is never
-// updated, so a returned id that is not the one proposed marks an update.
+// not from a richer source; rows it skips are neither changed nor
+// returned.
 const upsertTail = ` ON CONFLICT (user_id, platform, data_type, external_id) DO UPDATE SET
  content_hash = excluded.content_hash, occurred_at = excluded.occurred_at, payload = excluded.payload,
  source = excluded.source, source_rank = excluded.source_rank, updated_at = excluded.updated_at
  WHERE user_platform_data.content_hash <> excluded.content_hash
- AND excluded.source_rank >= user_platform_data.source_rank
- RETURNING id`
+ AND excluded.source_rank >= user_platform_data.source_rank`
 
-func (w *PlatformDataWriter) chunk(ctx context.Context, rows []PlatformItem) (UpsertCounts, error) {
-	var counts UpsertCounts
-	tx, userID, platform, now := w.tx, w.userID, w.platform, w.now
-	pg := tx.Dialect().Name() == dialect.PG
-	// Arguments are bound by the driver, not formatted into the SQL by
-	// Bun: a 500-row statement of placeholders parses several times faster
-	// than one of literals. Times are passed to SQLite as the text Bun
-	// writes everywhere else, since SQLite compares them as text.
-	raw, direct := rawQuerier(tx)
-	timeArg := func(t time.Time) any {
-		if pg || !direct {
-			return UTC(t)
-		}
-		b := tx.Dialect().AppendTime(nil, t)
-		return string(b[1 : len(b)-1])
-	}
-	nowArg := timeArg(now)
+// id is never updated, so a returned id that is not the one proposed marks
+// an update.
+const upsertReturning = ` RETURNING id`
+
+// rowArgs is the number of arguments bound per row on PostgreSQL, whose
+// numbered parameters let the user, platform and time be bound once per
+// statement ($1 to $3). SQLite binds all twelve per row: modernc's driver
+// looks every numbered parameter up by name, quadratic in their number.
+const rowArgs = 8
+
+// upsertSQL is the statement for n rows in the writer's mode.
+func (w *PlatformDataWriter) upsertSQL(n int) string {
 	var sb strings.Builder
-	sb.Grow(len(upsertHead) + len(upsertTail) + len(rows)*60)
+	sb.Grow(len(upsertHead) + len(upsertTail) + len(upsertReturning) + n*64)
 	sb.WriteString(upsertHead)
-	args := make([]any, 0, len(rows)*12)
-	proposed := make(map[string]struct{}, len(rows))
-	for i, it := range rows {
-		if it.DataType == "" || it.ExternalID == "" {
-			return counts, fmt.Errorf("store: upsert platform data: item without data type or external id")
-		}
+	for i := range n {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		if pg && direct {
-			sb.WriteByte('(')
-			for j := 1; j <= 12; j++ {
-				if j > 1 {
-					sb.WriteByte(',')
-				}
-				sb.WriteByte('$')
-				sb.WriteString(strconv.Itoa(len(args) + j))
-			}
-			sb.WriteByte(')')
-		} else {
+		if w.mode != upsertPostgres {
 			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+			continue
+		}
+		// id, user_id, platform, data_type, external_id, content_hash,
+		// occurred_at, payload, source, source_rank, first_seen_at, updated_at
+		p := 4 + i*rowArgs
+		param := func(k int) {
+			sb.WriteByte('$')
+			sb.WriteString(strconv.Itoa(k))
+		}
+		sb.WriteByte('(')
+		param(p)
+		sb.WriteString(",")
+		param(1)
+		sb.WriteString(",")
+		param(2)
+		for k := 1; k < rowArgs; k++ {
+			sb.WriteByte(',')
+			param(p + k)
+		}
+		sb.WriteString(",")
+		param(3)
+		sb.WriteString(",")
+		param(3)
+		sb.WriteByte(')')
+	}
+	sb.WriteString(upsertTail)
+	if w.mode != upsertSQLite {
+		sb.WriteString(upsertReturning)
+	}
+	return sb.String()
+}
+
+// timeArg is how a time is bound: on SQLite as the text Bun writes
+// everywhere else (SQLite compares times as text), on PostgreSQL as a time.
+func (w *PlatformDataWriter) timeArg(t time.Time) any {
+	if w.mode != upsertSQLite {
+		return UTC(t)
+	}
+	b := w.tx.Dialect().AppendTime(nil, t)
+	return string(b[1 : len(b)-1])
+}
+
+func (w *PlatformDataWriter) prepareChunk(rows []PlatformItem) (preparedChunk, error) {
+	c := preparedChunk{rows: len(rows)}
+	nowArg := w.timeArg(w.now)
+	if w.mode != upsertPostgres {
+		c.args = make([]any, 0, len(rows)*12)
+	} else {
+		c.args = make([]any, 0, 3+len(rows)*rowArgs)
+		c.args = append(c.args, w.userID, w.platform, nowArg)
+	}
+	if w.mode != upsertSQLite {
+		c.proposed = make(map[string]struct{}, len(rows))
+	}
+	for _, it := range rows {
+		if it.DataType == "" || it.ExternalID == "" {
+			return c, fmt.Errorf("store: upsert platform data: item without data type or external id")
 		}
 		id := newTimeOrderedID()
-		proposed[id] = struct{}{}
+		if c.proposed != nil {
+			c.proposed[id] = struct{}{}
+		}
 		payload := string(it.Payload)
 		if payload == "" {
 			payload = "{}"
@@ -250,49 +370,108 @@ func (w *PlatformDataWriter) chunk(ctx context.Context, rows []PlatformItem) (Up
 			sum := sha256.Sum256([]byte(payload))
 			hash = hex.EncodeToString(sum[:])
 		}
-		args = append(args, id, userID, platform, it.DataType, it.ExternalID, hash,
-			timeArg(it.OccurredAt), payload, it.Source, SourceRank(it.Source), nowArg, nowArg)
+		occurred := w.timeArg(it.OccurredAt)
+		rank := SourceRank(it.Source)
+		if w.mode != upsertPostgres {
+			c.args = append(c.args, id, w.userID, w.platform, it.DataType, it.ExternalID, hash,
+				occurred, payload, it.Source, rank, nowArg, nowArg)
+			continue
+		}
+		c.args = append(c.args, id, it.DataType, it.ExternalID, hash, occurred, payload, it.Source, rank)
 	}
-	sb.WriteString(upsertTail)
+	return c, nil
+}
+
+func (w *PlatformDataWriter) writeChunk(ctx context.Context, c preparedChunk) (UpsertCounts, error) {
+	var counts UpsertCounts
+	full := c.rows == upsertChunk && w.mode != upsertBun
+	if full && w.stmt == nil {
+		// Every full chunk has the same text: prepare it once.
+		var err error
+		if w.stmt, err = w.raw.PrepareContext(ctx, w.upsertSQL(upsertChunk)); err != nil {
+			return counts, err
+		}
+	}
+	if w.mode == upsertSQLite {
+		// Rowids are handed out above the largest one: the rows a
+		// statement inserts are those above the largest before it, and
+		// every other row it changed was updated.
+		before, err := w.lastRowid(ctx)
+		if err != nil {
+			return counts, err
+		}
+		var res sql.Result
+		if full {
+			res, err = w.stmt.ExecContext(ctx, c.args...)
+		} else {
+			res, err = w.raw.ExecContext(ctx, w.upsertSQL(c.rows), c.args...)
+		}
+		if err != nil {
+			return counts, err
+		}
+		changed, err := res.RowsAffected()
+		if err != nil {
+			return counts, err
+		}
+		after, err := w.lastRowid(ctx)
+		if err != nil {
+			return counts, err
+		}
+		counts.Inserted = int(after - before)
+		counts.Updated = int(changed) - counts.Inserted
+		counts.Unchanged = c.rows - int(changed)
+		return counts, nil
+	}
 	var res *sql.Rows
 	var err error
 	switch {
-	case direct && len(rows) == upsertChunk:
-		// Every full chunk has the same text: prepare it once.
-		if w.stmt == nil {
-			if w.stmt, err = raw.PrepareContext(ctx, sb.String()); err != nil {
-				return counts, fmt.Errorf("store: upsert platform data: %w", err)
-			}
-		}
-		res, err = w.stmt.QueryContext(ctx, args...)
-	case direct:
-		res, err = raw.QueryContext(ctx, sb.String(), args...)
+	case full:
+		res, err = w.stmt.QueryContext(ctx, c.args...)
+	case w.mode == upsertPostgres:
+		res, err = w.raw.QueryContext(ctx, w.upsertSQL(c.rows), c.args...)
 	default:
-		res, err = tx.QueryContext(ctx, sb.String(), args...)
+		res, err = w.tx.QueryContext(ctx, w.upsertSQL(c.rows), c.args...)
 	}
 	if err != nil {
-		return counts, fmt.Errorf("store: upsert platform data: %w", err)
+		return counts, err
 	}
 	defer res.Close()
 	for res.Next() {
 		var id string
 		if err := res.Scan(&id); err != nil {
-			return counts, fmt.Errorf("store: upsert platform data: %w", err)
+			return counts, err
 		}
-		if _, ok := proposed[id]; ok {
+		if _, ok := c.proposed[id]; ok {
 			counts.Inserted++
 		} else {
 			counts.Updated++
 		}
 	}
 	if err := res.Err(); err != nil {
-		return counts, fmt.Errorf("store: upsert platform data: %w", err)
+		return counts, err
 	}
-	counts.Unchanged = len(rows) - counts.Inserted - counts.Updated
+	counts.Unchanged = c.rows - counts.Inserted - counts.Updated
 	return counts, nil
 }
 
+// lastRowid is the largest rowid of user_platform_data (SQLite), 0 when
+// the table is empty.
+func (w *PlatformDataWriter) lastRowid(ctx context.Context) (int64, error) {
+	if w.maxRowid == nil {
+		var err error
+		// Bare, so that SQLite reads it off the end of the table's B-tree
+		// (wrapped in COALESCE it scans the table).
+		if w.maxRowid, err = w.raw.PrepareContext(ctx, "SELECT MAX(rowid) FROM user_platform_data"); err != nil {
+			return 0, err
+		}
+	}
+	var n sql.NullInt64
+	err := w.maxRowid.QueryRowContext(ctx).Scan(&n)
+	return n.Int64, err
+}
+
 type sqlQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }

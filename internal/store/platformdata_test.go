@@ -89,6 +89,55 @@ func TestUpsertPlatformDataLargeBatch(t *testing.T) {
 	})
 }
 
+// TestUpsertPlatformDataMixedChunks counts inserts and updates mixed in
+// full and partial chunks of one transaction, after rows of another
+// platform were written and deleted above them (SQLite hands their rowids
+// out again).
+func TestUpsertPlatformDataMixedChunks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := newUser(t, db, "ada@example.com")
+		items := make([]store.PlatformItem, 1100)
+		for i := range items {
+			items[i] = item(fmt.Sprintf("p%05d", i), "api", fmt.Sprintf(`{"n":%d}`, i), t0.Add(time.Duration(i)*time.Second))
+		}
+		c, err := store.UpsertPlatformData(ctx, db.DB, u.ID, "spotify", items[:600], t0)
+		storetest.Must(t, err)
+		if c != (store.UpsertCounts{Inserted: 600}) {
+			t.Fatalf("first = %+v", c)
+		}
+		_, err = store.UpsertPlatformData(ctx, db.DB, u.ID, "youtube", items[:50], t0)
+		storetest.Must(t, err)
+		_, err = db.DeletePlatformData(ctx, u.ID, "youtube")
+		storetest.Must(t, err)
+		for i := 0; i < 600; i += 2 {
+			items[i].Payload = json.RawMessage(fmt.Sprintf(`{"n":%d,"changed":true}`, i))
+		}
+		var got store.UpsertCounts
+		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
+			w := store.NewPlatformDataWriter(tx, u.ID, "spotify", t0)
+			defer w.Close()
+			for _, part := range [][]store.PlatformItem{items[:500], items[500:1000], items[1000:]} {
+				c, err := w.Write(ctx, w.Prepare(part))
+				if err != nil {
+					return err
+				}
+				got.Add(c)
+			}
+			return nil
+		})
+		storetest.Must(t, err)
+		if want := (store.UpsertCounts{Inserted: 500, Updated: 300, Unchanged: 300}); got != want {
+			t.Fatalf("mixed = %+v, want %+v", got, want)
+		}
+		n, err := db.CountPlatformData(ctx, u.ID, "spotify")
+		storetest.Must(t, err)
+		if n["play"] != 1100 {
+			t.Fatalf("count = %v", n)
+		}
+	})
+}
+
 func TestListPlatformDataKeysetAndOwner(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
