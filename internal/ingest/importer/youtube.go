@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/twinme/twinme/internal/platform"
 )
 
 // Google Takeout YouTube history (watch-history.json, search-history.json).
@@ -33,25 +35,6 @@ type takeoutRow struct {
 	Details []struct {
 		Name string `json:"name"`
 	} `json:"details"`
-}
-
-type watchPayload struct {
-	Source    string `json:"source"`
-	VideoID   string `json:"video_id,omitempty"`
-	Title     string `json:"title,omitempty"`
-	Channel   string `json:"channel,omitempty"`
-	ChannelID string `json:"channel_id,omitempty"`
-	// TitleRaw is set when the title is still wrapped in a localized
-	// "Watched …" phrase we do not know how to strip.
-	TitleRaw bool `json:"title_raw,omitempty"`
-	Music    bool `json:"music,omitempty"`
-	Removed  bool `json:"removed,omitempty"`
-}
-
-type searchPayload struct {
-	Source string `json:"source"`
-	Query  string `json:"query"`
-	Music  bool   `json:"music,omitempty"`
 }
 
 // Skip reasons of Takeout rows.
@@ -117,7 +100,7 @@ func parseWatchHistory(ctx context.Context, fs *fileState, r io.Reader) error {
 				DataType:   DataWatch,
 				ExternalID: YouTubeWatchID("", at),
 				OccurredAt: at,
-				Payload:    mustJSON(watchPayload{Source: sourceTakeout, Removed: true, Music: music}),
+				Payload:    mustJSON(platform.YouTubeWatchPayload{Source: sourceTakeout, Removed: true, Music: music}),
 			})
 		}
 		id, isVideo := videoID(v.TitleURL)
@@ -129,7 +112,7 @@ func parseWatchHistory(ctx context.Context, fs *fileState, r io.Reader) error {
 			fs.reject(n, "bad video URL "+quoteShort(v.TitleURL))
 			return nil
 		}
-		p := watchPayload{Source: sourceTakeout, VideoID: id, Music: music}
+		p := platform.YouTubeWatchPayload{Source: sourceTakeout, VideoID: id, Music: music}
 		p.Title, p.TitleRaw = stripWatched(fs.str(v.Title))
 		if len(v.Subtitles) > 0 {
 			p.Channel = fs.name(v.Subtitles[0].Name)
@@ -179,7 +162,7 @@ func parseSearchHistory(ctx context.Context, fs *fileState, r io.Reader) error {
 			DataType:   DataSearch,
 			ExternalID: YouTubeSearchID(q, at),
 			OccurredAt: at,
-			Payload:    mustJSON(searchPayload{Source: sourceTakeout, Query: q, Music: fs.str(v.Header) == "YouTube Music"}),
+			Payload:    mustJSON(platform.YouTubeSearchPayload{Source: sourceTakeout, Query: q, Music: fs.str(v.Header) == "YouTube Music"}),
 		})
 	})
 }
