@@ -86,14 +86,45 @@ func minuteKey(kind string, end time.Time, names ...string) string {
 }
 
 func hashNames(kind string, names ...string) string {
-	h := sha256.New()
-	h.Write([]byte(kind))
+	// Imports key a million plays: the hashed bytes are built in one
+	// buffer, ASCII names normalised in place (appendNormalized).
+	var stack [256]byte
+	buf := append(stack[:0], kind...)
 	for _, n := range names {
-		h.Write([]byte{0})
-		h.Write([]byte(NormalizeName(n)))
+		buf = append(buf, 0)
+		if isPlainASCII(n) {
+			buf = appendNormalizedASCII(buf, n)
+		} else {
+			buf = append(buf, NormalizeName(n)...)
+		}
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:12])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:12])
+}
+
+// appendNormalizedASCII appends NormalizeName(s) of an ASCII s: lower
+// case, runs of white space (as strings.Fields sees it) collapsed to one
+// space, trimmed.
+func appendNormalizedASCII(buf []byte, s string) []byte {
+	start := len(buf)
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			space = true
+			continue
+		}
+		if space && len(buf) > start {
+			buf = append(buf, ' ')
+		}
+		space = false
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 // NormalizeName is the form names are compared in: NFKC, lower case, runs of

@@ -78,3 +78,19 @@ func TestNormalizeName(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeASCII checks the in-place ASCII normalisation the key
+// hashes use against NormalizeName.
+func FuzzNormalizeASCII(f *testing.F) {
+	for _, s := range []string{"", " ", "Daft Punk", "  DAFT \t\n PUNK  ", "a\vb\fc\rd", "AC/DC", "x\x00y", "\x85"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isPlainASCII(s) {
+			return
+		}
+		if got, want := string(appendNormalizedASCII(nil, s)), NormalizeName(s); got != want {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	})
+}
