@@ -15,6 +15,7 @@ import (
 
 	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/soul"
 )
 
 // HandlerOptions configure the GraphQL handler.
@@ -83,6 +84,7 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
+	srv.AroundOperations(memoizeQueries)
 	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
@@ -108,4 +110,14 @@ func (i introspection) MutateOperationContext(ctx context.Context, oc *graphql.O
 	v := auth.ViewerFrom(ctx)
 	oc.DisableIntrospection = !(i.open || (v != nil && v.Has(auth.ScopeFull) && v.User.IsAdmin()))
 	return nil
+}
+
+// memoizeQueries gives each query (never a mutation, whose later fields
+// must see its earlier writes) a per-request memo, so root fields reading
+// the same settings or signature read them once.
+func memoizeQueries(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Query {
+		ctx = soul.WithRequestMemo(ctx)
+	}
+	return next(ctx)
 }
