@@ -32,12 +32,15 @@ type HandlerOptions struct {
 	MaxUploadBytes int64
 	// Extensions are added to the handler (e.g. metrics).
 	Extensions []graphql.HandlerExtension
+	// ResponseCache serves a viewer's repeated dashboard queries while
+	// their data version holds (nil: none).
+	ResponseCache *ResponseCache
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
 // multipart uploads, websocket) for r.
 func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
-	return guardTransport(queriesOnlyOverGET(newServer(r, o)), o.MaxUploadBytes > 0)
+	return guardTransport(queriesOnlyOverGET(o.ResponseCache.wrap(newServer(r, o))), o.MaxUploadBytes > 0)
 }
 
 // queriesOnlyOverGET answers 405 to a mutation or subscription sent with GET,
@@ -85,6 +88,7 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.AroundRootFields(authorizeRootField)
 	srv.AroundOperations(memoizeQueries)
+	srv.AroundOperations(markCacheable)
 	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
