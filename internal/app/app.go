@@ -85,7 +85,7 @@ type App struct {
 	// responses keeps viewers' dashboard responses while their data
 	// version holds (nil when TWINME_RESPONSE_CACHE_BYTES is 0).
 	responses *graph.ResponseCache
-	stopAuth               context.CancelFunc
+	stopAuth  context.CancelFunc
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
