@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/uptrace/bun"
-
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest/importer"
@@ -190,7 +188,7 @@ func committed(r ImportResult) int {
 // converted (hashed) in the parser's goroutine and written by another, so
 // parsing the next batch overlaps with the database writing this one.
 type fileWriter struct {
-	tx      bun.Tx
+	tx      store.Tx
 	writer  *store.PlatformDataWriter
 	batches chan []store.PlatformItem
 	free    chan []store.PlatformItem

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/events"
@@ -119,7 +118,7 @@ func (e *env) importPlays(t testing.TB, userID string, n, offset int) ingest.Imp
 // upsert stores items as the polling engine does (one transaction per page).
 func (e *env) upsert(t testing.TB, userID, platform string, items []store.PlatformItem) {
 	t.Helper()
-	err := e.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+	err := e.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx store.Tx) error {
 		_, err := store.UpsertPlatformData(ctx, tx, userID, platform, items, e.clock.Now())
 		return err
 	})
