@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
@@ -57,7 +55,7 @@ func TestUserDataVersionRisesWithEveryWriteOfTheUser(t *testing.T) {
 		rose("privacy level set")
 
 		for _, table := range []string{"platform_connections", "insights", "soul_signatures", "privacy_settings"} {
-			_, err := db.NewRaw("UPDATE ? SET user_id = user_id WHERE user_id = ?", bun.Ident(table), u.ID).Exec(ctx)
+			_, err := db.NewRaw("UPDATE "+table+" SET user_id = user_id WHERE user_id = ?", u.ID).Exec(ctx)
 			storetest.Must(t, err)
 			rose(table + " updated")
 		}
@@ -65,7 +63,7 @@ func TestUserDataVersionRisesWithEveryWriteOfTheUser(t *testing.T) {
 		storetest.Must(t, err)
 		rose("insights deleted by a new analysis")
 		for _, table := range []string{"platform_connections", "soul_signatures", "privacy_settings"} {
-			_, err := db.NewRaw("DELETE FROM ? WHERE user_id = ?", bun.Ident(table), u.ID).Exec(ctx)
+			_, err := db.NewRaw("DELETE FROM "+table+" WHERE user_id = ?", u.ID).Exec(ctx)
 			storetest.Must(t, err)
 			rose(table + " deleted")
 		}
