@@ -67,5 +67,17 @@ func TestUserDataVersionRisesWithEveryWriteOfTheUser(t *testing.T) {
 			storetest.Must(t, err)
 			rose(table + " deleted")
 		}
+		// The version goes with its user, and the deletion's cascade
+		// leaves none behind.
+		connect(t, db, u.ID, "spotify", nil, "")
+		storetest.Must(t, db.DeleteUser(ctx, u.ID))
+		var rows int
+		storetest.Must(t, db.NewRaw("SELECT count(*) FROM user_data_versions WHERE user_id = ?", u.ID).Scan(ctx, &rows))
+		if rows != 0 {
+			t.Fatalf("%d version rows left after the user's deletion", rows)
+		}
+		if v := version(other.ID); v != theirs {
+			t.Fatalf("deleting a user moved another's version %d → %d", theirs, v)
+		}
 	})
 }

@@ -1,3 +1,5 @@
+DROP TRIGGER users_data_version_del;
+--bun:split
 DROP TRIGGER platform_connections_data_version_ins;
 --bun:split
 DROP TRIGGER platform_connections_data_version_upd;
