@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/retention"
@@ -86,15 +87,18 @@ func IsArchive(r io.ReaderAt, size int64) bool {
 
 // Importer loads archives into an account.
 type Importer struct {
-	db  *store.DB
-	now func() time.Time
-	// OnImported is told after an import stored something (analysis).
-	OnImported func(ctx context.Context, userID string)
+	db       *store.DB
+	now      func() time.Time
+	analysis events.AnalysisTrigger
 }
 
-// NewImporter returns an Importer; now stamps imported rows.
-func NewImporter(db *store.DB, now func() time.Time) *Importer {
-	return &Importer{db: db, now: now}
+// SourceArchive is the source the analysis hook is told of for an archive.
+const SourceArchive = "archive"
+
+// NewImporter returns an Importer; now stamps imported rows; analysis (may
+// be nil) is told when an import stored something.
+func NewImporter(db *store.DB, now func() time.Time, analysis events.AnalysisTrigger) *Importer {
+	return &Importer{db: db, now: now, analysis: analysis}
 }
 
 // ImportArchive verifies the archive in r completely (manifest, names,
@@ -136,8 +140,8 @@ func (im *Importer) ImportArchive(ctx context.Context, userID string, r io.Reade
 			progress(p)
 		}
 	}
-	if res.Imported > 0 && im.OnImported != nil {
-		im.OnImported(ctx, userID)
+	if res.Imported > 0 && im.analysis != nil {
+		im.analysis.DataChanged(ctx, userID, SourceArchive)
 	}
 	return res, nil
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/twinme/twinme/internal/apperr"
-	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
@@ -157,7 +156,7 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 		out.Files = append(out.Files, f)
 	}
 	if out.Imported > 0 {
-		s.publish(context.WithoutCancel(ctx), events.AnalysisNeeded, userID, platformName, AnalysisNeeded{Platform: platformName, Items: out.Imported})
+		s.dataChanged(ctx, userID, platformName)
 	}
 	s.count(ctx, store.CounterImports, platformName, 1)
 	s.count(ctx, store.CounterImported, platformName, int64(out.Imported))

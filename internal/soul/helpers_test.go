@@ -51,7 +51,7 @@ func newEnvWith(t testing.TB, db *store.DB, model llm.Model, clock *clockwork.Fa
 	bus := events.NewLocal(quiet())
 	return &env{
 		db: db, clock: clock, bus: bus,
-		ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet(), Bus: bus}),
+		ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet()}),
 		soul:   soul.New(db, soul.Options{Clock: clock, Logger: quiet(), Bus: bus, Model: model}),
 	}
 }
