@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/scheduler"
@@ -143,22 +141,13 @@ func (a *App) metricsHandler() http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !bearerEquals(r.Header.Get("Authorization"), token) {
+		if !auth.BearerMatches(r.Header.Get("Authorization"), token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="twinme-metrics"`)
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-func bearerEquals(header, want string) bool {
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 // serveMetrics serves /metrics alone on TWINME_METRICS_LISTEN (a private

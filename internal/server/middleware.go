@@ -246,13 +246,13 @@ func withAuth(svc *auth.Service, failures *ratelimit.Limiter, secureCookies bool
 				return
 			}
 			if h := authz; h != "" {
-				scheme, token, ok := strings.Cut(h, " ")
-				if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+				token, ok := auth.BearerToken(h)
+				if !ok {
 					countAuthFailure(r, failures, log)
 					writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, "Authorization must be \"Bearer <token>\"")
 					return
 				}
-				v, err := svc.AuthenticateToken(ctx, strings.TrimSpace(token))
+				v, err := svc.AuthenticateToken(ctx, token)
 				if err != nil {
 					if apperr.CodeOf(err) == apperr.Unauthenticated {
 						countAuthFailure(r, failures, log)
