@@ -11,6 +11,7 @@ import (
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/scheduler"
+	"github.com/twinme/twinme/internal/server"
 )
 
 // buildScheduler registers twinme's jobs. A malformed configured schedule
@@ -157,9 +158,7 @@ func (a *App) serveMetrics() (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: listen on TWINME_METRICS_LISTEN %s: %w", a.Config.MetricsListen, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.metricsHandler())
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: server.MetricsRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	go func() { _ = hs.Serve(ln) }()
 	a.Log.Info("app: metrics listening", slog.String("addr", ln.Addr().String()))
 	return func() { _ = hs.Close() }, nil
