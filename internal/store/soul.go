@@ -448,8 +448,9 @@ type DataRow struct {
 	OccurredAt time.Time
 	// Source is the row's source ("api", "extended_history" …): where a
 	// data type has one payload shape per kind of source, it tells which.
-	Source  string
-	Payload []byte // valid only during the callback
+	// Like Payload, valid only during the callback.
+	Source  []byte
+	Payload []byte
 }
 
 // EachPlatformData calls fn for every item of userID's platform and
@@ -466,12 +467,14 @@ func (db *DB) EachPlatformData(ctx context.Context, userID, platform, dataType s
 	}
 	defer rows.Close()
 	var r DataRow
+	// Scanned into the same buffers row after row: a driver that returns
+	// TEXT as a string has it copied into them, not into a new slice.
+	var source, payload sql.RawBytes
 	for rows.Next() {
-		var payload sql.RawBytes
-		if err := rows.Scan(&r.OccurredAt, &r.Source, &payload); err != nil {
+		if err := rows.Scan(&r.OccurredAt, &source, &payload); err != nil {
 			return fmt.Errorf("store: read platform data: %w", err)
 		}
-		r.Payload = payload
+		r.Source, r.Payload = source, payload
 		if err := fn(r); err != nil {
 			return err
 		}
