@@ -43,6 +43,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		Websocket:         a.websocket(),
 		MaxUploadBytes:    cfg.MaxUploadBytes,
 		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension(), a.sockets},
+		ResponseCache:     a.responses,
 	})
 	var google *auth.GoogleSignIn
 	if cfg.GoogleSignInEnabled() {

@@ -807,3 +807,16 @@ func (db *DB) ListShareLinks(ctx context.Context, userID string) ([]ShareLink, e
 	}
 	return out, nil
 }
+
+// UserDataVersion is userID's data version: a number the database raises
+// in the same transaction as every write to the user's connections,
+// privacy settings, soul signature and insights (triggers; migration
+// user_data_versions), on every instance alike. 0 before the first write.
+func (db *DB) UserDataVersion(ctx context.Context, userID string) (int64, error) {
+	var v int64
+	err := db.NewSelect().Table("user_data_versions").Column("version").Where("user_id = ?", userID).Scan(ctx, &v)
+	if err != nil && !IsNoRows(err) {
+		return 0, fmt.Errorf("store: data version: %w", err)
+	}
+	return v, nil
+}
