@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/twinme/twinme/internal/auth"
@@ -64,6 +65,12 @@ type ResponseCache struct {
 	items map[[sha256.Size]byte]*list.Element
 	size  int64
 
+	// docs remembers, by the hash of a request body, whether its
+	// operation is a cacheable query (that depends on the body alone:
+	// document, operation name, variables), so a request that never could
+	// be cached (me, a mutation) costs no version read.
+	docs *lru.LRU[bool]
+
 	hits, misses atomic.Int64
 }
 
@@ -83,7 +90,7 @@ func NewResponseCache(maxBytes int64, version func(ctx context.Context, userID s
 		return nil
 	}
 	return &ResponseCache{version: version, maxBytes: maxBytes, maxEntry: max(maxBytes/16, 1),
-		lru: list.New(), items: map[[sha256.Size]byte]*list.Element{}}
+		lru: list.New(), items: map[[sha256.Size]byte]*list.Element{}, docs: lru.New[bool](1000)}
 }
 
 // Hits counts requests served from the cache; Misses counts responses
@@ -145,14 +152,14 @@ func (c *ResponseCache) put(ce *cacheEntry) {
 	}
 }
 
-// cacheKey names one credential's exact request.
-func cacheKey(v *auth.Viewer, accept string, body []byte) [sha256.Size]byte {
+// cacheKey names one credential's exact request (body: the body's hash).
+func cacheKey(v *auth.Viewer, accept string, body [sha256.Size]byte) [sha256.Size]byte {
 	h := sha256.New()
 	for _, part := range []string{v.User.ID, v.TokenID, v.SessionID, v.User.Role, strings.Join(v.Scopes, " "), accept} {
 		io.WriteString(h, part)
 		h.Write([]byte{0})
 	}
-	h.Write(body)
+	h.Write(body[:])
 	var k [sha256.Size]byte
 	h.Sum(k[:0])
 	return k
@@ -176,12 +183,18 @@ func (c *ResponseCache) wrap(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		ctx := r.Context()
+		bodyHash := sha256.Sum256(body)
+		doc := string(bodyHash[:])
+		if cacheable, known := c.docs.Get(ctx, doc); known && !cacheable {
+			next.ServeHTTP(w, r)
+			return
+		}
 		version, err := c.version(ctx, v.User.ID)
 		if err != nil {
 			next.ServeHTTP(w, r) // no version, no cache: computed as usual
 			return
 		}
-		key := cacheKey(v, strings.Join(r.Header.Values("Accept"), ","), body)
+		key := cacheKey(v, strings.Join(r.Header.Values("Accept"), ","), bodyHash)
 		if ce := c.get(key, version); ce != nil {
 			c.hits.Add(1)
 			w.Header().Set("Content-Type", ce.contentType)
@@ -192,6 +205,7 @@ func (c *ResponseCache) wrap(next http.Handler) http.Handler {
 		m := &cacheMark{}
 		rec := &recordingWriter{ResponseWriter: w, limit: c.maxEntry}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, cacheMarkKey{}, m)))
+		c.docs.Add(ctx, doc, m.isCandidate())
 		if !m.cacheable() || rec.status != http.StatusOK || rec.overflow || rec.flushed {
 			return
 		}
@@ -212,6 +226,14 @@ type cacheMark struct {
 }
 
 type cacheMarkKey struct{}
+
+// isCandidate: the operation is a query of cacheable root fields only
+// (whatever its outcome).
+func (m *cacheMark) isCandidate() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.candidate
+}
 
 func (m *cacheMark) cacheable() bool {
 	m.mu.Lock()

@@ -3,7 +3,14 @@ package graph
 import (
 	"context"
 	"crypto/sha256"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/store"
 )
 
 // The cache holds at most its byte budget, dropping the least recently
@@ -43,5 +50,47 @@ func TestResponseCacheBoundsAndVersions(t *testing.T) {
 	}
 	if NewResponseCache(0, nil) != nil {
 		t.Fatal("a zero budget builds a cache")
+	}
+}
+
+// A body whose operation cannot be cached (me, a mutation) is known after
+// its first request: later ones cost no version read and are passed on
+// untouched; a cacheable one is served from the cache from its second.
+func TestResponseCacheReadsVersionsOnlyForCacheableBodies(t *testing.T) {
+	reads := 0
+	c := NewResponseCache(1<<20, func(context.Context, string) (int64, error) { reads++; return 7, nil })
+	ran := 0
+	h := c.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran++
+		body, _ := io.ReadAll(r.Body)
+		if m, _ := r.Context().Value(cacheMarkKey{}).(*cacheMark); m != nil {
+			m.candidate = strings.Contains(string(body), "privacy")
+			m.responses = 1
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":{}}`))
+	}))
+	v := &auth.Viewer{User: &store.User{ID: "u1", Role: "user"}, TokenID: "t1", Scopes: []string{auth.ScopeFull}}
+	do := func(q string) string {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"`+q+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req = req.WithContext(auth.WithViewer(req.Context(), v))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	for i := 0; i < 3; i++ {
+		do("{ me { id } }")
+	}
+	if reads != 1 || ran != 3 {
+		t.Fatalf("me ×3: %d version reads, %d executions; want 1 and 3", reads, ran)
+	}
+	for i := 0; i < 3; i++ {
+		if got := do("{ privacy { clusters { level } } }"); got != `{"data":{}}` {
+			t.Fatalf("cached body %q", got)
+		}
+	}
+	if reads != 4 || ran != 4 || c.Hits() != 2 {
+		t.Fatalf("privacy ×3: %d version reads, %d executions, %d hits; want 4, 4, 2", reads, ran, c.Hits())
 	}
 }
