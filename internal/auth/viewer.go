@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -35,6 +36,12 @@ type Viewer struct {
 
 	// hash is the stored hash of the credential, for Revalidate.
 	hash string
+}
+
+// Profile is what the API shows of the viewer's user.
+func (v *Viewer) Profile() *domain.User {
+	u := v.User.Domain()
+	return &u
 }
 
 // Has reports whether v was granted scope (ScopeFull implies every scope).

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
@@ -218,7 +219,7 @@ func (m *Manager) platformName(c *store.Connection) string {
 	if p, ok := platform.Providers()[platform.ID(c.Platform)]; ok {
 		return p.Name
 	}
-	return c.Platform
+	return string(c.Platform)
 }
 
 // statusError is the error for a connection whose status gives no token.
@@ -307,6 +308,17 @@ func (m *Manager) Refresh(ctx context.Context, id string) (*store.Connection, er
 		return nil, err
 	}
 	return res.conn, nil
+}
+
+// RefreshConnection is Refresh as the API shows its result (the admin's
+// refreshConnectionToken, whoever owns the connection).
+func (m *Manager) RefreshConnection(ctx context.Context, id string) (*domain.Connection, error) {
+	c, err := m.Refresh(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Domain()
+	return &d, nil
 }
 
 // result is the outcome of one shared refresh.
@@ -478,9 +490,9 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 	}
 	if c.RefreshOutcomeUnknownAt != nil {
 		m.log.Info("connect: refresh succeeded after one whose outcome was unknown",
-			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Time("unknown_since", *c.RefreshOutcomeUnknownAt))
+			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.Time("unknown_since", *c.RefreshOutcomeUnknownAt))
 	}
-	m.count(ctx, c.Platform, OutcomeRefreshed)
+	m.count(ctx, string(c.Platform), OutcomeRefreshed)
 	return result{access: tok.AccessToken, conn: saved, kind: OutcomeRefreshed}, nil
 }
 
@@ -515,7 +527,7 @@ func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.
 		}
 		if attempt == 3 {
 			m.log.Error("connect: could not store a refreshed token; the connection may need to be reconnected",
-				slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Any("error", err))
+				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.Any("error", err))
 			return nil, err
 		}
 		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
@@ -528,7 +540,7 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 	ctx = context.WithoutCancel(ctx)
 	defer func() {
 		if res.kind != "" {
-			m.count(ctx, c.Platform, res.kind)
+			m.count(ctx, string(c.Platform), res.kind)
 		}
 	}()
 	now := m.clock.Now()
@@ -542,13 +554,13 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 	switch class {
 	case platform.Reauth:
 		m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
-			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail))
+			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail))
 		msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", name, name)
 		if c.RefreshOutcomeUnknownAt != nil {
 			// The provider most likely rotated the refresh token in the
 			// answer we never got.
 			m.log.Error("connect: refresh token refused after a refresh whose answer was lost; the provider rotated it, the person must reconnect",
-				slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail),
+				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail),
 				slog.Time("outcome_unknown_at", *c.RefreshOutcomeUnknownAt))
 			msg = fmt.Sprintf("%s renewed the authorization but its answer was lost on the way; connect %s again", name, name)
 		}
@@ -580,8 +592,8 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 
 	case platform.ClientConfig:
 		m.log.Error("connect: provider rejected our OAuth client; check its client id, secret and redirect URI",
-			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.String("code", detail),
-			slog.String("env", "TWINME_"+upper(c.Platform)+"_CLIENT_ID / _CLIENT_SECRET"))
+			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail),
+			slog.String("env", "TWINME_"+upper(string(c.Platform))+"_CLIENT_ID / _CLIENT_SECRET"))
 		after, _, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
 			Status: store.StatusError, Error: ConfigErrorMessage(name), LeaseOwner: m.opts.Owner,
 			ConfigFingerprint: Fingerprint(p),
@@ -610,12 +622,12 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 			return result{}, err
 		}
 		m.log.Warn("connect: token refresh failed; will retry",
-			slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
 			slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", retryAt(after).Sub(now)),
 			slog.Any("error", rerr))
 		if givesUp(after.TransientFailuresSince, now) {
 			m.log.Error("connect: token refresh has failed for days; setting the connection to error",
-				slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
 				slog.Time("failing_since", *after.TransientFailuresSince))
 			gaveUp, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
 				Status: store.StatusError, Error: fmt.Sprintf("%s has failed for %d days; connect %s again", name, int(GiveUpAfter.Hours()/24), name),
@@ -731,14 +743,14 @@ func (m *Manager) refreshUnknown(ctx context.Context, c *store.Connection, p Pla
 	now := m.clock.Now()
 	name := m.platformName(c)
 	m.log.Warn("connect: token refresh sent but no answer arrived; outcome unknown, the provider may have rotated the refresh token",
-		slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+		slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
 		slog.Duration("timeout", m.opts.RefreshTimeout), slog.Any("error", rerr))
 	after, err := m.db.RecordRefreshOutcomeUnknown(ctx, c.ID, m.opts.Owner,
 		fmt.Sprintf("a token refresh sent to %s got no answer; twinme will retry", name), now)
 	if err != nil {
 		return result{}, err
 	}
-	m.count(ctx, c.Platform, OutcomeUnknown)
+	m.count(ctx, string(c.Platform), OutcomeUnknown)
 	if after.Status == store.StatusConnected && !expired(after, now) {
 		a, err := m.accessToken(after)
 		return result{access: a, conn: after, kind: OutcomeUnknown}, err

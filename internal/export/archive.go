@@ -407,7 +407,7 @@ func Write(ctx context.Context, db *store.DB, userID string, now time.Time, w io
 	}
 	crs := make([]ConnectionRecord, 0, len(conns))
 	for _, c := range conns {
-		crs = append(crs, ConnectionRecord{Platform: c.Platform, Status: string(c.Status), AccountID: c.AccountID,
+		crs = append(crs, ConnectionRecord{Platform: string(c.Platform), Status: string(c.Status), AccountID: c.AccountID,
 			AccountName: c.AccountName, Scopes: c.Scopes, ConnectedAt: c.ConnectedAt.UTC(), LastSync: utcPtr(c.LastSync),
 			LastError: c.LastError, LastErrorAt: utcPtr(c.LastErrorAt)})
 	}

@@ -214,7 +214,7 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 		res.InsightsDeleted += d
 	}
 	if changed {
-		s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{AnalyzedAt: now})
+		s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{Reason: "analysis", AnalyzedAt: now})
 	}
 	res.Duration = s.clock.Since(start)
 	for name, n := range map[string]int{store.CounterAnalysis: 1, store.CounterInsights: res.InsightsStored} {
@@ -359,9 +359,13 @@ type InsightAddedPayload struct {
 	Key string `json:"key"`
 }
 
-// SignatureUpdated is the payload of events.SoulSignatureUpdated.
+// SignatureUpdated is the payload of events.SoulSignatureUpdated, which
+// only this service publishes: after an analysis changed the signature
+// (Reason "analysis", AnalyzedAt set) or after the owner changed what an
+// audience sees (Reason "privacy").
 type SignatureUpdated struct {
-	AnalyzedAt time.Time `json:"analyzedAt"`
+	Reason     string    `json:"reason"`
+	AnalyzedAt time.Time `json:"analyzedAt,omitzero"`
 }
 
 func (s *Service) publishInsights(ctx context.Context, userID string, rows []store.Insight) {
