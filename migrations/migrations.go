@@ -1,28 +1,23 @@
 // Package migrations holds the versioned SQL schema of twinme, one directory
-// per dialect, embedded into the binary and run by Bun's migrator. It never
-// imports the current models: a migration is a fixed point in history.
+// per dialect, embedded into the binary and run by Bun's migrator (the store
+// builds the migrator; only internal/store imports Bun). It never imports the
+// current models: a migration is a fixed point in history.
 package migrations
 
 import (
 	"embed"
 	"fmt"
 	"io/fs"
-
-	"github.com/uptrace/bun/migrate"
 )
 
 //go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
 
-// For returns the migrations of dialect "sqlite" or "postgres".
-func For(dialect string) (*migrate.Migrations, error) {
-	sub, err := fs.Sub(files, dialect)
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
+// FS returns the SQL files of dialect "sqlite" or "postgres", named
+// <version>_<name>.up.sql as Bun's migrator discovers them.
+func FS(dialect string) (fs.FS, error) {
+	if dialect != "sqlite" && dialect != "postgres" {
+		return nil, fmt.Errorf("migrations: unknown dialect %q", dialect)
 	}
-	m := migrate.NewMigrations()
-	if err := m.Discover(sub); err != nil {
-		return nil, fmt.Errorf("migrations: %s: %w", dialect, err)
-	}
-	return m, nil
+	return fs.Sub(files, dialect)
 }

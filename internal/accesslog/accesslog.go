@@ -30,7 +30,7 @@ import (
 )
 
 // TopicAccessed is published (to the owner) for each new entry.
-const TopicAccessed = "twin.accessed"
+const TopicAccessed = events.TwinAccessed
 
 // DefaultRetention is how long entries are kept unless configured.
 const DefaultRetention = 90 * 24 * time.Hour
@@ -135,16 +135,7 @@ func (s *Service) Record(ctx context.Context, v Visit) {
 		s.opts.Logger.WarnContext(ctx, "accesslog: record", slog.Any("error", err))
 		return
 	}
-	if s.opts.Bus == nil {
-		return
-	}
-	ev, err := events.New(TopicAccessed, v.OwnerUserID, v.ShareLinkID, map[string]string{"id": e.ID})
-	if err == nil {
-		err = s.opts.Bus.Publish(ctx, ev)
-	}
-	if err != nil {
-		s.opts.Logger.WarnContext(ctx, "accesslog: publish", slog.Any("error", err))
-	}
+	events.Publish(ctx, s.opts.Bus, s.opts.Logger, v.OwnerUserID, v.ShareLinkID, events.TwinAccess{ID: e.ID})
 }
 
 // clientHash is the truncated HMAC-SHA256 of the address, keyed by the

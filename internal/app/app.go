@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		}
 	}
 	a := &App{Config: cfg, Log: log, Clock: o.Clock, DB: db, Keyring: kr, Limits: limits, tracker: tracker}
+	h := a.hooks()
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events})
@@ -156,7 +157,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Providers, a.Platforms = platforms(cfg, log)
 	a.Tokens = connect.NewManager(db, kr, a.Platforms, connect.Options{
 		Margin: cfg.TokenRefreshMargin, HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: log,
-		OnStatusChange: a.publishConnection,
+		OnStatusChange: h.connectionChanged,
 	})
 	a.AILimit = limits.Limiter("ai", cfg.AIRateLimit.Limit, cfg.AIRateLimit.Period)
 	anthropic := llm.AnthropicConfig{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, HTTPClient: o.HTTPClient, Logger: log, Clock: o.Clock}
@@ -170,12 +171,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	a.Fleet = fleet.New(db, a.Clock, log, platformNames)
 	a.Metrics.Registry().MustRegister(a.Fleet.Collector())
-	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model, OnSharedView: a.recordSharedView})
-	// Ingest announces new data through a bus tap that triggers the
-	// (debounced) analysis of that user.
-	dataBus := soul.TapBus(a.Events, a.Soul)
-	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log, OnGuestAccess: a.recordGuestAccess})
-	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Bus: dataBus, Clock: o.Clock, Logger: log,
+	a.Soul = soul.New(db, soul.Options{Clock: o.Clock, Logger: log, Bus: a.Events, Model: model, OnSharedView: h.sharedView})
+	a.Twin = twin.New(twin.Config{DB: db, Views: twinViews{a}, Bus: a.Events, Model: model, Limiter: a.AILimit, Clock: o.Clock, Logger: log, OnGuestAccess: h.guestAccess})
+	a.Ingest = ingest.New(db, ingest.Options{ObserverRetention: cfg.ObserverRetention, Analysis: h.dataChanged, Clock: o.Clock, Logger: log,
 		ImportLimits: importer.Limits{
 			MaxRecordBytes: cfg.ImportMaxRecordBytes, MaxStringBytes: cfg.ImportMaxStringBytes,
 			MaxFileBytes: cfg.ImportMaxFileBytes, MaxTotalBytes: cfg.ImportMaxTotalBytes, MaxRatio: cfg.ImportMaxRatio,
@@ -186,15 +184,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	a.Sync = ingest.NewEngine(db, a.Tokens, ingest.EngineOptions{
 		Providers: providers, HTTPClient: o.HTTPClient, Workers: cfg.SyncWorkers, Interval: cfg.SyncInterval,
-		Bus: dataBus, Clock: o.Clock, Logger: log,
+		Bus: a.Events, Analysis: h.dataChanged, Clock: o.Clock, Logger: log,
 	})
 	a.poll = a.runPolling
 	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData, SecureCookies: cfg.SecureCookies()})
-	if err := a.buildDataRights(dataBus); err != nil {
+	if err := a.buildDataRights(h); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if a.Scheduler, err = a.buildScheduler(o); err != nil {
+	if a.Scheduler, err = a.buildScheduler(o, h); err != nil {
 		a.Close()
 		return nil, err
 	}

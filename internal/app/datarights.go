@@ -8,19 +8,14 @@ import (
 
 	"github.com/twinme/twinme/internal/accesslog"
 	"github.com/twinme/twinme/internal/account"
-	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/export"
-	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/retention"
 	"github.com/twinme/twinme/internal/secret"
-	"github.com/twinme/twinme/internal/store"
-	"github.com/twinme/twinme/internal/twin"
 )
 
 // buildDataRights wires exports, archive imports, the access log,
-// retention and account deletion. dataBus announces imported data to the
-// analysis.
-func (a *App) buildDataRights(dataBus events.Bus) error {
+// retention and account deletion.
+func (a *App) buildDataRights(h hooks) error {
 	cfg := a.Config
 	salt, err := accessLogSalt(cfg.AccessLogSalt, cfg.EncryptionKeys, cfg.DataDir)
 	if err != nil {
@@ -31,13 +26,7 @@ func (a *App) buildDataRights(dataBus events.Bus) error {
 		Dir: cfg.ExportDir, PublicURL: cfg.PublicURL, Instance: cfg.Instance, Workers: cfg.ExportWorkers,
 		Bus: a.Events, Clock: a.Clock, Logger: a.Log,
 	})
-	a.ArchiveImport = export.NewImporter(a.DB, a.Clock.Now)
-	a.ArchiveImport.OnImported = func(ctx context.Context, userID string) {
-		e, err := events.New(events.AnalysisNeeded, userID, "archive", ingest.AnalysisNeeded{Platform: "archive"})
-		if err == nil {
-			_ = dataBus.Publish(context.WithoutCancel(ctx), e)
-		}
-	}
+	a.ArchiveImport = export.NewImporter(a.DB, a.Clock.Now, h.dataChanged)
 	a.Retention = retention.New(a.DB, retention.Options{ObserverDefault: cfg.ObserverRetention, Clock: a.Clock, Logger: a.Log})
 	a.Accounts = account.New(account.Deps{
 		DB: a.DB, Auth: a.Auth, Connect: a.Connect, DeleteFiles: a.Exports.DeleteUserFiles, Logger: a.Log,
@@ -50,17 +39,6 @@ func (a *App) buildDataRights(dataBus events.Bus) error {
 		},
 	})
 	return nil
-}
-
-// recordSharedView logs a view of a signature through a share link.
-func (a *App) recordSharedView(ctx context.Context, l store.ShareLink) {
-	a.AccessLog.Record(ctx, accesslog.Visit{ShareLinkID: l.ID, OwnerUserID: l.UserID, Audience: l.Audience, Kind: store.AccessView})
-}
-
-// recordGuestAccess logs a guest's conversation or message.
-func (a *App) recordGuestAccess(ctx context.Context, who twin.Participant, kind, conversationID string) {
-	a.AccessLog.Record(ctx, accesslog.Visit{ShareLinkID: who.ShareLinkID, OwnerUserID: who.ShareOwnerID,
-		Audience: string(who.Audience), Kind: kind, ConversationID: conversationID})
 }
 
 // accessLogSalt is TWINME_ACCESS_LOG_SALT, or derived from the first

@@ -11,20 +11,18 @@ import (
 	"time"
 
 	"github.com/twinme/twinme/internal/connect"
-	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/scheduler"
-	"github.com/twinme/twinme/internal/store"
 )
 
 // buildScheduler registers twinme's jobs. A malformed configured schedule
 // is an error naming its variable.
-func (a *App) buildScheduler(o Options) (*scheduler.Scheduler, error) {
+func (a *App) buildScheduler(o Options, h hooks) (*scheduler.Scheduler, error) {
 	cfg := a.Config
 	s := scheduler.New(a.DB, a.Clock, a.Log, scheduler.Options{
 		Instance: cfg.Instance, Enabled: cfg.Scheduler,
 		AlertWebhookURL: cfg.AlertWebhookURL, AlertAfter: cfg.AlertAfter,
-		HTTPClient: o.HTTPClient, Metrics: a.Metrics, OnExecution: a.publishExecution,
+		HTTPClient: o.HTTPClient, Metrics: a.Metrics, OnExecution: h.cronRecorded,
 	})
 	schedule := func(job string) (string, error) {
 		v, ok := cfg.Schedules[job]
@@ -135,17 +133,6 @@ func (a *App) runPolling(ctx context.Context) (scheduler.Result, error) {
 func (a *App) runAnalysis(ctx context.Context) (scheduler.Result, error) {
 	res, err := a.Soul.RunDue(ctx)
 	return scheduler.Result{Data: res}, err
-}
-
-// publishExecution pushes cronExecutionCompleted to admin dashboards.
-func (a *App) publishExecution(ctx context.Context, ex store.CronExecution) {
-	e, err := events.New(events.CronExecutionCompleted, "", ex.JobName, map[string]string{"id": ex.ID})
-	if err == nil {
-		err = a.Events.Publish(context.WithoutCancel(ctx), e)
-	}
-	if err != nil {
-		a.Log.WarnContext(ctx, "app: publish cronExecutionCompleted", slog.Any("error", err))
-	}
 }
 
 // metricsHandler serves /metrics, behind TWINME_METRICS_TOKEN when set.

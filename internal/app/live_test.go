@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
@@ -24,11 +23,11 @@ type readCounter struct {
 	log    []string
 }
 
-func (c *readCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+func (c *readCounter) BeforeQuery(ctx context.Context, _ *store.QueryEvent) context.Context {
 	return ctx
 }
 
-func (c *readCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (c *readCounter) AfterQuery(_ context.Context, e *store.QueryEvent) {
 	q := e.Query
 	if !strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
 		return

@@ -123,18 +123,6 @@ func (a *App) openEvents(o Options) events.Bus {
 	return bus
 }
 
-// publishConnection tells the owner's dashboards that a connection changed;
-// the event names the row, subscribers read it as its owner.
-func (a *App) publishConnection(ctx context.Context, c store.Connection) {
-	e, err := events.New(events.ConnectionUpdated, c.UserID, string(c.Platform), map[string]string{"id": c.ID})
-	if err == nil {
-		err = a.Events.Publish(context.WithoutCancel(ctx), e)
-	}
-	if err != nil {
-		a.Log.WarnContext(ctx, "app: publish connectionUpdated", slog.Any("error", err))
-	}
-}
-
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 // websocket is the graphql-transport-ws / graphql-ws transport on

@@ -34,6 +34,9 @@ type CredentialEnd struct {
 	Reason    string `json:"reason"`
 }
 
+// Topic implements events.Payload.
+func (CredentialEnd) Topic() string { return events.CredentialEnded }
+
 func (c CredentialEnd) matches(v *Viewer) bool {
 	switch {
 	case v == nil || v.User.ID != c.UserID:
@@ -169,14 +172,7 @@ func (s *Service) UserDeleted(ctx context.Context, userID string) {
 // CacheTTL.
 func (s *Service) end(ctx context.Context, c CredentialEnd) {
 	s.apply(c)
-	if s.opts.Bus == nil {
-		return
-	}
-	e, err := events.New(events.CredentialEnded, "", c.UserID, c)
-	if err == nil {
-		err = s.opts.Bus.Publish(context.WithoutCancel(ctx), e)
-	}
-	if err != nil {
+	if err := events.Publish(context.WithoutCancel(ctx), s.opts.Bus, s.log, "", c.UserID, c); err != nil {
 		s.log.ErrorContext(ctx, "auth: publish credential end; other instances fall back on the cache TTL", slog.String("user_id", c.UserID), slog.String("reason", c.Reason), slog.Any("error", err))
 	}
 }

@@ -224,8 +224,22 @@ func Load(getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	p := parser{getenv: getenv}
+	p := &parser{getenv: getenv}
 	c := &Config{}
+	for _, section := range []func(*parser, *Config){
+		(*parser).server, (*parser).limits, (*parser).identity, (*parser).platforms,
+		(*parser).operations, (*parser).data, (*parser).production,
+	} {
+		section(p, c)
+	}
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+// server reads environment, storage, addresses, origins, admins and logging.
+func (p *parser) server(c *Config) {
 	c.Environment = Environment(strings.ToLower(p.str("TWINME_ENV", string(Development))))
 	if c.Environment != Development && c.Environment != Production {
 		p.fail("TWINME_ENV", "must be development or production, got %q", c.Environment)
@@ -273,6 +287,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		p.fail("TWINME_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
 	}
+}
+
+// limits reads sessions, request and import sizes, rates and socket caps.
+func (p *parser) limits(c *Config) {
 	c.SessionTTL = p.duration("TWINME_SESSION_TTL", 30*24*time.Hour, time.Minute)
 	c.MaxBodyBytes = p.int64("TWINME_MAX_BODY_BYTES", 1<<20, 1024)
 	c.MaxComplexity = int(p.int64("TWINME_MAX_QUERY_COMPLEXITY", 5000, 10))
@@ -301,6 +319,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.MaxSubscriptionsPerSocket = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_SOCKET", 50, 1))
 	c.MaxSubscriptionsPerUser = int(p.int64("TWINME_MAX_SUBSCRIPTIONS_PER_USER", 200, 1))
 	c.AllowInsecurePublicURL = p.boolean("TWINME_ALLOW_INSECURE_PUBLIC_URL")
+}
+
+// identity reads Google sign-in and the encryption keys.
+func (p *parser) identity(c *Config) {
 	c.GoogleClientID = p.str("TWINME_GOOGLE_CLIENT_ID", "")
 	c.GoogleClientSecret = p.str("TWINME_GOOGLE_CLIENT_SECRET", "")
 	if (c.GoogleClientID == "") != (c.GoogleClientSecret == "") {
@@ -321,6 +343,10 @@ func Load(getenv func(string) string) (*Config, error) {
 			p.fail("TWINME_ENCRYPTION_KEYS", "%v", err)
 		}
 	}
+}
+
+// platforms reads each platform's OAuth client and endpoint overrides.
+func (p *parser) platforms(c *Config) {
 	c.TokenRefreshMargin = p.duration("TWINME_TOKEN_REFRESH_MARGIN", 10*time.Minute, time.Minute)
 	c.Platforms = map[string]PlatformConfig{}
 	for _, id := range PlatformIDs {
@@ -343,7 +369,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.Platforms[id] = pc
 	}
+}
 
+// operations reads the scheduler, alerts, error tracking and metrics.
+func (p *parser) operations(c *Config) {
 	switch strings.ToLower(p.str("TWINME_SCHEDULER", "on")) {
 	case "on", "true", "1", "yes":
 		c.Scheduler = true
@@ -381,6 +410,10 @@ func Load(getenv func(string) string) (*Config, error) {
 			p.fail("TWINME_METRICS_LISTEN", "must be host:port, e.g. 127.0.0.1:9090, got %q", c.MetricsListen)
 		}
 	}
+}
+
+// data reads polling, retention, exports and the language model.
+func (p *parser) data(c *Config) {
 	c.SyncInterval = p.duration("TWINME_SYNC_INTERVAL", 30*time.Minute, time.Minute)
 	c.SyncWorkers = int(p.int64("TWINME_SYNC_WORKERS", 4, 1))
 	c.ObserverRetention = p.duration("TWINME_OBSERVER_RETENTION", 30*24*time.Hour, time.Hour)
@@ -397,23 +430,23 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.AnthropicBaseURL != "" {
 		p.absURL("TWINME_ANTHROPIC_BASE_URL", c.AnthropicBaseURL)
 	}
+}
 
-	if c.Environment == Production {
-		// Production refuses settings that quietly weaken it, naming the variable.
-		if strings.HasPrefix(c.PublicURL, "http://") && !c.AllowInsecurePublicURL {
-			p.fail("TWINME_PUBLIC_URL", "must be https in production (cookies are only Secure on https), got %q; for a local trial set TWINME_ALLOW_INSECURE_PUBLIC_URL=true", c.PublicURL)
-		}
-		if slices.Contains(c.CORSOrigins, "*") {
-			p.fail("TWINME_CORS_ORIGINS", "must list the allowed origins in production; * would let any site read a signed-in user's data")
-		}
-		if c.MetricsToken == "" && c.MetricsListen == "" {
-			p.fail("TWINME_METRICS_TOKEN", "or TWINME_METRICS_LISTEN is required in production: /metrics must not be open to everyone")
-		}
+// production refuses, in production, settings that quietly weaken it,
+// naming the variable.
+func (p *parser) production(c *Config) {
+	if c.Environment != Production {
+		return
 	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	if strings.HasPrefix(c.PublicURL, "http://") && !c.AllowInsecurePublicURL {
+		p.fail("TWINME_PUBLIC_URL", "must be https in production (cookies are only Secure on https), got %q; for a local trial set TWINME_ALLOW_INSECURE_PUBLIC_URL=true", c.PublicURL)
 	}
-	return c, nil
+	if slices.Contains(c.CORSOrigins, "*") {
+		p.fail("TWINME_CORS_ORIGINS", "must list the allowed origins in production; * would let any site read a signed-in user's data")
+	}
+	if c.MetricsToken == "" && c.MetricsListen == "" {
+		p.fail("TWINME_METRICS_TOKEN", "or TWINME_METRICS_LISTEN is required in production: /metrics must not be open to everyone")
+	}
 }
 
 // SecureCookies reports whether cookies must carry the Secure attribute.

@@ -543,110 +543,135 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 			m.count(ctx, string(c.Platform), res.kind)
 		}
 	}()
-	now := m.clock.Now()
-	name := m.platformName(c)
-	class := platform.ClassifyTokenError(rerr)
-	var te *platform.TokenError
-	detail := ""
-	if errors.As(rerr, &te) {
-		detail = te.Code
+	f := refreshFailure{c: c, p: p, err: rerr, now: m.clock.Now(), name: m.platformName(c)}
+	if errors.As(rerr, &f.te) {
+		f.code = f.te.Code
 	}
-	switch class {
+	switch platform.ClassifyTokenError(rerr) {
 	case platform.Reauth:
-		m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
-			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail))
-		msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", name, name)
-		if c.RefreshOutcomeUnknownAt != nil {
-			// The provider most likely rotated the refresh token in the
-			// answer we never got.
-			m.log.Error("connect: refresh token refused after a refresh whose answer was lost; the provider rotated it, the person must reconnect",
-				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail),
-				slog.Time("outcome_unknown_at", *c.RefreshOutcomeUnknownAt))
-			msg = fmt.Sprintf("%s renewed the authorization but its answer was lost on the way; connect %s again", name, name)
-		}
-		after, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
-			Status: store.StatusNeedsReauth, Error: msg, LeaseOwner: m.opts.Owner,
-			// A refresh token replaced meanwhile says nothing about the
-			// connection; the grant may be fine.
-			IfRefreshTokenEnc: c.RefreshTokenEnc,
-		}, now)
-		if err != nil {
-			return result{}, err
-		}
-		if !changed {
-			_ = m.db.ReleaseRefreshLease(ctx, c.ID, m.opts.Owner)
-			cur, err := m.db.ConnectionByID(ctx, c.ID)
-			if err != nil {
-				return result{}, err
-			}
-			if cur.Status == store.StatusConnected && !expired(cur, now) {
-				a, err := m.accessToken(cur)
-				return result{access: a, conn: cur, kind: OutcomeFresh}, err
-			}
-			return result{}, m.statusError(cur)
-		}
-		if after.Status != c.Status {
-			m.notify(ctx, *after)
-		}
-		return result{conn: after, kind: OutcomeNeedsReauth}, apperr.Wrap(fmt.Errorf("%w: %w", ErrNeedsReauth, rerr), apperr.BadUserInput, "connect %s again", name)
-
+		return m.grantRefused(ctx, f)
 	case platform.ClientConfig:
-		m.log.Error("connect: provider rejected our OAuth client; check its client id, secret and redirect URI",
-			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.String("code", detail),
-			slog.String("env", "TWINME_"+upper(string(c.Platform))+"_CLIENT_ID / _CLIENT_SECRET"))
-		after, _, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
-			Status: store.StatusError, Error: ConfigErrorMessage(name), LeaseOwner: m.opts.Owner,
-			ConfigFingerprint: Fingerprint(p),
-		}, now)
-		if err != nil {
-			return result{}, err
-		}
-		if after != nil && after.Status != c.Status {
-			m.notify(ctx, *after)
-		}
-		return result{conn: after, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.NotConfigured, "%s", ConfigErrorMessage(name))
-
+		return m.clientRejected(ctx, f)
 	default:
-		msg := fmt.Sprintf("%s could not be reached; twinme will retry", name)
-		if te != nil && te.StatusCode != 0 {
-			msg = fmt.Sprintf("%s answered HTTP %d; twinme will retry", name, te.StatusCode)
-		}
-		var notBefore *time.Time
-		if te != nil && te.RetryAfter > 0 {
-			nb := now.Add(te.RetryAfter)
-			notBefore = &nb
-			msg = fmt.Sprintf("%s asked twinme to wait %s; twinme will retry", name, te.RetryAfter.Round(time.Second))
-		}
-		after, err := m.db.RecordTransientFailureUntil(ctx, c.ID, m.opts.Owner, msg, notBefore, now)
+		return m.transientFailure(ctx, f)
+	}
+}
+
+// refreshFailure is a failed refresh of c on platform p, as refreshFailed
+// hands it to the handler of its class.
+type refreshFailure struct {
+	c    *store.Connection
+	p    Platform
+	err  error
+	now  time.Time
+	name string               // the platform's display name
+	te   *platform.TokenError // nil: not an OAuth token error
+	code string               // the token error's code, for logs
+}
+
+// grantRefused: the provider refused the grant (invalid_grant); the
+// connection needs reauthorization unless its refresh token was replaced
+// meanwhile.
+func (m *Manager) grantRefused(ctx context.Context, f refreshFailure) (result, error) {
+	m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code))
+	msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", f.name, f.name)
+	if f.c.RefreshOutcomeUnknownAt != nil {
+		// The provider most likely rotated the refresh token in the
+		// answer we never got.
+		m.log.Error("connect: refresh token refused after a refresh whose answer was lost; the provider rotated it, the person must reconnect",
+			slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
+			slog.Time("outcome_unknown_at", *f.c.RefreshOutcomeUnknownAt))
+		msg = fmt.Sprintf("%s renewed the authorization but its answer was lost on the way; connect %s again", f.name, f.name)
+	}
+	after, changed, err := m.db.SetConnectionStatus(ctx, f.c.ID, store.StatusChange{
+		Status: store.StatusNeedsReauth, Error: msg, LeaseOwner: m.opts.Owner,
+		// A refresh token replaced meanwhile says nothing about the
+		// connection; the grant may be fine.
+		IfRefreshTokenEnc: f.c.RefreshTokenEnc,
+	}, f.now)
+	if err != nil {
+		return result{}, err
+	}
+	if !changed {
+		_ = m.db.ReleaseRefreshLease(ctx, f.c.ID, m.opts.Owner)
+		cur, err := m.db.ConnectionByID(ctx, f.c.ID)
 		if err != nil {
 			return result{}, err
 		}
-		m.log.Warn("connect: token refresh failed; will retry",
-			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
-			slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", retryAt(after).Sub(now)),
-			slog.Any("error", rerr))
-		if givesUp(after.TransientFailuresSince, now) {
-			m.log.Error("connect: token refresh has failed for days; setting the connection to error",
-				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
-				slog.Time("failing_since", *after.TransientFailuresSince))
-			gaveUp, changed, err := m.db.SetConnectionStatus(ctx, c.ID, store.StatusChange{
-				Status: store.StatusError, Error: fmt.Sprintf("%s has failed for %d days; connect %s again", name, int(GiveUpAfter.Hours()/24), name),
-				From: []store.ConnectionStatus{store.StatusConnected, store.StatusTokenExpired},
-			}, now)
-			if err != nil {
-				return result{}, err
-			}
-			if changed {
-				m.notify(ctx, *gaveUp)
-				return result{conn: gaveUp, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, rerr), apperr.Internal, "the %s connection is failing", name)
-			}
+		if cur.Status == store.StatusConnected && !expired(cur, f.now) {
+			a, err := m.accessToken(cur)
+			return result{access: a, conn: cur, kind: OutcomeFresh}, err
 		}
-		if after.Status == store.StatusConnected && !expired(after, now) {
-			a, err := m.accessToken(after)
-			return result{access: a, conn: after, kind: OutcomeTransient}, err
-		}
-		return result{conn: after, kind: OutcomeTransient}, m.unavailable(after, rerr)
+		return result{}, m.statusError(cur)
 	}
+	if after.Status != f.c.Status {
+		m.notify(ctx, *after)
+	}
+	return result{conn: after, kind: OutcomeNeedsReauth}, apperr.Wrap(fmt.Errorf("%w: %w", ErrNeedsReauth, f.err), apperr.BadUserInput, "connect %s again", f.name)
+}
+
+// clientRejected: the provider refused our OAuth client (a configuration
+// fault of this instance, not of the connection).
+func (m *Manager) clientRejected(ctx context.Context, f refreshFailure) (result, error) {
+	m.log.Error("connect: provider rejected our OAuth client; check its client id, secret and redirect URI",
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
+		slog.String("env", "TWINME_"+upper(string(f.c.Platform))+"_CLIENT_ID / _CLIENT_SECRET"))
+	after, _, err := m.db.SetConnectionStatus(ctx, f.c.ID, store.StatusChange{
+		Status: store.StatusError, Error: ConfigErrorMessage(f.name), LeaseOwner: m.opts.Owner,
+		ConfigFingerprint: Fingerprint(f.p),
+	}, f.now)
+	if err != nil {
+		return result{}, err
+	}
+	if after != nil && after.Status != f.c.Status {
+		m.notify(ctx, *after)
+	}
+	return result{conn: after, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, f.err), apperr.NotConfigured, "%s", ConfigErrorMessage(f.name))
+}
+
+// transientFailure: a network error, 5xx or 429; the connection is kept and
+// retried with backoff, and given up only after days of failures.
+func (m *Manager) transientFailure(ctx context.Context, f refreshFailure) (result, error) {
+	msg := fmt.Sprintf("%s could not be reached; twinme will retry", f.name)
+	if f.te != nil && f.te.StatusCode != 0 {
+		msg = fmt.Sprintf("%s answered HTTP %d; twinme will retry", f.name, f.te.StatusCode)
+	}
+	var notBefore *time.Time
+	if f.te != nil && f.te.RetryAfter > 0 {
+		nb := f.now.Add(f.te.RetryAfter)
+		notBefore = &nb
+		msg = fmt.Sprintf("%s asked twinme to wait %s; twinme will retry", f.name, f.te.RetryAfter.Round(time.Second))
+	}
+	after, err := m.db.RecordTransientFailureUntil(ctx, f.c.ID, m.opts.Owner, msg, notBefore, f.now)
+	if err != nil {
+		return result{}, err
+	}
+	m.log.Warn("connect: token refresh failed; will retry",
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID),
+		slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", retryAt(after).Sub(f.now)),
+		slog.Any("error", f.err))
+	if givesUp(after.TransientFailuresSince, f.now) {
+		m.log.Error("connect: token refresh has failed for days; setting the connection to error",
+			slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID),
+			slog.Time("failing_since", *after.TransientFailuresSince))
+		gaveUp, changed, err := m.db.SetConnectionStatus(ctx, f.c.ID, store.StatusChange{
+			Status: store.StatusError, Error: fmt.Sprintf("%s has failed for %d days; connect %s again", f.name, int(GiveUpAfter.Hours()/24), f.name),
+			From: []store.ConnectionStatus{store.StatusConnected, store.StatusTokenExpired},
+		}, f.now)
+		if err != nil {
+			return result{}, err
+		}
+		if changed {
+			m.notify(ctx, *gaveUp)
+			return result{conn: gaveUp, kind: OutcomeError}, apperr.Wrap(fmt.Errorf("%w: %w", ErrConnectionFailed, f.err), apperr.Internal, "the %s connection is failing", f.name)
+		}
+	}
+	if after.Status == store.StatusConnected && !expired(after, f.now) {
+		a, err := m.accessToken(after)
+		return result{access: a, conn: after, kind: OutcomeTransient}, err
+	}
+	return result{conn: after, kind: OutcomeTransient}, m.unavailable(after, f.err)
 }
 
 // changeStatus applies a status change outside a refresh and notifies.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/apperr"
@@ -158,7 +157,7 @@ func store1(ctx context.Context, db *store.DB, userID, platform string, items []
 	stored := 0
 	for i := 0; i < len(items); i += upsertBatch {
 		chunk := items[i:min(i+upsertBatch, len(items))]
-		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
 			c, err := store.UpsertPlatformData(ctx, tx, userID, platform, chunk, now)
 			stored += c.Stored()
 			return err

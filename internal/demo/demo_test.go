@@ -25,7 +25,7 @@ func deps(db *store.DB, clock clockwork.Clock) demo.Deps {
 	return demo.Deps{
 		DB:     db,
 		Auth:   auth.NewService(db, clock, log, auth.Options{}),
-		Ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: log, Bus: bus}),
+		Ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: log}),
 		Soul:   soul.New(db, soul.Options{Clock: clock, Logger: log, Bus: bus}),
 		Clock:  clock,
 		Logger: log,

@@ -28,7 +28,7 @@ func TestFeedDayPublishesWhatChanged(t *testing.T) {
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		bus := events.NewLocal(log)
 		d := demo.Deps{DB: db, Auth: auth.NewService(db, clock, log, auth.Options{}),
-			Ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: log, Bus: bus}),
+			Ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: log}),
 			Soul:   soul.New(db, soul.Options{Clock: clock, Logger: log, Bus: bus}), Clock: clock, Logger: log, Every: 10}
 		res, err := demo.SeedUser(ctx, d, "")
 		storetest.Must(t, err)

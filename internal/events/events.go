@@ -1,4 +1,6 @@
-// Package events is the publish/subscribe bus behind GraphQL subscriptions.
+// Package events is the publish/subscribe bus behind GraphQL subscriptions,
+// with the one Publish helper every producer uses, and the hook interfaces
+// producers are given for side effects inside the process (hooks.go).
 // In one process it fans events out in memory; with several instances on
 // PostgreSQL it carries them through LISTEN/NOTIFY so a dashboard connected
 // to one instance sees what a job on another did.
@@ -12,20 +14,58 @@ import (
 	"sync"
 )
 
-// Topics published by twinme's services.
+// Topics published by twinme's services: one producer and one payload type
+// each (the type's Topic method names its topic, so Publish cannot send a
+// topic with another payload). Key is what a subscriber may filter on.
 const (
-	ConnectionUpdated      = "connection.updated"
-	SyncProgress           = "sync.progress"
-	AnalysisNeeded         = "analysis.needed"
-	InsightAdded           = "insight.added"
-	SoulSignatureUpdated   = "soul_signature.updated"
-	TwinReply              = "twin.reply"
-	CronExecutionCompleted = "cron.execution_completed"
+	ConnectionUpdated      = "connection.updated"       // ConnectionChanged; key: platform
+	SyncProgress           = "sync.progress"            // ingest.SyncProgress; key: platform
+	InsightAdded           = "insight.added"            // soul.InsightAddedPayload; key: cluster
+	SoulSignatureUpdated   = "soul_signature.updated"   // soul.SignatureUpdated; no key
+	TwinReply              = "twin.reply"               // twin.ReplyEvent; key: conversation id
+	CronExecutionCompleted = "cron.execution_completed" // CronExecutionDone; no user, key: job
+	DataExportReady        = "data_export.ready"        // DataExportDone; key: export id
+	TwinAccessed           = "twin.accessed"            // TwinAccess; key: share link id
 )
 
 // CredentialEnded carries auth.CredentialEnd (UserID empty, Key = the user)
 // so every instance clears its credential cache and closes its sockets.
 const CredentialEnded = "credential.ended"
+
+// ConnectionChanged is the payload of ConnectionUpdated: the connection's
+// id; subscribers read the row as its owner.
+type ConnectionChanged struct {
+	ID string `json:"id"`
+}
+
+// Topic implements Payload.
+func (ConnectionChanged) Topic() string { return ConnectionUpdated }
+
+// CronExecutionDone is the payload of CronExecutionCompleted: the
+// cron_executions row's id.
+type CronExecutionDone struct {
+	ID string `json:"id"`
+}
+
+// Topic implements Payload.
+func (CronExecutionDone) Topic() string { return CronExecutionCompleted }
+
+// DataExportDone is the payload of DataExportReady (ready or failed): the
+// export's id.
+type DataExportDone struct {
+	ID string `json:"id"`
+}
+
+// Topic implements Payload.
+func (DataExportDone) Topic() string { return DataExportReady }
+
+// TwinAccess is the payload of TwinAccessed: the new access-log entry's id.
+type TwinAccess struct {
+	ID string `json:"id"`
+}
+
+// Topic implements Payload.
+func (TwinAccess) Topic() string { return TwinAccessed }
 
 // Event is one thing that happened. UserID scopes it: a subscriber only
 // receives events of its own user, except admin subscriptions to events with

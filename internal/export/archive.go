@@ -341,69 +341,114 @@ const progressEvery = 2000
 // records written. progress (may be nil) is called as records are written
 // and once at the end; an error it returns stops the export.
 func Write(ctx context.Context, db *store.DB, userID string, now time.Time, w io.Writer, progress func(Progress) error) (int64, error) {
-	u, err := db.UserByID(ctx, userID)
-	if err != nil {
+	x := &exporter{db: db, userID: userID, now: now, a: newArchiveWriter(w, now), progress: progress}
+	if err := x.count(ctx); err != nil {
 		return 0, err
 	}
-	groups, err := db.PlatformDataGroups(ctx, userID)
-	if err != nil {
+	// The archive's files, in the order README.txt lists them.
+	for _, file := range []func(context.Context) error{
+		x.readme, x.profile, x.connections, x.platformData, x.observer, x.insights,
+		x.signature, x.privacy, x.retention, x.shareLinks, x.conversations, x.accessLog,
+	} {
+		if err := file(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if err := x.a.close(now); err != nil {
 		return 0, err
 	}
-	events, err := db.CountObserverEvents(ctx, userID)
-	if err != nil {
-		return 0, err
-	}
-	p := Progress{Total: events}
-	for _, g := range groups {
-		p.Total += g.Count
-	}
-	report := func(force bool) error {
-		if progress == nil || (!force && p.Done%progressEvery != 0) {
-			return nil
+	if progress != nil {
+		x.p.Total = x.p.Done
+		if err := progress(x.p); err != nil {
+			return 0, err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return progress(p)
 	}
-	tick := func() error {
-		p.Done++
-		if p.Done > p.Total {
-			p.Total = p.Done // rows stored while the export runs
-		}
-		return report(false)
-	}
+	return x.p.Done, nil
+}
 
-	a := newArchiveWriter(w, now)
-	e, err := a.create(fileReadme, now)
+// exporter is one run of Write: the archive being written and how far it is.
+type exporter struct {
+	db       *store.DB
+	userID   string
+	now      time.Time
+	a        *archiveWriter
+	progress func(Progress) error
+	p        Progress
+	groups   []store.DataGroup
+	sig      *store.SoulSignature // nil: never analysed
+}
+
+// count sizes the export (platform items and observer events) for progress.
+func (x *exporter) count(ctx context.Context) error {
+	groups, err := x.db.PlatformDataGroups(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	events, err := x.db.CountObserverEvents(ctx, x.userID)
+	if err != nil {
+		return err
+	}
+	x.groups, x.p.Total = groups, events
+	for _, g := range groups {
+		x.p.Total += g.Count
+	}
+	return nil
+}
+
+// tick counts one streamed record and reports progress every
+// progressEvery records.
+func (x *exporter) tick(ctx context.Context) error {
+	x.p.Done++
+	if x.p.Done > x.p.Total {
+		x.p.Total = x.p.Done // rows stored while the export runs
+	}
+	if x.progress == nil || x.p.Done%progressEvery != 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return x.progress(x.p)
+}
+
+func (x *exporter) readme(context.Context) error {
+	e, err := x.a.create(fileReadme, x.now)
+	if err != nil {
+		return err
 	}
 	if _, err := io.WriteString(e, readme); err != nil {
-		return 0, fmt.Errorf("export: readme: %w", err)
+		return fmt.Errorf("export: readme: %w", err)
 	}
 	e.records = 1
+	return nil
+}
 
-	obs, err := db.ObserverSettings(ctx, userID)
+func (x *exporter) profile(ctx context.Context) error {
+	u, err := x.db.UserByID(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	obs, err := x.db.ObserverSettings(ctx, x.userID)
+	if err != nil {
+		return err
 	}
 	prof := Profile{ID: u.ID, Email: u.Email, Name: u.Name, AvatarURL: u.AvatarURL, CreatedAt: u.CreatedAt.UTC(),
 		ObservationOn: obs.Enabled, ObservationFull: obs.FullPaths, TimeZone: u.ChosenTimeZone, UTCOffsetMinutes: u.UTCOffsetMinutes}
-	sig, err := db.SoulSignature(ctx, userID)
+	sig, err := x.db.SoulSignature(ctx, x.userID)
 	if err != nil && err != store.ErrNoSignature {
-		return 0, err
+		return err
 	}
 	if sig != nil {
+		x.sig = sig
 		prof.SimilarTwinsOptIn = sig.OptInSimilar
 	}
-	if err := a.document(fileProfile, now, prof); err != nil {
-		return 0, err
-	}
+	return x.a.document(fileProfile, x.now, prof)
+}
 
-	conns, err := db.ListConnections(ctx, userID)
+func (x *exporter) connections(ctx context.Context) error {
+	conns, err := x.db.ListConnections(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	crs := make([]ConnectionRecord, 0, len(conns))
 	for _, c := range conns {
@@ -411,152 +456,163 @@ func Write(ctx context.Context, db *store.DB, userID string, now time.Time, w io
 			AccountName: c.AccountName, Scopes: c.Scopes, ConnectedAt: c.ConnectedAt.UTC(), LastSync: utcPtr(c.LastSync),
 			LastError: c.LastError, LastErrorAt: utcPtr(c.LastErrorAt)})
 	}
-	if err := a.document(fileConnections, now, crs); err != nil {
-		return 0, err
-	}
+	return x.a.document(fileConnections, x.now, crs)
+}
 
-	for _, g := range groups {
+// platformData writes platforms/<platform>/<data type>.jsonl, streamed.
+func (x *exporter) platformData(ctx context.Context) error {
+	for _, g := range x.groups {
 		name := "platforms/" + g.Platform + "/" + g.DataType + ".jsonl"
 		if !platformFile.MatchString(name) {
-			return 0, fmt.Errorf("export: platform %q data type %q cannot be named in an archive", g.Platform, g.DataType)
+			return fmt.Errorf("export: platform %q data type %q cannot be named in an archive", g.Platform, g.DataType)
 		}
-		e, err := a.create(name, now)
+		e, err := x.a.create(name, x.now)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		err = db.EachPlatformItem(ctx, userID, g.Platform, g.DataType, func(d *store.PlatformData) error {
+		err = x.db.EachPlatformItem(ctx, x.userID, g.Platform, g.DataType, func(d *store.PlatformData) error {
 			if err := e.line(ItemRecord{ExternalID: d.ExternalID, OccurredAt: d.OccurredAt.UTC(), Source: d.Source,
 				ContentHash: d.ContentHash, FirstSeenAt: d.FirstSeenAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Payload: rawJSON(d.Payload, "{}")}); err != nil {
 				return fmt.Errorf("export: %s: %w", name, err)
 			}
-			return tick()
+			return x.tick(ctx)
 		})
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
+	return nil
+}
 
-	if e, err = a.create(fileObserver, now); err != nil {
-		return 0, err
+func (x *exporter) observer(ctx context.Context) error {
+	e, err := x.a.create(fileObserver, x.now)
+	if err != nil {
+		return err
 	}
-	err = db.EachObserverEventRow(ctx, userID, func(ev *store.ObserverEvent) error {
+	return x.db.EachObserverEventRow(ctx, x.userID, func(ev *store.ObserverEvent) error {
 		if err := e.line(EventRecord{ClientEventID: ev.ClientEventID, Type: ev.Type, OccurredAt: ev.OccurredAt.UTC(), Domain: ev.Domain,
 			URL: ev.URL, Data: rawJSON(ev.Data, "{}"), ReceivedAt: ev.ReceivedAt.UTC()}); err != nil {
 			return fmt.Errorf("export: %s: %w", fileObserver, err)
 		}
-		return tick()
+		return x.tick(ctx)
 	})
-	if err != nil {
-		return 0, err
-	}
+}
 
-	ins, err := db.AllInsights(ctx, userID)
+func (x *exporter) insights(ctx context.Context) error {
+	ins, err := x.db.AllInsights(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if e, err = a.create(fileInsights, now); err != nil {
-		return 0, err
+	e, err := x.a.create(fileInsights, x.now)
+	if err != nil {
+		return err
 	}
 	for _, in := range ins {
 		if err := e.line(InsightRecord{Key: in.Key, Cluster: in.Cluster, Subcluster: in.Subcluster, Title: in.Title, Body: in.Body,
 			Evidence: rawJSON(in.Evidence, "[]"), Confidence: in.Confidence, Sensitivity: in.Sensitivity, Source: in.Source,
 			CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC()}); err != nil {
-			return 0, fmt.Errorf("export: insights: %w", err)
+			return fmt.Errorf("export: insights: %w", err)
 		}
 	}
+	return nil
+}
 
+// signature writes the signature profile read (null when never analysed).
+func (x *exporter) signature(context.Context) error {
 	var sr *SignatureRecord
-	if sig != nil {
+	if sig := x.sig; sig != nil {
 		sr = &SignatureRecord{AnalyzedAt: sig.AnalyzedAt.UTC(), DataFrom: utcPtr(sig.DataFrom), DataTo: utcPtr(sig.DataTo),
 			Features: rawJSON(sig.Features, "null"), Traits: rawJSON(sig.Traits, "null"), Embedding: rawJSON(sig.Embedding, "null"),
 			Completeness: rawJSON(sig.Completeness, "null"), Summaries: rawJSON(sig.Summaries, "null"), Periods: rawJSON(sig.Periods, "null")}
 	}
-	if err := a.document(fileSignature, now, sr); err != nil {
-		return 0, err
-	}
+	return x.a.document(fileSignature, x.now, sr)
+}
 
-	priv, err := db.PrivacyRows(ctx, userID)
+func (x *exporter) privacy(ctx context.Context) error {
+	priv, err := x.db.PrivacyRows(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if priv == nil {
 		priv = []map[string]any{}
 	}
-	if err := a.document(filePrivacy, now, priv); err != nil {
-		return 0, err
-	}
-	ret, err := db.Retentions(ctx, userID)
-	if err != nil {
-		return 0, err
-	}
-	if err := a.document(fileRetention, now, ret); err != nil {
-		return 0, err
-	}
+	return x.a.document(filePrivacy, x.now, priv)
+}
 
-	links, err := db.ListShareLinks(ctx, userID)
+func (x *exporter) retention(ctx context.Context) error {
+	ret, err := x.db.Retentions(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	return x.a.document(fileRetention, x.now, ret)
+}
+
+func (x *exporter) shareLinks(ctx context.Context) error {
+	links, err := x.db.ListShareLinks(ctx, x.userID)
+	if err != nil {
+		return err
 	}
 	lrs := make([]ShareLinkRecord, 0, len(links))
 	for _, l := range links {
 		lrs = append(lrs, ShareLinkRecord{ID: l.ID, Audience: l.Audience, CreatedAt: l.CreatedAt.UTC(), RevokedAt: utcPtr(l.RevokedAt), LastUsedAt: utcPtr(l.LastUsedAt)})
 	}
-	if err := a.document(fileShareLinks, now, lrs); err != nil {
-		return 0, err
-	}
+	return x.a.document(fileShareLinks, x.now, lrs)
+}
 
-	convs, err := db.ConversationsOf(ctx, userID)
+func (x *exporter) conversations(ctx context.Context) error {
+	convs, err := x.db.ConversationsOf(ctx, x.userID)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if e, err = a.create(fileConversations, now); err != nil {
-		return 0, err
+	e, err := x.a.create(fileConversations, x.now)
+	if err != nil {
+		return err
 	}
 	for _, c := range convs {
 		cr := ConversationRecord{ID: c.ID, As: "owner", Audience: c.Audience, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), Messages: []MessageRecord{}}
-		if c.OwnerUserID != userID || c.ShareLinkID != nil {
+		if c.OwnerUserID != x.userID || c.ShareLinkID != nil {
 			cr.As = "visitor"
 		}
-		var after *store.Cursor
-		for {
-			ms, err := db.ListTwinMessages(ctx, c.ID, after, 200)
-			if err != nil {
-				return 0, err
-			}
-			for _, m := range ms {
-				cr.Messages = append(cr.Messages, MessageRecord{ID: m.ID, Role: m.Role, Text: m.Text, Source: m.Source, Completed: m.Completed, Error: m.Error, CreatedAt: m.CreatedAt.UTC()})
-			}
-			if len(ms) < 200 {
-				break
-			}
-			cur := ms[len(ms)-1].Cursor()
-			after = &cur
+		if cr.Messages, err = x.messages(ctx, c.ID); err != nil {
+			return err
 		}
 		if err := e.line(cr); err != nil {
-			return 0, fmt.Errorf("export: conversations: %w", err)
+			return fmt.Errorf("export: conversations: %w", err)
 		}
 	}
+	return nil
+}
 
-	if e, err = a.create(fileAccessLog, now); err != nil {
-		return 0, err
+// messages reads every message of conversation id, a page at a time.
+func (x *exporter) messages(ctx context.Context, id string) ([]MessageRecord, error) {
+	const page = 200
+	out := []MessageRecord{}
+	var after *store.Cursor
+	for {
+		ms, err := x.db.ListTwinMessages(ctx, id, after, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			out = append(out, MessageRecord{ID: m.ID, Role: m.Role, Text: m.Text, Source: m.Source, Completed: m.Completed, Error: m.Error, CreatedAt: m.CreatedAt.UTC()})
+		}
+		if len(ms) < page {
+			return out, nil
+		}
+		cur := ms[len(ms)-1].Cursor()
+		after = &cur
 	}
-	err = db.EachAccessLog(ctx, userID, func(l store.AccessLogEntry) error {
+}
+
+func (x *exporter) accessLog(ctx context.Context) error {
+	e, err := x.a.create(fileAccessLog, x.now)
+	if err != nil {
+		return err
+	}
+	return x.db.EachAccessLog(ctx, x.userID, func(l store.AccessLogEntry) error {
 		return e.line(AccessRecord{ShareLinkID: l.ShareLinkID, Audience: l.Audience, Kind: l.Kind, ConversationID: l.ConversationID,
 			UserAgentFamily: l.UserAgentFamily, ClientHash: l.ClientHash, OccurredAt: l.OccurredAt.UTC()})
 	})
-	if err != nil {
-		return 0, err
-	}
-	if err := a.close(now); err != nil {
-		return 0, err
-	}
-	if progress != nil {
-		p.Total = p.Done
-		if err := progress(p); err != nil {
-			return 0, err
-		}
-	}
-	return p.Done, nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

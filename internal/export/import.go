@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/retention"
@@ -87,15 +87,18 @@ func IsArchive(r io.ReaderAt, size int64) bool {
 
 // Importer loads archives into an account.
 type Importer struct {
-	db  *store.DB
-	now func() time.Time
-	// OnImported is told after an import stored something (analysis).
-	OnImported func(ctx context.Context, userID string)
+	db       *store.DB
+	now      func() time.Time
+	analysis events.AnalysisTrigger
 }
 
-// NewImporter returns an Importer; now stamps imported rows.
-func NewImporter(db *store.DB, now func() time.Time) *Importer {
-	return &Importer{db: db, now: now}
+// SourceArchive is the source the analysis hook is told of for an archive.
+const SourceArchive = "archive"
+
+// NewImporter returns an Importer; now stamps imported rows; analysis (may
+// be nil) is told when an import stored something.
+func NewImporter(db *store.DB, now func() time.Time, analysis events.AnalysisTrigger) *Importer {
+	return &Importer{db: db, now: now, analysis: analysis}
 }
 
 // ImportArchive verifies the archive in r completely (manifest, names,
@@ -137,8 +140,8 @@ func (im *Importer) ImportArchive(ctx context.Context, userID string, r io.Reade
 			progress(p)
 		}
 	}
-	if res.Imported > 0 && im.OnImported != nil {
-		im.OnImported(ctx, userID)
+	if res.Imported > 0 && im.analysis != nil {
+		im.analysis.DataChanged(ctx, userID, SourceArchive)
 	}
 	return res, nil
 }
@@ -539,115 +542,20 @@ func (im *Importer) importFile(ctx context.Context, userID string, a *archive, m
 		return fr, err
 	}
 	defer rc.Close()
-	now := im.now()
-	kind := kindOf(mf.Name)
-	switch kind {
+	f := importing{im: im, userID: userID, mf: mf, r: hr, now: im.now(), res: &fr}
+	switch kindOf(mf.Name) {
 	case "platform":
-		m := platformFile.FindStringSubmatch(mf.Name)
-		plat, dataType := m[1], m[2]
-		err = im.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			w := store.NewPlatformDataWriter(tx, userID, plat, now)
-			defer w.Close()
-			batch := make([]store.PlatformItem, 0, itemBatch)
-			flush := func() error {
-				c, err := w.Upsert(ctx, batch)
-				if err != nil {
-					return err
-				}
-				fr.Imported += int64(c.Stored())
-				fr.Duplicate += int64(c.Unchanged)
-				batch = batch[:0]
-				return nil
-			}
-			_, err := eachRecord(mf, hr, func(v any) error {
-				r := v.(ItemRecord)
-				batch = append(batch, store.PlatformItem{DataType: dataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
-					Payload: r.Payload, ContentHash: r.ContentHash, Source: r.Source})
-				if len(batch) == itemBatch {
-					return flush()
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			return flush()
-		})
+		err = f.platformData(ctx)
 	case fileObserver:
-		batch := make([]store.NewObserverEvent, 0, itemBatch)
-		flush := func() error {
-			n, err := im.db.InsertObserverEvents(ctx, userID, batch, now)
-			if err != nil {
-				return err
-			}
-			fr.Imported += int64(n)
-			fr.Duplicate += int64(len(batch) - n)
-			batch = batch[:0]
-			return nil
-		}
-		_, err = eachRecord(mf, hr, func(v any) error {
-			r := v.(EventRecord)
-			e := store.NewObserverEvent{ClientEventID: r.ClientEventID, Type: r.Type, OccurredAt: r.OccurredAt, Domain: r.Domain, Data: r.Data}
-			if r.URL != nil {
-				e.URL = *r.URL
-			}
-			batch = append(batch, e)
-			if len(batch) == itemBatch {
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
+		err = f.observerEvents(ctx)
 	case fileProfile:
 		_, err = eachRecord(mf, hr, func(v any) error { return im.mergeProfile(ctx, userID, v.(Profile), &fr) })
 	case filePrivacy:
-		_, err = eachRecord(mf, hr, func(v any) error {
-			for _, row := range v.([]map[string]any) {
-				p, _ := privacyRow(row) // verified
-				var err error
-				if p.Follows {
-					_, err = im.db.FollowPrivacyLevel(ctx, userID, p.Cluster, p.Audience, now)
-				} else {
-					_, err = im.db.SetPrivacyLevel(ctx, userID, p.Cluster, p.Audience, p.Level, now)
-				}
-				if err != nil {
-					return err
-				}
-				fr.Imported++
-			}
-			return nil
-		})
+		err = f.privacy(ctx)
 	case fileRetention:
-		_, err = eachRecord(mf, hr, func(v any) error {
-			for src, days := range v.(map[string]int) {
-				d := days
-				if err := im.db.SetRetention(ctx, userID, src, &d, now); err != nil {
-					return err
-				}
-				fr.Imported++
-			}
-			return nil
-		})
+		err = f.retention(ctx)
 	case fileConversations:
-		_, err = eachRecord(mf, hr, func(v any) error {
-			r := v.(ConversationRecord)
-			if r.As != "owner" {
-				fr.Skipped++ // a visit to someone else's twin stays on the instance of that twin
-				return nil
-			}
-			ok, err := im.db.ImportTwinConversation(ctx, conversationOf(userID, r), messagesOf(userID, r))
-			if err != nil {
-				return err
-			}
-			if ok {
-				fr.Imported++
-			} else {
-				fr.Duplicate++
-			}
-			return nil
-		})
+		err = f.conversations(ctx)
 	default:
 		// README, connections (no tokens: connect again), insights and the
 		// signature (recomputed by the analysis), share links (their tokens
@@ -659,6 +567,141 @@ func (im *Importer) importFile(ctx context.Context, userID string, a *archive, m
 		return fr, fmt.Errorf("export: import %s: %w", mf.Name, err)
 	}
 	return fr, nil
+}
+
+// importing is one verified file being stored: its records are read from
+// r and counted in res.
+type importing struct {
+	im     *Importer
+	userID string
+	mf     ManifestFile
+	r      io.Reader
+	now    time.Time
+	res    *FileResult
+}
+
+// platformData upserts platforms/<platform>/<data type>.jsonl in one
+// transaction, itemBatch records at a time.
+func (f importing) platformData(ctx context.Context) error {
+	m := platformFile.FindStringSubmatch(f.mf.Name)
+	plat, dataType := m[1], m[2]
+	return f.im.db.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
+		w := store.NewPlatformDataWriter(tx, f.userID, plat, f.now)
+		defer w.Close()
+		batch := make([]store.PlatformItem, 0, itemBatch)
+		flush := func() error {
+			c, err := w.Upsert(ctx, batch)
+			if err != nil {
+				return err
+			}
+			f.res.Imported += int64(c.Stored())
+			f.res.Duplicate += int64(c.Unchanged)
+			batch = batch[:0]
+			return nil
+		}
+		_, err := eachRecord(f.mf, f.r, func(v any) error {
+			r := v.(ItemRecord)
+			batch = append(batch, store.PlatformItem{DataType: dataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
+				Payload: r.Payload, ContentHash: r.ContentHash, Source: r.Source})
+			if len(batch) == itemBatch {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
+	})
+}
+
+// observerEvents inserts observer_events.jsonl, itemBatch events at a time;
+// events already held (same client event id) count as duplicates.
+func (f importing) observerEvents(ctx context.Context) error {
+	batch := make([]store.NewObserverEvent, 0, itemBatch)
+	flush := func() error {
+		n, err := f.im.db.InsertObserverEvents(ctx, f.userID, batch, f.now)
+		if err != nil {
+			return err
+		}
+		f.res.Imported += int64(n)
+		f.res.Duplicate += int64(len(batch) - n)
+		batch = batch[:0]
+		return nil
+	}
+	_, err := eachRecord(f.mf, f.r, func(v any) error {
+		r := v.(EventRecord)
+		e := store.NewObserverEvent{ClientEventID: r.ClientEventID, Type: r.Type, OccurredAt: r.OccurredAt, Domain: r.Domain, Data: r.Data}
+		if r.URL != nil {
+			e.URL = *r.URL
+		}
+		batch = append(batch, e)
+		if len(batch) == itemBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func (f importing) privacy(ctx context.Context) error {
+	_, err := eachRecord(f.mf, f.r, func(v any) error {
+		for _, row := range v.([]map[string]any) {
+			p, _ := privacyRow(row) // verified
+			var err error
+			if p.Follows {
+				_, err = f.im.db.FollowPrivacyLevel(ctx, f.userID, p.Cluster, p.Audience, f.now)
+			} else {
+				_, err = f.im.db.SetPrivacyLevel(ctx, f.userID, p.Cluster, p.Audience, p.Level, f.now)
+			}
+			if err != nil {
+				return err
+			}
+			f.res.Imported++
+		}
+		return nil
+	})
+	return err
+}
+
+func (f importing) retention(ctx context.Context) error {
+	_, err := eachRecord(f.mf, f.r, func(v any) error {
+		for src, days := range v.(map[string]int) {
+			d := days
+			if err := f.im.db.SetRetention(ctx, f.userID, src, &d, f.now); err != nil {
+				return err
+			}
+			f.res.Imported++
+		}
+		return nil
+	})
+	return err
+}
+
+// conversations imports the owner's own conversations; a visit to someone
+// else's twin stays on the instance of that twin.
+func (f importing) conversations(ctx context.Context) error {
+	_, err := eachRecord(f.mf, f.r, func(v any) error {
+		r := v.(ConversationRecord)
+		if r.As != "owner" {
+			f.res.Skipped++
+			return nil
+		}
+		ok, err := f.im.db.ImportTwinConversation(ctx, conversationOf(f.userID, r), messagesOf(f.userID, r))
+		if err != nil {
+			return err
+		}
+		if ok {
+			f.res.Imported++
+		} else {
+			f.res.Duplicate++
+		}
+		return nil
+	})
+	return err
 }
 
 func (im *Importer) mergeProfile(ctx context.Context, userID string, p Profile, fr *FileResult) error {

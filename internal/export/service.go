@@ -28,7 +28,7 @@ import (
 )
 
 // TopicReady is published (to the owner) when an export is ready or failed.
-const TopicReady = "data_export.ready"
+const TopicReady = events.DataExportReady
 
 // Defaults of Options.
 const (
@@ -305,16 +305,7 @@ func (s *Service) writeFile(ctx context.Context, e store.DataExport) (size, item
 }
 
 func (s *Service) publish(ctx context.Context, userID, id string) {
-	if s.opts.Bus == nil {
-		return
-	}
-	ev, err := events.New(TopicReady, userID, id, map[string]string{"id": id})
-	if err == nil {
-		err = s.opts.Bus.Publish(ctx, ev)
-	}
-	if err != nil {
-		s.opts.Logger.WarnContext(ctx, "export: publish", slog.Any("error", err))
-	}
+	events.Publish(ctx, s.opts.Bus, s.opts.Logger, userID, id, events.DataExportDone{ID: id})
 }
 
 // DownloadHandler serves GET /api/exports/{id}?token=…: the archive, once.

@@ -89,7 +89,10 @@ type EngineOptions struct {
 	// MaxPages bounds the pages of one stream in one run (default 100);
 	// the rest comes on the next run, from the checkpoint.
 	MaxPages int
-	Bus      events.Bus
+	// Bus carries SyncProgress to dashboards.
+	Bus events.Bus
+	// Analysis is told when a run stored new data (nil: nobody is).
+	Analysis events.AnalysisTrigger
 	Clock    clockwork.Clock
 	Logger   *slog.Logger
 }
@@ -634,8 +637,8 @@ func (r *run) finish(ctx context.Context, state store.SyncState) {
 	}
 	failed := r.res.Outcome != OutcomeSynced
 	r.progress(ctx, "", !failed, failed, r.res.Error)
-	if r.res.Stored() > 0 {
-		r.e.publish(ctx, events.AnalysisNeeded, r.c.UserID, string(r.c.Platform), AnalysisNeeded{Platform: string(r.c.Platform), Items: r.res.Stored()})
+	if r.res.Stored() > 0 && r.e.opts.Analysis != nil {
+		r.e.opts.Analysis.DataChanged(ctx, r.c.UserID, string(r.c.Platform))
 	}
 	r.e.log.Info("ingest: synced", slog.String("platform", string(r.c.Platform)), slog.String("connection_id", r.c.ID),
 		slog.String("outcome", string(r.res.Outcome)), slog.Int("fetched", r.res.Fetched),
@@ -655,31 +658,14 @@ type SyncProgress struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// AnalysisNeeded is the payload of events.AnalysisNeeded (key: the
-// platform, or "import" / "observer").
-type AnalysisNeeded struct {
-	Platform string `json:"platform"`
-	Items    int    `json:"items"`
-}
+// Topic implements events.Payload.
+func (SyncProgress) Topic() string { return events.SyncProgress }
 
 func (r *run) progress(ctx context.Context, stream string, done, failed bool, msg string) {
-	r.e.publish(ctx, events.SyncProgress, r.c.UserID, string(r.c.Platform), SyncProgress{
+	events.Publish(ctx, r.e.opts.Bus, r.e.log, r.c.UserID, string(r.c.Platform), SyncProgress{
 		Platform: r.c.Platform, Stream: stream, Items: r.res.Fetched, Stored: r.res.Stored(),
 		Done: done, Failed: failed, Error: msg,
 	})
-}
-
-func (e *Engine) publish(ctx context.Context, topic, userID, key string, payload any) {
-	if e.opts.Bus == nil {
-		return
-	}
-	ev, err := events.New(topic, userID, key, payload)
-	if err == nil {
-		err = e.opts.Bus.Publish(ctx, ev)
-	}
-	if err != nil {
-		e.log.Warn("ingest: publish", slog.String("topic", topic), slog.Any("error", err))
-	}
 }
 
 // NextSync is when a connection synced at now is due again: after interval,

@@ -75,7 +75,6 @@ func TestRunDuePagesCheckpointsAndPublishes(t *testing.T) {
 		sub, cancel := context.WithCancel(ctx)
 		defer cancel()
 		progress := e.bus.Subscribe(sub, events.Filter{Topic: events.SyncProgress, UserID: c.UserID, Key: "spotify"})
-		analysis := e.bus.Subscribe(sub, events.Filter{Topic: events.AnalysisNeeded, UserID: c.UserID})
 
 		res, err := eng.RunDue(ctx)
 		storetest.Must(t, err)
@@ -104,8 +103,8 @@ func TestRunDuePagesCheckpointsAndPublishes(t *testing.T) {
 		if got[0].Items != 10 || got[0].Stream != "saved_tracks" || got[2].Items != 25 || !got[3].Done || got[3].Failed {
 			t.Fatalf("progress %+v", got)
 		}
-		if ev := <-analysis; ev.UserID != c.UserID {
-			t.Fatalf("analysis event %+v", ev)
+		if got := e.analysis.got(); !slices.Equal(got, []string{c.UserID + " spotify"}) {
+			t.Fatalf("analysis hook calls %q", got)
 		}
 
 		// Not due yet: nothing happens.

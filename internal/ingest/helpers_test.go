@@ -50,6 +50,8 @@ type env struct {
 	m     *connect.Manager
 	bus   *events.Local
 	feed  *savedTracks
+	// analysis records the analysis hook's calls.
+	analysis *analysisCalls
 
 	mu       sync.Mutex
 	statuses []store.ConnectionStatus
@@ -57,7 +59,7 @@ type env struct {
 
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
-	e := &env{t: t, db: db, clock: clockwork.NewFakeClockAt(start), bus: events.NewLocal(slog.New(slog.DiscardHandler))}
+	e := &env{t: t, db: db, clock: clockwork.NewFakeClockAt(start), bus: events.NewLocal(slog.New(slog.DiscardHandler)), analysis: &analysisCalls{}}
 	e.fake = platformtest.New(t, platform.Spotify, platformtest.WithClock(e.clock))
 	e.m = connect.NewManager(db, keyring(t), map[platform.ID]connect.Platform{
 		platform.Spotify: {Provider: e.fake.Provider(), OAuth: e.fake.Config()},
@@ -77,6 +79,24 @@ func (e *env) statusEvents() []store.ConnectionStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]store.ConnectionStatus(nil), e.statuses...)
+}
+
+// analysisCalls is an analysis hook that records "user source" per call.
+type analysisCalls struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (a *analysisCalls) DataChanged(_ context.Context, userID, source string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, userID+" "+source)
+}
+
+func (a *analysisCalls) got() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.calls...)
 }
 
 // connectUser creates a user and connects Spotify through the fake's OAuth
@@ -126,6 +146,7 @@ func (e *env) engineWith(opt func(*ingest.EngineOptions), streams ...platform.St
 		Streams:    func(platform.Provider) []platform.Stream { return streams },
 		RateLimits: map[platform.ID]rate.Limit{platform.Spotify: rate.Inf},
 		Bus:        e.bus,
+		Analysis:   e.analysis,
 		Clock:      e.clock,
 		Logger:     slog.New(slog.DiscardHandler),
 	}

@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/uptrace/bun"
-
 	"github.com/twinme/twinme/internal/apperr"
-	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
@@ -159,7 +156,7 @@ func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, 
 		out.Files = append(out.Files, f)
 	}
 	if out.Imported > 0 {
-		s.publish(context.WithoutCancel(ctx), events.AnalysisNeeded, userID, platformName, AnalysisNeeded{Platform: platformName, Items: out.Imported})
+		s.dataChanged(ctx, userID, platformName)
 	}
 	s.count(ctx, store.CounterImports, platformName, 1)
 	s.count(ctx, store.CounterImported, platformName, int64(out.Imported))
@@ -190,7 +187,7 @@ func committed(r ImportResult) int {
 // converted (hashed) in the parser's goroutine and written by another, so
 // parsing the next batch overlaps with the database writing this one.
 type fileWriter struct {
-	tx      bun.Tx
+	tx      store.Tx
 	writer  *store.PlatformDataWriter
 	batches chan []store.PlatformItem
 	free    chan []store.PlatformItem

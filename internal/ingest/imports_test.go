@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twinme/twinme/internal/apperr"
-	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/platform/platformtest"
@@ -24,7 +24,7 @@ import (
 const testdata = "importer/testdata"
 
 func service(e *env) *ingest.Service {
-	return ingest.New(e.db, ingest.Options{Bus: e.bus, Clock: e.clock, Logger: slog.New(slog.DiscardHandler)})
+	return ingest.New(e.db, ingest.Options{Analysis: e.analysis, Clock: e.clock, Logger: slog.New(slog.DiscardHandler)})
 }
 
 func newUser(t *testing.T, db *store.DB, email string) *store.User {
@@ -262,23 +262,19 @@ func TestAPIAndExportOfTheSamePlayAreOneItem(t *testing.T) {
 	}
 }
 
-func TestImportPublishesAnalysisNeeded(t *testing.T) {
+func TestImportTriggersAnalysis(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		e := newEnv(t, db)
 		u := newUser(t, db, "ada@example.com")
-		ch := e.bus.Subscribe(ctx, events.Filter{Topic: events.AnalysisNeeded, UserID: u.ID})
 		files, err := importer.FilesFromPaths(filepath.Join(testdata, "Spotify Account Data/StreamingHistory_music_0.json"))
 		storetest.Must(t, err)
 		var last importer.Progress
 		res, err := service(e).ImportFiles(ctx, u.ID, "spotify", files, func(p importer.Progress) { last = p })
 		storetest.Must(t, err)
-		ev := <-ch
-		var p ingest.AnalysisNeeded
-		storetest.Must(t, json.Unmarshal(ev.Payload, &p))
-		if p.Items != res.Imported || p.Platform != "spotify" {
-			t.Fatalf("event %+v for %+v", p, res)
+		if got := e.analysis.got(); res.Imported == 0 || !slices.Equal(got, []string{u.ID + " spotify"}) {
+			t.Fatalf("analysis hook calls %q for %+v", got, res)
 		}
 		if last.BytesRead != last.BytesTotal || last.Records == 0 {
 			t.Fatalf("progress %+v", last)

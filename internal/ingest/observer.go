@@ -10,6 +10,10 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
+// SourceObserver is the source the analysis hook is told of for the
+// extension's batches.
+const SourceObserver = "observer"
+
 // ErrObservationOff is the FORBIDDEN error for events of a user who has not
 // turned observation on.
 var ErrObservationOff = apperr.New(apperr.Forbidden, "observation is off; turn on observation first in twinme's settings")
@@ -48,6 +52,9 @@ func (s *Service) RecordEvents(ctx context.Context, userID string, raw []observe
 		return 0, nil, fmt.Errorf("ingest: record events: %w", err)
 	}
 	s.count(ctx, store.CounterObserver, "", int64(stored))
+	if stored > 0 {
+		s.dataChanged(ctx, userID, SourceObserver)
+	}
 	// The first valid UTC offset the extension reports is the person's
 	// time zone until they choose one.
 	for _, v := range valid {

@@ -27,9 +27,11 @@ type Options struct {
 	// ImportLimits bound what one import may read (zero fields: the
 	// importer's defaults).
 	ImportLimits importer.Limits
-	Bus          events.Bus
-	Clock        clockwork.Clock
-	Logger       *slog.Logger
+	// Analysis is told when an import or an observer batch stored new
+	// data (nil: nobody is).
+	Analysis events.AnalysisTrigger
+	Clock    clockwork.Clock
+	Logger   *slog.Logger
 }
 
 // Service imports data exports, records the extension's events and reads
@@ -55,16 +57,10 @@ func New(db *store.DB, opts Options) *Service {
 	return &Service{db: db, opts: opts, clock: opts.Clock, log: opts.Logger}
 }
 
-func (s *Service) publish(ctx context.Context, topic, userID, key string, payload any) {
-	if s.opts.Bus == nil {
-		return
-	}
-	ev, err := events.New(topic, userID, key, payload)
-	if err == nil {
-		err = s.opts.Bus.Publish(ctx, ev)
-	}
-	if err != nil {
-		s.log.Warn("ingest: publish", slog.String("topic", topic), slog.Any("error", err))
+// dataChanged tells the analysis hook that userID has new data.
+func (s *Service) dataChanged(ctx context.Context, userID, source string) {
+	if s.opts.Analysis != nil {
+		s.opts.Analysis.DataChanged(ctx, userID, source)
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/analysis/llm"
@@ -320,7 +319,7 @@ func (s *suite) newUser(ctx context.Context, d userData, sliders []slider) *subj
 	storetest.Must(t, err)
 	for _, src := range sources {
 		if items := d.items[src]; len(items) > 0 {
-			err := s.app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			err := s.app.DB.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
 				_, err := store.UpsertPlatformData(ctx, tx, u.ID, platformOf[src], items, t0)
 				return err
 			})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/events"
@@ -52,7 +51,7 @@ func newEnvWith(t testing.TB, db *store.DB, model llm.Model, clock *clockwork.Fa
 	bus := events.NewLocal(quiet())
 	return &env{
 		db: db, clock: clock, bus: bus,
-		ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet(), Bus: bus}),
+		ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet()}),
 		soul:   soul.New(db, soul.Options{Clock: clock, Logger: quiet(), Bus: bus, Model: model}),
 	}
 }
@@ -119,7 +118,7 @@ func (e *env) importPlays(t testing.TB, userID string, n, offset int) ingest.Imp
 // upsert stores items as the polling engine does (one transaction per page).
 func (e *env) upsert(t testing.TB, userID, platform string, items []store.PlatformItem) {
 	t.Helper()
-	err := e.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+	err := e.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx store.Tx) error {
 		_, err := store.UpsertPlatformData(ctx, tx, userID, platform, items, e.clock.Now())
 		return err
 	})

@@ -214,7 +214,7 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 		res.InsightsDeleted += d
 	}
 	if changed {
-		s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{Reason: "analysis", AnalyzedAt: now})
+		events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, "", SignatureUpdated{Reason: "analysis", AnalyzedAt: now})
 	}
 	res.Duration = s.clock.Since(start)
 	for name, n := range map[string]int{store.CounterAnalysis: 1, store.CounterInsights: res.InsightsStored} {
@@ -359,6 +359,9 @@ type InsightAddedPayload struct {
 	Key string `json:"key"`
 }
 
+// Topic implements events.Payload.
+func (InsightAddedPayload) Topic() string { return events.InsightAdded }
+
 // SignatureUpdated is the payload of events.SoulSignatureUpdated, which
 // only this service publishes: after an analysis changed the signature
 // (Reason "analysis", AnalyzedAt set) or after the owner changed what an
@@ -368,22 +371,12 @@ type SignatureUpdated struct {
 	AnalyzedAt time.Time `json:"analyzedAt,omitzero"`
 }
 
+// Topic implements events.Payload.
+func (SignatureUpdated) Topic() string { return events.SoulSignatureUpdated }
+
 func (s *Service) publishInsights(ctx context.Context, userID string, rows []store.Insight) {
 	for _, r := range rows {
-		s.publish(ctx, events.InsightAdded, userID, r.Cluster, InsightAddedPayload{ID: r.ID, Key: r.Key})
-	}
-}
-
-func (s *Service) publish(ctx context.Context, topic, userID, key string, payload any) {
-	if s.bus == nil {
-		return
-	}
-	ev, err := events.New(topic, userID, key, payload)
-	if err == nil {
-		err = s.bus.Publish(context.WithoutCancel(ctx), ev)
-	}
-	if err != nil {
-		s.log.Warn("soul: publish", slog.String("topic", topic), slog.Any("error", err))
+		events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, r.Cluster, InsightAddedPayload{ID: r.ID, Key: r.Key})
 	}
 }
 

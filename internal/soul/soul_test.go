@@ -529,7 +529,7 @@ func TestInsightsPaging(t *testing.T) {
 	})
 }
 
-// An import publishes AnalysisNeeded through the tapped bus; one debounced
+// An import calls the analysis hook (the soul service); one debounced
 // analysis follows and a subscriber receives the new insights.
 func TestImportTriggersOneDebouncedAnalysis(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -539,7 +539,7 @@ func TestImportTriggersOneDebouncedAnalysis(t *testing.T) {
 		bus := events.NewLocal(quiet())
 		svc := soul.New(db, soul.Options{Clock: clock, Logger: quiet(), Bus: bus})
 		e := &env{db: db, clock: clock, bus: bus, soul: svc,
-			ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet(), Bus: soul.TapBus(bus, svc)})}
+			ingest: ingest.New(db, ingest.Options{Clock: clock, Logger: quiet(), Analysis: svc})}
 		id := e.user(t, "ada@example.com")
 		added := bus.Subscribe(ctx, events.Filter{Topic: events.InsightAdded, UserID: id})
 		updated := bus.Subscribe(ctx, events.Filter{Topic: events.SoulSignatureUpdated, UserID: id})

@@ -66,16 +66,18 @@ func (t *trigger) waiting() int {
 // burst of new data (every page of a sync, every observer batch) costs one
 // analysis, and one user is analysed at most once per Debounce this way.
 // It never blocks.
-//
-// Wiring: the event bus delivers an event only to subscribers of its user,
-// so this service cannot subscribe to AnalysisNeeded for everyone. Hand the
-// ingest services TapBus(bus, soulService) instead of bus: it forwards
-// every event and calls Notify on each AnalysisNeeded it sees published.
 func (s *Service) Notify(userID string) {
 	if userID != "" {
 		s.trig.notify(userID)
 	}
 }
+
+var _ events.AnalysisTrigger = (*Service)(nil)
+
+// DataChanged is the analysis hook every producer of user data is given at
+// wiring (sync runs, imports, observer batches, archive imports): it
+// notifies userID's debounced analysis (Notify), whatever the source.
+func (s *Service) DataChanged(_ context.Context, userID, _ string) { s.Notify(userID) }
 
 // RunTrigger analyses notified users as they fall due, one at a time (the
 // SQLite writer is single anyway), until ctx ends; it then returns after
@@ -129,21 +131,3 @@ func (s *Service) Start(ctx context.Context) (wait func()) {
 // Waiting returns how many users wait for a debounced analysis (metrics,
 // tests).
 func (s *Service) Waiting() int { return s.trig.waiting() }
-
-// TapBus wraps bus so that every AnalysisNeeded published through it also
-// notifies s (see Notify). Everything else passes through unchanged.
-func TapBus(bus events.Bus, s *Service) events.Bus { return tap{Bus: bus, s: s} }
-
-type tap struct {
-	events.Bus
-	s *Service
-}
-
-var _ events.Bus = tap{}
-
-func (t tap) Publish(ctx context.Context, e events.Event) error {
-	if e.Topic == events.AnalysisNeeded {
-		t.s.Notify(e.UserID)
-	}
-	return t.Bus.Publish(ctx, e)
-}

@@ -106,32 +106,24 @@ func TestNotifyKeepsUsersApart(t *testing.T) {
 	}
 }
 
-func TestTapBusNotifiesOnAnalysisNeeded(t *testing.T) {
+// DataChanged is the analysis hook producers are given: it notifies the
+// user's debounced analysis whatever the source.
+func TestDataChangedNotifies(t *testing.T) {
 	s, clock, runs := debounceEnv(t)
 	ctx := context.Background()
-	bus := events.NewLocal(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	sub := bus.Subscribe(ctx, events.Filter{Topic: events.AnalysisNeeded, UserID: "ada"})
-	tapped := TapBus(bus, s)
-
-	other, _ := events.New(events.SyncProgress, "ada", "spotify", map[string]int{"items": 1})
-	if err := tapped.Publish(ctx, other); err != nil {
-		t.Fatal(err)
-	}
-	if s.Waiting() != 0 {
-		t.Fatal("a sync progress event asked for analysis")
-	}
-	ev, _ := events.New(events.AnalysisNeeded, "ada", "spotify", map[string]int{"items": 3})
-	if err := tapped.Publish(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	if got := <-sub; got.Topic != events.AnalysisNeeded {
-		t.Fatalf("the event did not reach subscribers: %+v", got)
+	var hook events.AnalysisTrigger = s
+	hook.DataChanged(ctx, "ada", "spotify")
+	hook.DataChanged(ctx, "ada", "observer")
+	if s.Waiting() != 1 {
+		t.Fatalf("%d users waiting, want ada once", s.Waiting())
 	}
 	if err := clock.BlockUntilContext(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
+	noRun(t, runs)
 	clock.Advance(DefaultDebounce)
 	if u := <-runs; u != "ada" {
 		t.Fatalf("analysed %s", u)
 	}
+	noRun(t, runs)
 }

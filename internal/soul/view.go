@@ -323,7 +323,7 @@ func (s *Service) SetClusterPrivacy(ctx context.Context, userID, cluster string,
 // publishPrivacyChanged tells the owner's dashboards that what audiences
 // see changed.
 func (s *Service) publishPrivacyChanged(ctx context.Context, userID string) {
-	s.publish(ctx, events.SoulSignatureUpdated, userID, "", SignatureUpdated{Reason: "privacy"})
+	_ = events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, "", SignatureUpdated{Reason: "privacy"})
 }
 
 // ClearClusterPrivacy makes audience follow again for cluster (the

@@ -315,10 +315,16 @@ func (db *DB) RecordTransientFailure(ctx context.Context, id, owner, message str
 // notBefore (the token endpoint's Retry-After; nil: none) as
 // refresh_not_before.
 func (db *DB) RecordTransientFailureUntil(ctx context.Context, id, owner, message string, notBefore *time.Time, now time.Time) (*Connection, error) {
+	return db.recordFailure(ctx, id, owner, message, now, "refresh_not_before = ?", utcPtr(notBefore))
+}
+
+// recordFailure is the update every transient refresh failure makes (see
+// RecordTransientFailure), plus one column of its own: mark, with arg.
+func (db *DB) recordFailure(ctx context.Context, id, owner, message string, now time.Time, mark string, arg any) (*Connection, error) {
 	c := new(Connection)
 	now = UTC(now)
 	err := db.NewUpdate().Model(c).
-		Set("refresh_not_before = ?", utcPtr(notBefore)).
+		Set(mark, arg).
 		Set("last_error = ?", message).
 		Set("last_error_at = ?", now).
 		Set("consecutive_failures = consecutive_failures + 1").

@@ -28,24 +28,7 @@ func (db *DB) ListConfigErrorConnections(ctx context.Context, afterID string, li
 // like RecordTransientFailure (status unchanged, failure counted, owner's
 // lease released), plus refresh_outcome_unknown_at = now.
 func (db *DB) RecordRefreshOutcomeUnknown(ctx context.Context, id, owner, message string, now time.Time) (*Connection, error) {
-	c := new(Connection)
-	now = UTC(now)
-	err := db.NewUpdate().Model(c).
-		Set("refresh_outcome_unknown_at = ?", now).
-		Set("last_error = ?", message).
-		Set("last_error_at = ?", now).
-		Set("consecutive_failures = consecutive_failures + 1").
-		Set("transient_failures_since = COALESCE(transient_failures_since, ?)", now).
-		Set("refresh_lease_until = CASE WHEN refresh_lease_owner = ? THEN NULL ELSE refresh_lease_until END", owner).
-		Set("refresh_lease_owner = CASE WHEN refresh_lease_owner = ? THEN '' ELSE refresh_lease_owner END", owner).
-		Set("updated_at = ?", now).
-		Where("id = ?", id).
-		Returning("*").
-		Scan(ctx)
-	if err != nil {
-		return nil, notFound(err, "connection")
-	}
-	return c, nil
+	return db.recordFailure(ctx, id, owner, message, now, "refresh_outcome_unknown_at = ?", UTC(now))
 }
 
 // OpsCounter is one maintained counter row: events named name (with label)

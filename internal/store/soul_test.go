@@ -12,7 +12,6 @@ import (
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
-	"github.com/twinme/twinme/migrations"
 )
 
 func insight(key string, c privacy.Cluster, title string, sens int) privacy.Insight {
@@ -496,7 +495,7 @@ func TestMigrationFillsPrivacyRowsOfExistingUsers(t *testing.T) {
 			db, err := store.Open(ctx, storetest.URL(t, d), "")
 			storetest.Must(t, err)
 			t.Cleanup(func() { _ = db.Close() })
-			all, err := migrations.For(string(d))
+			all, err := store.Migrations(d)
 			storetest.Must(t, err)
 			before := migrate.NewMigrations()
 			for _, m := range all.Sorted() {

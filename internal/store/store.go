@@ -125,8 +125,21 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 // migrations when several instances start at once.
 const migrationLockKey = 7_263_001
 
+// Migrations returns the embedded migrations of dialect d.
+func Migrations(d Dialect) (*migrate.Migrations, error) {
+	sub, err := migrations.FS(string(d))
+	if err != nil {
+		return nil, err
+	}
+	m := migrate.NewMigrations()
+	if err := m.Discover(sub); err != nil {
+		return nil, fmt.Errorf("migrations: %s: %w", d, err)
+	}
+	return m, nil
+}
+
 func (db *DB) migrator() (*migrate.Migrator, error) {
-	ms, err := migrations.For(string(db.Dialect))
+	ms, err := Migrations(db.Dialect)
 	if err != nil {
 		return nil, err
 	}

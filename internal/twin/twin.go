@@ -517,6 +517,9 @@ type ReplyEvent struct {
 	Error     string `json:"error,omitempty"`
 }
 
+// Topic implements events.Payload.
+func (ReplyEvent) Topic() string { return events.TwinReply }
+
 // reply streams the twin's answer under its own deadline, then stores and
 // announces its end.
 func (s *Service) reply(ctx context.Context, who Participant, convID, msgID string, view privacy.View, history []llm.Message, text string) {
@@ -605,13 +608,7 @@ func (s *Service) finish(ctx context.Context, who Participant, msgID, convID, te
 }
 
 func (s *Service) publish(ctx context.Context, who Participant, convID string, ev ReplyEvent) {
-	e, err := events.New(events.TwinReply, who.UserID, convID, ev)
-	if err == nil {
-		err = s.bus.Publish(ctx, e)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "twin: publish reply event", slog.String("conversation", convID), slog.Any("error", err))
-	}
+	events.Publish(ctx, s.bus, s.log, who.UserID, convID, ev)
 }
 
 // Subscribe returns the reply events of conversation id for who, after
