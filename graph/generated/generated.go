@@ -20304,38 +20304,18 @@ func (ec *executionContext) marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 }
 
 func (ec *executionContext) unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, v any) (domain.Audience, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience[tmp]
+	res, err := model.UnmarshalAudience(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, sel ast.SelectionSet, v domain.Audience) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience[v])
+	res := model.MarshalAudience(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Audience!")
 	}
 	return res
 }
-
-var (
-	unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience = map[string]domain.Audience{
-		"EVERYONE":     domain.AudienceEveryone,
-		"PROFESSIONAL": domain.AudienceProfessional,
-		"FRIENDS":      domain.AudienceFriends,
-		"INTIMATE":     domain.AudienceIntimate,
-		"DATING":       domain.AudienceDating,
-		"ASSISTANT":    domain.AudienceAssistant,
-	}
-	marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience = map[domain.Audience]string{
-		domain.AudienceEveryone:     "EVERYONE",
-		domain.AudienceProfessional: "PROFESSIONAL",
-		domain.AudienceFriends:      "FRIENDS",
-		domain.AudienceIntimate:     "INTIMATE",
-		domain.AudienceDating:       "DATING",
-		domain.AudienceAssistant:    "ASSISTANT",
-	}
-)
 
 func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx context.Context, sel ast.SelectionSet, v model.AudienceLevel) graphql.Marshaler {
 	return ec._AudienceLevel(ctx, sel, &v)
@@ -20480,36 +20460,18 @@ func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, v any) (domain.ConnectionStatus, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus[tmp]
+	res, err := model.UnmarshalConnectionStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus[v])
+	res := model.MarshalConnectionStatus(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ConnectionStatus!")
 	}
 	return res
 }
-
-var (
-	unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus = map[string]domain.ConnectionStatus{
-		"CONNECTED":     domain.ConnectionConnected,
-		"TOKEN_EXPIRED": domain.ConnectionTokenExpired,
-		"NEEDS_REAUTH":  domain.ConnectionNeedsReauth,
-		"ERROR":         domain.ConnectionError,
-		"DISCONNECTED":  domain.ConnectionDisconnected,
-	}
-	marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus = map[domain.ConnectionStatus]string{
-		domain.ConnectionConnected:    "CONNECTED",
-		domain.ConnectionTokenExpired: "TOKEN_EXPIRED",
-		domain.ConnectionNeedsReauth:  "NEEDS_REAUTH",
-		domain.ConnectionError:        "ERROR",
-		domain.ConnectionDisconnected: "DISCONNECTED",
-	}
-)
 
 func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
 	if v == nil {
@@ -20588,64 +20550,32 @@ func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, v any) (domain.CronStatus, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus[tmp]
+	res, err := model.UnmarshalCronStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v domain.CronStatus) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus[v])
+	res := model.MarshalCronStatus(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "CronStatus!")
 	}
 	return res
 }
 
-var (
-	unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus = map[string]domain.CronStatus{
-		"SUCCESS": domain.CronSuccess,
-		"ERROR":   domain.CronError,
-		"TIMEOUT": domain.CronTimeout,
-		"SKIPPED": domain.CronSkipped,
-	}
-	marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus = map[domain.CronStatus]string{
-		domain.CronSuccess: "SUCCESS",
-		domain.CronError:   "ERROR",
-		domain.CronTimeout: "TIMEOUT",
-		domain.CronSkipped: "SKIPPED",
-	}
-)
-
 func (ec *executionContext) unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger(ctx context.Context, v any) (domain.CronTrigger, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger[tmp]
+	res, err := model.UnmarshalCronTrigger(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger(ctx context.Context, sel ast.SelectionSet, v domain.CronTrigger) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger[v])
+	res := model.MarshalCronTrigger(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "CronTrigger!")
 	}
 	return res
 }
-
-var (
-	unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger = map[string]domain.CronTrigger{
-		"SCHEDULE": domain.TriggerSchedule,
-		"HTTP":     domain.TriggerHTTP,
-		"ADMIN":    domain.TriggerAdmin,
-		"CLI":      domain.TriggerCLI,
-	}
-	marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger = map[domain.CronTrigger]string{
-		domain.TriggerSchedule: "SCHEDULE",
-		domain.TriggerHTTP:     "HTTP",
-		domain.TriggerAdmin:    "ADMIN",
-		domain.TriggerCLI:      "CLI",
-	}
-)
 
 func (ec *executionContext) marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v domain.DataExport) graphql.Marshaler {
 	return ec._DataExport(ctx, sel, &v)
@@ -20676,38 +20606,18 @@ func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 }
 
 func (ec *executionContext) unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus(ctx context.Context, v any) (domain.ExportStatus, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus[tmp]
+	res, err := model.UnmarshalDataExportStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus(ctx context.Context, sel ast.SelectionSet, v domain.ExportStatus) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus[v])
+	res := model.MarshalDataExportStatus(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DataExportStatus!")
 	}
 	return res
 }
-
-var (
-	unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus = map[string]domain.ExportStatus{
-		"PENDING":    domain.ExportPending,
-		"RUNNING":    domain.ExportRunning,
-		"READY":      domain.ExportReady,
-		"FAILED":     domain.ExportFailed,
-		"DOWNLOADED": domain.ExportDownloaded,
-		"EXPIRED":    domain.ExportExpired,
-	}
-	marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus = map[domain.ExportStatus]string{
-		domain.ExportPending:    "PENDING",
-		domain.ExportRunning:    "RUNNING",
-		domain.ExportReady:      "READY",
-		domain.ExportFailed:     "FAILED",
-		domain.ExportDownloaded: "DOWNLOADED",
-		domain.ExportExpired:    "EXPIRED",
-	}
-)
 
 func (ec *executionContext) marshalNDataImportFile2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFile(ctx context.Context, sel ast.SelectionSet, v model.DataImportFile) graphql.Marshaler {
 	return ec._DataImportFile(ctx, sel, &v)
@@ -20990,30 +20900,18 @@ func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinm
 }
 
 func (ec *executionContext) unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx context.Context, v any) (domain.InsightSource, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource[tmp]
+	res, err := model.UnmarshalInsightSource(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx context.Context, sel ast.SelectionSet, v domain.InsightSource) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource[v])
+	res := model.MarshalInsightSource(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "InsightSource!")
 	}
 	return res
 }
-
-var (
-	unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource = map[string]domain.InsightSource{
-		"PATTERN": domain.InsightSourcePattern,
-		"LLM":     domain.InsightSourceLLM,
-	}
-	marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource = map[domain.InsightSource]string{
-		domain.InsightSourcePattern: "PATTERN",
-		domain.InsightSourceLLM:     "LLM",
-	}
-)
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
@@ -21048,32 +20946,18 @@ func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx contex
 }
 
 func (ec *executionContext) unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, v any) (domain.Cluster, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster[tmp]
+	res, err := model.UnmarshalLifeCluster(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, sel ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster[v])
+	res := model.MarshalLifeCluster(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "LifeCluster!")
 	}
 	return res
 }
-
-var (
-	unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster = map[string]domain.Cluster{
-		"PERSONAL":     domain.ClusterPersonal,
-		"PROFESSIONAL": domain.ClusterProfessional,
-		"CREATIVE":     domain.ClusterCreative,
-	}
-	marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster = map[domain.Cluster]string{
-		domain.ClusterPersonal:     "PERSONAL",
-		domain.ClusterProfessional: "PROFESSIONAL",
-		domain.ClusterCreative:     "CREATIVE",
-	}
-)
 
 func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx context.Context, sel ast.SelectionSet, v model.LifeClusterInfo) graphql.Marshaler {
 	return ec._LifeClusterInfo(ctx, sel, &v)
@@ -21147,40 +21031,18 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 }
 
 func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, v any) (domain.Platform, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform[tmp]
+	res, err := model.UnmarshalPlatform(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, sel ast.SelectionSet, v domain.Platform) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform[v])
+	res := model.MarshalPlatform(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
 	}
 	return res
 }
-
-var (
-	unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform = map[string]domain.Platform{
-		"SPOTIFY":  domain.PlatformSpotify,
-		"YOUTUBE":  domain.PlatformYouTube,
-		"GITHUB":   domain.PlatformGitHub,
-		"DISCORD":  domain.PlatformDiscord,
-		"GMAIL":    domain.PlatformGmail,
-		"LINKEDIN": domain.PlatformLinkedIn,
-		"SLACK":    domain.PlatformSlack,
-	}
-	marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform = map[domain.Platform]string{
-		domain.PlatformSpotify:  "SPOTIFY",
-		domain.PlatformYouTube:  "YOUTUBE",
-		domain.PlatformGitHub:   "GITHUB",
-		domain.PlatformDiscord:  "DISCORD",
-		domain.PlatformGmail:    "GMAIL",
-		domain.PlatformLinkedIn: "LINKEDIN",
-		domain.PlatformSlack:    "SLACK",
-	}
-)
 
 func (ec *executionContext) marshalNPlatformDataConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataConnection(ctx context.Context, sel ast.SelectionSet, v *model.PlatformDataConnection) graphql.Marshaler {
 	if v == nil {
@@ -21287,56 +21149,32 @@ func (ec *executionContext) marshalNRetentionSetting2ᚖgithubᚗcomᚋtwinmeᚋ
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole(ctx context.Context, v any) (domain.Role, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole[tmp]
+	res, err := model.UnmarshalRole(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole(ctx context.Context, sel ast.SelectionSet, v domain.Role) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole[v])
+	res := model.MarshalRole(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
 	return res
 }
 
-var (
-	unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole = map[string]domain.Role{
-		"USER":  domain.RoleUser,
-		"ADMIN": domain.RoleAdmin,
-	}
-	marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole = map[domain.Role]string{
-		domain.RoleUser:  "USER",
-		domain.RoleAdmin: "ADMIN",
-	}
-)
-
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx context.Context, v any) (domain.Scope, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope[tmp]
+	res, err := model.UnmarshalScope(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx context.Context, sel ast.SelectionSet, v domain.Scope) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope[v])
+	res := model.MarshalScope(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Scope!")
 	}
 	return res
 }
-
-var (
-	unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope = map[string]domain.Scope{
-		"FULL":           domain.ScopeFull,
-		"OBSERVER_WRITE": domain.ScopeObserverWrite,
-	}
-	marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope = map[domain.Scope]string{
-		domain.ScopeFull:          "FULL",
-		domain.ScopeObserverWrite: "OBSERVER_WRITE",
-	}
-)
 
 func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScopeᚄ(ctx context.Context, v any) ([]domain.Scope, error) {
 	vSlice := graphql.CoerceList(v)
@@ -21574,32 +21412,18 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 }
 
 func (ec *executionContext) unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource(ctx context.Context, v any) (domain.TimeZoneSource, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource[tmp]
+	res, err := model.UnmarshalTimeZoneSource(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource(ctx context.Context, sel ast.SelectionSet, v domain.TimeZoneSource) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource[v])
+	res := model.MarshalTimeZoneSource(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "TimeZoneSource!")
 	}
 	return res
 }
-
-var (
-	unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource = map[string]domain.TimeZoneSource{
-		"CHOSEN":    domain.TimeZoneChosen,
-		"EXTENSION": domain.TimeZoneExtension,
-		"DEFAULT":   domain.TimeZoneDefault,
-	}
-	marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource = map[domain.TimeZoneSource]string{
-		domain.TimeZoneChosen:    "CHOSEN",
-		domain.TimeZoneExtension: "EXTENSION",
-		domain.TimeZoneDefault:   "DEFAULT",
-	}
-)
 
 func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx context.Context, sel ast.SelectionSet, v model.Trait) graphql.Marshaler {
 	return ec._Trait(ctx, sel, &v)
@@ -21662,32 +21486,18 @@ func (ec *executionContext) marshalNTwinAccessEdge2ᚕgithubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind(ctx context.Context, v any) (domain.AccessKind, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind[tmp]
+	res, err := model.UnmarshalTwinAccessKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind(ctx context.Context, sel ast.SelectionSet, v domain.AccessKind) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind[v])
+	res := model.MarshalTwinAccessKind(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "TwinAccessKind!")
 	}
 	return res
 }
-
-var (
-	unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind = map[string]domain.AccessKind{
-		"VIEW":         domain.AccessView,
-		"CONVERSATION": domain.AccessConversation,
-		"MESSAGE":      domain.AccessMessage,
-	}
-	marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind = map[domain.AccessKind]string{
-		domain.AccessView:         "VIEW",
-		domain.AccessConversation: "CONVERSATION",
-		domain.AccessMessage:      "MESSAGE",
-	}
-)
 
 func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinConversation(ctx context.Context, sel ast.SelectionSet, v *domain.TwinConversation) graphql.Marshaler {
 	if v == nil {
@@ -21726,30 +21536,18 @@ func (ec *executionContext) marshalNTwinReplyChunk2ᚖgithubᚗcomᚋtwinmeᚋtw
 }
 
 func (ec *executionContext) unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole(ctx context.Context, v any) (domain.TwinRole, error) {
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole[tmp]
+	res, err := model.UnmarshalTwinRole(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole(ctx context.Context, sel ast.SelectionSet, v domain.TwinRole) graphql.Marshaler {
 	_ = sel
-	res := model.MarshalSafeString(marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole[v])
+	res := model.MarshalTwinRole(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "TwinRole!")
 	}
 	return res
 }
-
-var (
-	unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole = map[string]domain.TwinRole{
-		"USER": domain.TwinRoleUser,
-		"TWIN": domain.TwinRoleTwin,
-	}
-	marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole = map[domain.TwinRole]string{
-		domain.TwinRoleUser: "USER",
-		domain.TwinRoleTwin: "TWIN",
-	}
-)
 
 func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
 	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
@@ -21956,8 +21754,7 @@ func (ec *executionContext) unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience[tmp]
+	res, err := model.UnmarshalAudience(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -21967,28 +21764,9 @@ func (ec *executionContext) marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 	}
 	_ = sel
 	_ = ctx
-	res := model.MarshalSafeString(marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience[*v])
+	res := model.MarshalAudience(*v)
 	return res
 }
-
-var (
-	unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience = map[string]domain.Audience{
-		"EVERYONE":     domain.AudienceEveryone,
-		"PROFESSIONAL": domain.AudienceProfessional,
-		"FRIENDS":      domain.AudienceFriends,
-		"INTIMATE":     domain.AudienceIntimate,
-		"DATING":       domain.AudienceDating,
-		"ASSISTANT":    domain.AudienceAssistant,
-	}
-	marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience = map[domain.Audience]string{
-		domain.AudienceEveryone:     "EVERYONE",
-		domain.AudienceProfessional: "PROFESSIONAL",
-		domain.AudienceFriends:      "FRIENDS",
-		domain.AudienceIntimate:     "INTIMATE",
-		domain.AudienceDating:       "DATING",
-		domain.AudienceAssistant:    "ASSISTANT",
-	}
-)
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -22031,8 +21809,7 @@ func (ec *executionContext) unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus[tmp]
+	res, err := model.UnmarshalCronStatus(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -22042,24 +21819,9 @@ func (ec *executionContext) marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	}
 	_ = sel
 	_ = ctx
-	res := model.MarshalSafeString(marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus[*v])
+	res := model.MarshalCronStatus(*v)
 	return res
 }
-
-var (
-	unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus = map[string]domain.CronStatus{
-		"SUCCESS": domain.CronSuccess,
-		"ERROR":   domain.CronError,
-		"TIMEOUT": domain.CronTimeout,
-		"SKIPPED": domain.CronSkipped,
-	}
-	marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus = map[domain.CronStatus]string{
-		domain.CronSuccess: "SUCCESS",
-		domain.CronError:   "ERROR",
-		domain.CronTimeout: "TIMEOUT",
-		domain.CronSkipped: "SKIPPED",
-	}
-)
 
 func (ec *executionContext) marshalODataWindow2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataWindow(ctx context.Context, sel ast.SelectionSet, v *model.DataWindow) graphql.Marshaler {
 	if v == nil {
@@ -22143,8 +21905,7 @@ func (ec *executionContext) unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwi
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster[tmp]
+	res, err := model.UnmarshalLifeCluster(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -22154,29 +21915,15 @@ func (ec *executionContext) marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinm
 	}
 	_ = sel
 	_ = ctx
-	res := model.MarshalSafeString(marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster[*v])
+	res := model.MarshalLifeCluster(*v)
 	return res
 }
-
-var (
-	unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster = map[string]domain.Cluster{
-		"PERSONAL":     domain.ClusterPersonal,
-		"PROFESSIONAL": domain.ClusterProfessional,
-		"CREATIVE":     domain.ClusterCreative,
-	}
-	marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster = map[domain.Cluster]string{
-		domain.ClusterPersonal:     "PERSONAL",
-		domain.ClusterProfessional: "PROFESSIONAL",
-		domain.ClusterCreative:     "CREATIVE",
-	}
-)
 
 func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, v any) (*domain.Platform, error) {
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := model.UnmarshalSafeString(v)
-	res := unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform[tmp]
+	res, err := model.UnmarshalPlatform(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -22186,30 +21933,9 @@ func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 	}
 	_ = sel
 	_ = ctx
-	res := model.MarshalSafeString(marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform[*v])
+	res := model.MarshalPlatform(*v)
 	return res
 }
-
-var (
-	unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform = map[string]domain.Platform{
-		"SPOTIFY":  domain.PlatformSpotify,
-		"YOUTUBE":  domain.PlatformYouTube,
-		"GITHUB":   domain.PlatformGitHub,
-		"DISCORD":  domain.PlatformDiscord,
-		"GMAIL":    domain.PlatformGmail,
-		"LINKEDIN": domain.PlatformLinkedIn,
-		"SLACK":    domain.PlatformSlack,
-	}
-	marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform = map[domain.Platform]string{
-		domain.PlatformSpotify:  "SPOTIFY",
-		domain.PlatformYouTube:  "YOUTUBE",
-		domain.PlatformGitHub:   "GITHUB",
-		domain.PlatformDiscord:  "DISCORD",
-		domain.PlatformGmail:    "GMAIL",
-		domain.PlatformLinkedIn: "LINKEDIN",
-		domain.PlatformSlack:    "SLACK",
-	}
-)
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {

@@ -11,12 +11,13 @@ import (
 	"github.com/twinme/twinme/internal/store"
 )
 
-// Scopes an API token can carry.
+// Scopes an API token can carry, as stored and in Viewer.Scopes (the
+// domain.Scope values).
 const (
 	// ScopeFull allows everything the user can do.
-	ScopeFull = "full"
+	ScopeFull = string(domain.ScopeFull)
 	// ScopeObserverWrite only allows posting browser-extension events.
-	ScopeObserverWrite = "observer:write"
+	ScopeObserverWrite = string(domain.ScopeObserverWrite)
 )
 
 // KnownScopes lists every valid scope.
