@@ -171,13 +171,13 @@ func store1(ctx context.Context, db *store.DB, userID, platform string, items []
 
 // item builds an upsert item whose content hash is the importer's
 // canonical one, as ingest computes it.
-func item(platform, dataType, externalID string, at time.Time, source string, payload any) store.PlatformItem {
+func item(platformName string, dataType platform.DataType, externalID string, at time.Time, source string, payload any) store.PlatformItem {
 	raw, err := json.Marshal(payload)
 	if err != nil {
 		panic(err) // only plain structs and maps reach here
 	}
-	r := importer.Record{Platform: platform, DataType: dataType, ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw}
-	return store.PlatformItem{DataType: dataType, ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw,
+	r := importer.Record{Platform: platformName, DataType: dataType, ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw}
+	return store.PlatformItem{DataType: string(dataType), ExternalID: externalID, OccurredAt: at.UTC(), Payload: raw,
 		ContentHash: r.ContentHash(), Source: source}
 }
 
@@ -206,13 +206,13 @@ func items(in analysis.Input, base int) map[string][]store.PlatformItem {
 			genres[p.Artist] = p.Genres
 		}
 		if p.Skipped != nil {
-			add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceExtendedHistory, importer.PlayPayload{
+			add("spotify", item("spotify", platform.DataSpotifyPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceExtendedHistory, importer.PlayPayload{
 				Source: store.SourceExtendedHistory, Track: p.Track, Artist: p.Artist, TrackURI: p.TrackID,
 				MsPlayed: int64(p.MsPlayed), ReasonEnd: p.ReasonEnd, Skipped: p.Skipped,
 			}))
 			continue
 		}
-		add("spotify", item("spotify", itemkey.DataPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceAPI, platform.SpotifyPlayPayload{
+		add("spotify", item("spotify", platform.DataSpotifyPlay, itemkey.SpotifyPlayID(p.Artist, p.Track, p.At), p.At, store.SourceAPI, platform.SpotifyPlayPayload{
 			Source: "api", TrackID: p.TrackID, TrackURI: p.TrackID, Track: p.Track, Artists: []string{p.Artist},
 			DurationMS: int64(p.MsPlayed), PlayedAt: p.At.UTC().Format(time.RFC3339Nano),
 		}))
@@ -239,12 +239,9 @@ func items(in analysis.Input, base int) map[string][]store.PlatformItem {
 			}))
 			continue
 		}
-		add("youtube", item("youtube", importer.DataWatch, importer.YouTubeWatchID(vid, v.At), v.At, "takeout", struct {
-			Source  string `json:"source"`
-			VideoID string `json:"video_id,omitempty"`
-			Title   string `json:"title,omitempty"`
-			Channel string `json:"channel,omitempty"`
-		}{"takeout", vid, v.Title, v.Channel}))
+		add("youtube", item("youtube", platform.DataYouTubeWatch, importer.YouTubeWatchID(vid, v.At), v.At, platform.SourceTakeout, platform.YouTubeWatchPayload{
+			Source: platform.SourceTakeout, VideoID: vid, Title: v.Title, Channel: v.Channel,
+		}))
 	}
 
 	repoIDs := map[string]int64{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/ingest/observe"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/soul"
 )
 
@@ -43,7 +44,7 @@ func FeedDay(ctx context.Context, d Deps, userID string, k int) (DayResult, erro
 		// servers and the profile are already there.
 		n := 0
 		for _, it := range keep {
-			if it.DataType == "top_artist" || it.DataType == "repo" {
+			if it.DataType == string(platform.DataSpotifyTopArtist) || it.DataType == string(platform.DataGitHubRepo) {
 				continue
 			}
 			keep[n] = it

@@ -14,7 +14,7 @@ import (
 // recordItem turns an export record into the upsert's item.
 func recordItem(r importer.Record) store.PlatformItem {
 	return store.PlatformItem{
-		DataType:    r.DataType,
+		DataType:    string(r.DataType),
 		ExternalID:  r.ExternalID,
 		OccurredAt:  r.OccurredAt,
 		Payload:     r.Payload,
@@ -39,7 +39,7 @@ func contentHash(payload json.RawMessage) string {
 // payload's "source", "api" when it names none.
 func apiItem(it platform.Item) store.PlatformItem {
 	return store.PlatformItem{
-		DataType:    it.DataType,
+		DataType:    string(it.DataType),
 		ExternalID:  it.ExternalID,
 		OccurredAt:  it.OccurredAt,
 		Payload:     it.Payload,

@@ -113,20 +113,3 @@ func isPlainASCII(s string) bool {
 	}
 	return true
 }
-
-// Data types shared by more than one path into user_platform_data. The
-// deduplicating upsert keys on (user, platform, data type, external id), so
-// an API play and an exported play meet only if both use the same data type
-// as well as the same ID.
-const (
-	// DataPlay is one stream of a music track (Spotify).
-	DataPlay = "play"
-	// DataEpisodePlay is one stream of a podcast episode (Spotify).
-	DataEpisodePlay = "episode_play"
-	// DataAudiobookPlay is one stream of an audiobook chapter (Spotify).
-	DataAudiobookPlay = "audiobook_play"
-	// DataWatch is one watched video (YouTube).
-	DataWatch = "watch"
-	// DataSearch is one search (YouTube).
-	DataSearch = "search"
-)

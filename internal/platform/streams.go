@@ -18,7 +18,7 @@ import (
 // are the same for an unchanged item (so its content hash is too); it names
 // its "source" ("api").
 type Item struct {
-	DataType   string
+	DataType   DataType
 	ExternalID string
 	// OccurredAt is when the item happened as far as the platform says
 	// (played_at, starred_at, internalDate …); for things without a time of
@@ -62,7 +62,7 @@ type Stream struct {
 	Name string
 	// DataType is the Item.DataType of most of its items; a stream may emit
 	// a second, related type (Slack's identity also emits the team).
-	DataType string
+	DataType DataType
 	Fetch    Fetcher
 }
 

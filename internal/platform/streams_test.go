@@ -65,7 +65,7 @@ func noDuplicates(t *testing.T, items []platform.Item) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, it := range items {
-		k := it.DataType + "/" + it.ExternalID
+		k := string(it.DataType) + "/" + it.ExternalID
 		if seen[k] {
 			t.Errorf("item %s returned twice in one run", k)
 		}

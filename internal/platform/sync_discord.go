@@ -6,9 +6,6 @@ import (
 	"net/http"
 )
 
-// DataDiscordGuild is a server the person belongs to.
-const DataDiscordGuild = "guild"
-
 func discordStreams() []Stream {
 	return []Stream{{Name: "guilds", DataType: DataDiscordGuild, Fetch: discordGuilds}}
 }
@@ -47,7 +44,7 @@ func discordGuilds(ctx context.Context, client *http.Client, p Provider, token s
 		if g.Icon != nil {
 			icon = *g.Icon
 		}
-		payload, err := payloadOf(DiscordGuildPayload{"api", g.ID, g.Name, icon, g.Owner, g.Permissions, nonNil(g.Features), g.Members})
+		payload, err := payloadOf(DiscordGuildPayload{SourceAPI, g.ID, g.Name, icon, g.Owner, g.Permissions, nonNil(g.Features), g.Members})
 		if err != nil {
 			return Page{}, err
 		}

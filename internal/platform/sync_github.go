@@ -11,13 +11,6 @@ import (
 	"time"
 )
 
-// GitHub data types.
-const (
-	DataGitHubEvent = "event"
-	DataGitHubRepo  = "repo"
-	DataGitHubStar  = "star"
-)
-
 // GitHubReposPerRun bounds the repositories (each with one languages
 // request) the repos stream handles in one run: one page of GET /user/repos.
 // Beyond it the run ends and the next run continues where it stopped.
@@ -189,7 +182,7 @@ func gitHubEvents(ctx context.Context, client *http.Client, p Provider, token st
 		if e.Payload.Size != nil {
 			size = *e.Payload.Size
 		}
-		payload, err := payloadOf(GitHubEventPayload{"api", e.Type, e.Repo.Name, e.Repo.ID, e.Payload.Action, ref, e.Payload.RefType, size, e.Public, e.CreatedAt.UTC().Format(time.RFC3339)})
+		payload, err := payloadOf(GitHubEventPayload{SourceAPI, e.Type, e.Repo.Name, e.Repo.ID, e.Payload.Action, ref, e.Payload.RefType, size, e.Public, e.CreatedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err
 		}
@@ -287,7 +280,7 @@ func gitHubRepos(ctx context.Context, client *http.Client, p Provider, token str
 		if _, err := p.getInto(ctx, client, lu, token, gitHubHeaders(), &langs); err != nil {
 			return Page{}, fmt.Errorf("languages of %s: %w", r.FullName, err)
 		}
-		payload, err := payloadOf(GitHubRepoPayload{"api", r.FullName, r.Private, r.Fork, r.Archived, r.Description, r.Language, langs, nonNil(r.Topics),
+		payload, err := payloadOf(GitHubRepoPayload{SourceAPI, r.FullName, r.Private, r.Fork, r.Archived, r.Description, r.Language, langs, nonNil(r.Topics),
 			r.Stars, r.Forks, r.CreatedAt.UTC().Format(time.RFC3339), pushed.Format(time.RFC3339), r.HTMLURL})
 		if err != nil {
 			return Page{}, err
@@ -345,7 +338,7 @@ func gitHubStarred(ctx context.Context, client *http.Client, p Provider, token s
 			cur.RunNewest = at
 		}
 		r := s.Repo
-		payload, err := payloadOf(GitHubStarPayload{"api", r.FullName, r.Description, r.Language, nonNil(r.Topics), r.Stars, at.Format(time.RFC3339), r.HTMLURL})
+		payload, err := payloadOf(GitHubStarPayload{SourceAPI, r.FullName, r.Description, r.Language, nonNil(r.Topics), r.Stars, at.Format(time.RFC3339), r.HTMLURL})
 		if err != nil {
 			return Page{}, err
 		}

@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// DataGmailMessage is the metadata of one message: From, To, Date, labels
-// and internalDate. Never a body, a snippet or a subject.
-const DataGmailMessage = "message"
-
 // GmailPageSize bounds the messages one fetch reads (one messages.get
 // each): the page size of messages.list and history.list.
 const GmailPageSize = 50
@@ -218,7 +214,7 @@ func gmailMessage(ctx context.Context, client *http.Client, p Provider, token, i
 	if ms, err := strconv.ParseInt(m.InternalDate, 10, 64); err == nil {
 		at = time.UnixMilli(ms).UTC()
 	}
-	payload, err := payloadOf(GmailMessagePayload{"api", m.ID, m.ThreadID, nonNil(m.LabelIDs), m.InternalDate, headers["From"], headers["To"], headers["Date"]})
+	payload, err := payloadOf(GmailMessagePayload{SourceAPI, m.ID, m.ThreadID, nonNil(m.LabelIDs), m.InternalDate, headers["From"], headers["To"], headers["Date"]})
 	if err != nil {
 		return Item{}, false, err
 	}

@@ -7,9 +7,6 @@ import (
 	"strings"
 )
 
-// DataLinkedInProfile is the person's OpenID userinfo profile.
-const DataLinkedInProfile = "profile"
-
 func linkedInStreams() []Stream {
 	return []Stream{{Name: "profile", DataType: DataLinkedInProfile, Fetch: linkedInProfile}}
 }
@@ -40,7 +37,7 @@ func linkedInProfile(ctx context.Context, client *http.Client, p Provider, token
 	if u.Sub == "" {
 		return Page{}, nil
 	}
-	payload, err := payloadOf(LinkedInProfilePayload{"api", u.Sub, u.Name, u.GivenName, u.FamilyName, u.Picture, linkedInLocale(u.Locale), u.Email, u.EmailVerified})
+	payload, err := payloadOf(LinkedInProfilePayload{SourceAPI, u.Sub, u.Name, u.GivenName, u.FamilyName, u.Picture, linkedInLocale(u.Locale), u.Email, u.EmailVerified})
 	if err != nil {
 		return Page{}, err
 	}

@@ -8,12 +8,6 @@ import (
 	"strings"
 )
 
-// Slack data types.
-const (
-	DataSlackIdentity = "identity"
-	DataSlackTeam     = "team"
-)
-
 func slackStreams() []Stream {
 	return []Stream{{Name: "identity", DataType: DataSlackIdentity, Fetch: slackIdentityStream}}
 }
@@ -50,25 +44,11 @@ func slackIdentityStream(ctx context.Context, client *http.Client, p Provider, t
 		return Page{}, fmt.Errorf("Slack auth.test names no team or user")
 	}
 	now := p.now().UTC()
-	idPayload, err := payloadOf(struct {
-		Source string `json:"source"`
-		UserID string `json:"user_id"`
-		User   string `json:"user"`
-		TeamID string `json:"team_id"`
-		Team   string `json:"team"`
-		URL    string `json:"url"`
-	}{"api", a.UserID, a.User, a.TeamID, a.Team, a.URL})
+	idPayload, err := payloadOf(SlackIdentityPayload{SourceAPI, a.UserID, a.User, a.TeamID, a.Team, a.URL})
 	if err != nil {
 		return Page{}, err
 	}
-	team := struct {
-		Source string `json:"source"`
-		TeamID string `json:"team_id"`
-		Name   string `json:"name"`
-		URL    string `json:"url"`
-		Domain string `json:"domain,omitempty"`
-		Icon   string `json:"icon,omitempty"`
-	}{Source: "api", TeamID: a.TeamID, Name: a.Team, URL: a.URL}
+	team := SlackTeamPayload{Source: SourceAPI, TeamID: a.TeamID, Name: a.Team, URL: a.URL}
 	if p.hasScope("team:read") {
 		// team.info → {"ok":true,"team":{"id":"T12345","name":"My Team","domain":"example",
 		//  "email_domain":"example.com","icon":{"image_68":"https://…","image_default":true},"enterprise_id":"…"}}

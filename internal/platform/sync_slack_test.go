@@ -29,7 +29,7 @@ func TestSlackIdentityAndTeam(t *testing.T) {
 				t.Fatal(res.err)
 			}
 			noDuplicates(t, res.items)
-			byType := map[string]platform.Item{}
+			byType := map[platform.DataType]platform.Item{}
 			for _, it := range res.items {
 				byType[it.DataType] = it
 			}

@@ -11,19 +11,13 @@ import (
 	"github.com/twinme/twinme/internal/itemkey"
 )
 
-// Spotify data types besides itemkey.DataPlay.
-const (
-	DataSpotifyTopArtist = "top_artist"
-	DataSpotifyTopTrack  = "top_track"
-)
-
 // spotifyTimeRanges are the windows of GET /me/top: ≈4 weeks, ≈6 months and
 // the long term.
 var spotifyTimeRanges = []string{"short_term", "medium_term", "long_term"}
 
 func spotifyStreams() []Stream {
 	return []Stream{
-		{Name: "recently_played", DataType: itemkey.DataPlay, Fetch: spotifyRecentlyPlayed},
+		{Name: "recently_played", DataType: DataSpotifyPlay, Fetch: spotifyRecentlyPlayed},
 		{Name: "top_artists", DataType: DataSpotifyTopArtist, Fetch: spotifyTop("artists", DataSpotifyTopArtist)},
 		{Name: "top_tracks", DataType: DataSpotifyTopTrack, Fetch: spotifyTop("tracks", DataSpotifyTopTrack)},
 	}
@@ -102,7 +96,7 @@ func spotifyRecentlyPlayed(ctx context.Context, client *http.Client, p Provider,
 			artists[i] = a.Name
 		}
 		pl := SpotifyPlayPayload{
-			Source: "api", TrackID: t.ID, TrackURI: t.URI, Track: t.Name, Artists: artists,
+			Source: SourceAPI, TrackID: t.ID, TrackURI: t.URI, Track: t.Name, Artists: artists,
 			Album: t.Album.Name, DurationMS: t.DurationMS, PlayedAt: it.PlayedAt.UTC().Format(time.RFC3339Nano),
 		}
 		if it.Context != nil {
@@ -113,7 +107,7 @@ func spotifyRecentlyPlayed(ctx context.Context, client *http.Client, p Provider,
 			return Page{}, err
 		}
 		page.Items = append(page.Items, Item{
-			DataType:   itemkey.DataPlay,
+			DataType:   DataSpotifyPlay,
 			ExternalID: itemkey.SpotifyPlayID(t.Artists[0].Name, t.Name, it.PlayedAt),
 			OccurredAt: it.PlayedAt.UTC(),
 			Payload:    payload,
@@ -146,7 +140,7 @@ type spotifyTopCursor struct {
 // or track objects. One fetch per time range (the top 50 is the snapshot);
 // items are keyed by time range, snapshot date and id, so each day's ranking
 // is kept beside the earlier ones.
-func spotifyTop(kind, dataType string) Fetcher {
+func spotifyTop(kind string, dataType DataType) Fetcher {
 	return func(ctx context.Context, client *http.Client, p Provider, token string, raw json.RawMessage) (Page, error) {
 		var cur spotifyTopCursor
 		ok := readCursor(raw, &cur)
@@ -188,7 +182,7 @@ func spotifyTop(kind, dataType string) Fetcher {
 					return Page{}, err
 				}
 				id = a.ID
-				pl = SpotifyTopArtistPayload{"api", timeRange, cur.Date, rank, a.ID, a.URI, a.Name, nonNil(a.Genres), a.Popularity}
+				pl = SpotifyTopArtistPayload{SourceAPI, timeRange, cur.Date, rank, a.ID, a.URI, a.Name, nonNil(a.Genres), a.Popularity}
 			} else {
 				var t spotifyTrack
 				if err := json.Unmarshal(rawItem, &t); err != nil {
@@ -199,7 +193,7 @@ func spotifyTop(kind, dataType string) Fetcher {
 				for i, a := range t.Artists {
 					artists[i] = a.Name
 				}
-				pl = SpotifyTopTrackPayload{"api", timeRange, cur.Date, rank, t.ID, t.URI, t.Name, artists, t.Album.Name, t.DurationMS, t.Popularity}
+				pl = SpotifyTopTrackPayload{SourceAPI, timeRange, cur.Date, rank, t.ID, t.URI, t.Name, artists, t.Album.Name, t.DurationMS, t.Popularity}
 			}
 			if id == "" {
 				continue

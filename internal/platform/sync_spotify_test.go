@@ -70,8 +70,8 @@ func TestSpotifyPlayUsesTheImporterKey(t *testing.T) {
 	// The extended streaming history names the same play
 	// ts 2021-03-04T12:34:57Z, master_metadata_album_artist_name "Daft Punk".
 	export := itemkey.SpotifyPlayID("Daft Punk", "Get Lucky (feat. Pharrell Williams and Nile Rodgers)", time.Date(2021, 3, 4, 12, 34, 57, 0, time.UTC))
-	if it.DataType != itemkey.DataPlay || it.ExternalID != export {
-		t.Errorf("item %s/%s, want %s/%s (the export's key)", it.DataType, it.ExternalID, itemkey.DataPlay, export)
+	if it.DataType != platform.DataSpotifyPlay || it.ExternalID != export {
+		t.Errorf("item %s/%s, want %s/%s (the export's key)", it.DataType, it.ExternalID, platform.DataSpotifyPlay, export)
 	}
 	if !it.OccurredAt.Equal(at) {
 		t.Errorf("OccurredAt = %v, want %v", it.OccurredAt, at)
@@ -93,7 +93,9 @@ func TestSpotifyPlayUsesTheImporterKey(t *testing.T) {
 
 func TestSpotifyTopSnapshots(t *testing.T) {
 	for _, tc := range []struct {
-		stream, dataType, kindPath string
+		stream   string
+		dataType platform.DataType
+		kindPath string
 	}{
 		{"top_artists", platform.DataSpotifyTopArtist, "/v1/me/top/artists"},
 		{"top_tracks", platform.DataSpotifyTopTrack, "/v1/me/top/tracks"},

@@ -8,13 +8,6 @@ import (
 	"time"
 )
 
-// YouTube data types.
-const (
-	DataYouTubeChannel      = "channel"
-	DataYouTubeSubscription = "subscription"
-	DataYouTubeLikedVideo   = "liked_video"
-)
-
 func youTubeStreams() []Stream {
 	return []Stream{
 		{Name: "channel", DataType: DataYouTubeChannel, Fetch: youTubeChannel},
@@ -56,17 +49,7 @@ func youTubeChannel(ctx context.Context, client *http.Client, p Provider, token 
 	}
 	var page Page
 	for _, ch := range resp.Items {
-		payload, err := payloadOf(struct {
-			Source          string `json:"source"`
-			ChannelID       string `json:"channel_id"`
-			Title           string `json:"title"`
-			Description     string `json:"description"`
-			Handle          string `json:"handle"`
-			Country         string `json:"country,omitempty"`
-			PublishedAt     string `json:"published_at"`
-			LikesPlaylist   string `json:"likes_playlist,omitempty"`
-			UploadsPlaylist string `json:"uploads_playlist,omitempty"`
-		}{"api", ch.ID, ch.Snippet.Title, ch.Snippet.Description, ch.Snippet.CustomURL, ch.Snippet.Country,
+		payload, err := payloadOf(YouTubeChannelPayload{SourceAPI, ch.ID, ch.Snippet.Title, ch.Snippet.Description, ch.Snippet.CustomURL, ch.Snippet.Country,
 			ch.Snippet.PublishedAt.UTC().Format(time.RFC3339), ch.ContentDetails.RelatedPlaylists.Likes, ch.ContentDetails.RelatedPlaylists.Uploads})
 		if err != nil {
 			return Page{}, err
@@ -119,7 +102,7 @@ func youTubeSubscriptions(ctx context.Context, client *http.Client, p Provider, 
 		if ch == "" {
 			continue
 		}
-		payload, err := payloadOf(YouTubeSubscriptionPayload{"api", ch, s.Snippet.Title, s.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
+		payload, err := payloadOf(YouTubeSubscriptionPayload{SourceAPI, ch, s.Snippet.Title, s.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err
 		}
@@ -184,7 +167,7 @@ func youTubeLikedVideos(ctx context.Context, client *http.Client, p Provider, to
 		if first == "" {
 			first = v.ID
 		}
-		payload, err := payloadOf(YouTubeLikedVideoPayload{"api", v.ID, v.Snippet.Title, v.Snippet.ChannelID, v.Snippet.ChannelTitle, v.Snippet.CategoryID,
+		payload, err := payloadOf(YouTubeLikedVideoPayload{SourceAPI, v.ID, v.Snippet.Title, v.Snippet.ChannelID, v.Snippet.ChannelTitle, v.Snippet.CategoryID,
 			nonNil(v.Snippet.Tags), v.Snippet.PublishedAt.UTC().Format(time.RFC3339)})
 		if err != nil {
 			return Page{}, err

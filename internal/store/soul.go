@@ -446,7 +446,10 @@ func (db *DB) UsersDueForAnalysis(ctx context.Context, limit int) ([]string, err
 // DataRow is the part of a stored platform item analysis reads.
 type DataRow struct {
 	OccurredAt time.Time
-	Payload    []byte // valid only during the callback
+	// Source is the row's source ("api", "extended_history" …): where a
+	// data type has one payload shape per kind of source, it tells which.
+	Source  string
+	Payload []byte // valid only during the callback
 }
 
 // EachPlatformData calls fn for every item of userID's platform and
@@ -454,7 +457,7 @@ type DataRow struct {
 // is in memory, whatever the number of items. fn must not keep Payload.
 func (db *DB) EachPlatformData(ctx context.Context, userID, platform, dataType string, fn func(DataRow) error) error {
 	rows, err := db.NewSelect().Model((*PlatformData)(nil)).
-		Column("occurred_at", "payload").
+		Column("occurred_at", "source", "payload").
 		Where("user_id = ? AND platform = ? AND data_type = ?", userID, platform, dataType).
 		OrderExpr("occurred_at ASC").
 		Rows(ctx)
@@ -465,7 +468,7 @@ func (db *DB) EachPlatformData(ctx context.Context, userID, platform, dataType s
 	var r DataRow
 	for rows.Next() {
 		var payload sql.RawBytes
-		if err := rows.Scan(&r.OccurredAt, &payload); err != nil {
+		if err := rows.Scan(&r.OccurredAt, &r.Source, &payload); err != nil {
 			return fmt.Errorf("store: read platform data: %w", err)
 		}
 		r.Payload = payload

@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/platform"
 )
 
 const (
@@ -157,7 +158,7 @@ func TestImportSpotifyExtended(t *testing.T) {
 		t.Errorf("skips = %v", fr.Skips)
 	}
 
-	byType := map[string]Record{}
+	byType := map[platform.DataType]Record{}
 	for _, r := range c.records {
 		byType[r.DataType] = r
 	}

@@ -6,29 +6,27 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/twinme/twinme/internal/platform"
 )
 
 // Platforms whose exports this package reads.
 const (
-	PlatformSpotify = "spotify"
-	PlatformYouTube = "youtube"
+	PlatformSpotify = string(platform.Spotify)
+	PlatformYouTube = string(platform.YouTube)
 )
 
-// Data types of the records this package produces. The API poller produces
-// records of the same shape and reuses these names where the item is the same
-// (a Spotify recently-played item is a DataPlay); it adds its own for items no
-// export carries (e.g. "top_artist", "top_track", "subscription", "liked_video").
+// Data types of the records this package produces, under the names this
+// package has always given them. They are declared, with the payload type
+// stored for each, in internal/platform/payloads.go: the API poller stores a
+// Spotify recently-played item as the same data type as an exported play, so
+// that the two meet on one row.
 const (
-	// DataPlay is one stream of a music track (Spotify).
-	DataPlay = "play"
-	// DataEpisodePlay is one stream of a podcast episode (Spotify).
-	DataEpisodePlay = "episode_play"
-	// DataAudiobookPlay is one stream of an audiobook chapter (Spotify).
-	DataAudiobookPlay = "audiobook_play"
-	// DataWatch is one watched video (YouTube, Takeout watch history).
-	DataWatch = "watch"
-	// DataSearch is one search (YouTube, Takeout search history).
-	DataSearch = "search"
+	DataPlay          = platform.DataSpotifyPlay
+	DataEpisodePlay   = platform.DataSpotifyEpisodePlay
+	DataAudiobookPlay = platform.DataSpotifyAudiobookPlay
+	DataWatch         = platform.DataYouTubeWatch
+	DataSearch        = platform.DataYouTubeSearch
 )
 
 // Record is one item of platform data, normalised, ready to be upserted into
@@ -37,7 +35,7 @@ const (
 // twice, from either path, lands on the same row.
 type Record struct {
 	Platform string
-	DataType string
+	DataType platform.DataType
 	// ExternalID is the dedup key within (Platform, DataType): stable across
 	// re-imports and across sources; see SpotifyPlayID for how plays are keyed.
 	ExternalID string

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/twinme/twinme/internal/itemkey"
+	"github.com/twinme/twinme/internal/platform"
 )
 
-// The ID functions live in itemkey (the API poller uses them too); the
-// importer's names must stay the same functions, or exported and API items
-// stop meeting in the upsert.
+// The ID functions live in itemkey and the data types in platform (the API
+// poller uses them too); the importer's names must stay the same, or
+// exported and API items stop meeting in the upsert.
 func TestIDsAreItemkeys(t *testing.T) {
 	end := time.Date(2021, 3, 4, 12, 34, 56, 0, time.UTC)
 	pairs := []struct{ name, got, want string }{
@@ -20,11 +21,11 @@ func TestIDsAreItemkeys(t *testing.T) {
 		{"watch", YouTubeWatchID("cNN_tTXABUA", end), itemkey.YouTubeWatchID("cNN_tTXABUA", end)},
 		{"search", YouTubeSearchID("sault solar", end), itemkey.YouTubeSearchID("sault solar", end)},
 		{"normalize", NormalizeName(" DAFT  Punk"), itemkey.NormalizeName(" DAFT  Punk")},
-		{"data type play", DataPlay, itemkey.DataPlay},
-		{"data type episode", DataEpisodePlay, itemkey.DataEpisodePlay},
-		{"data type audiobook", DataAudiobookPlay, itemkey.DataAudiobookPlay},
-		{"data type watch", DataWatch, itemkey.DataWatch},
-		{"data type search", DataSearch, itemkey.DataSearch},
+		{"data type play", string(DataPlay), string(platform.DataSpotifyPlay)},
+		{"data type episode", string(DataEpisodePlay), string(platform.DataSpotifyEpisodePlay)},
+		{"data type audiobook", string(DataAudiobookPlay), string(platform.DataSpotifyAudiobookPlay)},
+		{"data type watch", string(DataWatch), string(platform.DataYouTubeWatch)},
+		{"data type search", string(DataSearch), string(platform.DataYouTubeSearch)},
 	}
 	for _, p := range pairs {
 		if p.got != p.want {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twinme/twinme/internal/platform"
 )
 
 // Spotify "Account data" streaming history: StreamingHistory_music_<n>.json,
@@ -28,55 +30,18 @@ type accountPodcastRow struct {
 
 const accountTimeLayout = "2006-01-02 15:04"
 
-// Payloads. Field names are the normalised vocabulary analysis reads; the
-// source says which export (or "api") the row came from.
+// Payloads are the stored types of internal/platform/payloads.go, which
+// analysis decodes: field names are the normalised vocabulary analysis
+// reads; the source says which export the row came from.
+
 // PlayPayload is a Spotify play as the exports store it (account data and
 // extended streaming history; the richer fields only from the latter).
-type PlayPayload struct {
-	Source      string `json:"source"`
-	Track       string `json:"track"`
-	Artist      string `json:"artist,omitempty"`
-	Album       string `json:"album,omitempty"`
-	TrackURI    string `json:"track_uri,omitempty"`
-	MsPlayed    int64  `json:"ms_played"`
-	Device      string `json:"device,omitempty"`
-	Country     string `json:"country,omitempty"`
-	ReasonStart string `json:"reason_start,omitempty"`
-	ReasonEnd   string `json:"reason_end,omitempty"`
-	Shuffle     *bool  `json:"shuffle,omitempty"`
-	Skipped     *bool  `json:"skipped,omitempty"`
-	Offline     *bool  `json:"offline,omitempty"`
-}
-
-type episodePayload struct {
-	Source      string `json:"source"`
-	Show        string `json:"show"`
-	Episode     string `json:"episode"`
-	EpisodeURI  string `json:"episode_uri,omitempty"`
-	MsPlayed    int64  `json:"ms_played"`
-	Device      string `json:"device,omitempty"`
-	Country     string `json:"country,omitempty"`
-	ReasonStart string `json:"reason_start,omitempty"`
-	ReasonEnd   string `json:"reason_end,omitempty"`
-	Skipped     *bool  `json:"skipped,omitempty"`
-	Offline     *bool  `json:"offline,omitempty"`
-}
-
-type audiobookPayload struct {
-	Source     string `json:"source"`
-	Title      string `json:"title"`
-	Chapter    string `json:"chapter,omitempty"`
-	URI        string `json:"audiobook_uri,omitempty"`
-	ChapterURI string `json:"chapter_uri,omitempty"`
-	MsPlayed   int64  `json:"ms_played"`
-	Device     string `json:"device,omitempty"`
-	Country    string `json:"country,omitempty"`
-}
+type PlayPayload = platform.SpotifyExportPlayPayload
 
 const (
-	sourceAccountData = "account_data"
-	sourceExtended    = "extended_history"
-	sourceTakeout     = "takeout"
+	sourceAccountData = platform.SourceSpotifyAccountData
+	sourceExtended    = platform.SourceSpotifyExtendedHistory
+	sourceTakeout     = platform.SourceTakeout
 )
 
 func parseAccountMusic(fs *fileState, r io.Reader) error {
@@ -136,7 +101,7 @@ func parseAccountPodcast(fs *fileState, r io.Reader) error {
 				DataType:   DataEpisodePlay,
 				ExternalID: SpotifyEpisodePlayID(show, episode, end),
 				OccurredAt: end,
-				Payload:    mustJSON(episodePayload{Source: sourceAccountData, Show: show, Episode: episode, MsPlayed: ms}),
+				Payload:    mustJSON(platform.SpotifyEpisodePlayPayload{Source: sourceAccountData, Show: show, Episode: episode, MsPlayed: ms}),
 			})
 		})
 }
@@ -246,7 +211,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 				DataType:   DataEpisodePlay,
 				ExternalID: SpotifyEpisodePlayID(show, episode, end),
 				OccurredAt: end,
-				Payload: mustJSON(episodePayload{
+				Payload: mustJSON(platform.SpotifyEpisodePlayPayload{
 					Source: sourceExtended, Show: show, Episode: episode, EpisodeURI: fs.name(v.EpisodeURI),
 					MsPlayed: ms, Device: device, Country: country,
 					ReasonStart: fs.name(v.ReasonStart), ReasonEnd: fs.name(v.ReasonEnd), Skipped: v.Skipped, Offline: v.Offline,
@@ -259,7 +224,7 @@ func parseExtended(fs *fileState, r io.Reader) error {
 				DataType:   DataAudiobookPlay,
 				ExternalID: SpotifyAudiobookPlayID(title, chapter, end),
 				OccurredAt: end,
-				Payload: mustJSON(audiobookPayload{
+				Payload: mustJSON(platform.SpotifyAudiobookPlayPayload{
 					Source: sourceExtended, Title: title, Chapter: chapter, URI: fs.name(v.AudiobookURI),
 					ChapterURI: fs.name(v.ChapterURI), MsPlayed: ms, Device: device, Country: country,
 				}),

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/twinme/twinme/internal/platform"
 )
 
 // Google Takeout YouTube history (watch-history.json, search-history.json).
@@ -32,25 +34,6 @@ type takeoutRow struct {
 	Details []struct {
 		Name string `json:"name"`
 	} `json:"details"`
-}
-
-type watchPayload struct {
-	Source    string `json:"source"`
-	VideoID   string `json:"video_id,omitempty"`
-	Title     string `json:"title,omitempty"`
-	Channel   string `json:"channel,omitempty"`
-	ChannelID string `json:"channel_id,omitempty"`
-	// TitleRaw is set when the title is still wrapped in a localized
-	// "Watched …" phrase we do not know how to strip.
-	TitleRaw bool `json:"title_raw,omitempty"`
-	Music    bool `json:"music,omitempty"`
-	Removed  bool `json:"removed,omitempty"`
-}
-
-type searchPayload struct {
-	Source string `json:"source"`
-	Query  string `json:"query"`
-	Music  bool   `json:"music,omitempty"`
 }
 
 // Skip reasons of Takeout rows.
@@ -116,7 +99,7 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 				DataType:   DataWatch,
 				ExternalID: YouTubeWatchID("", at),
 				OccurredAt: at,
-				Payload:    mustJSON(watchPayload{Source: sourceTakeout, Removed: true, Music: music}),
+				Payload:    mustJSON(platform.YouTubeWatchPayload{Source: sourceTakeout, Removed: true, Music: music}),
 			})
 		}
 		id, isVideo := videoID(v.TitleURL)
@@ -128,7 +111,7 @@ func parseWatchHistory(fs *fileState, r io.Reader) error {
 			fs.reject(n, "bad video URL "+quoteShort(v.TitleURL))
 			return nil
 		}
-		p := watchPayload{Source: sourceTakeout, VideoID: id, Music: music}
+		p := platform.YouTubeWatchPayload{Source: sourceTakeout, VideoID: id, Music: music}
 		p.Title, p.TitleRaw = stripWatched(fs.str(v.Title))
 		if len(v.Subtitles) > 0 {
 			p.Channel = fs.name(v.Subtitles[0].Name)
@@ -178,7 +161,7 @@ func parseSearchHistory(fs *fileState, r io.Reader) error {
 			DataType:   DataSearch,
 			ExternalID: YouTubeSearchID(q, at),
 			OccurredAt: at,
-			Payload:    mustJSON(searchPayload{Source: sourceTakeout, Query: q, Music: fs.str(v.Header) == "YouTube Music"}),
+			Payload:    mustJSON(platform.YouTubeSearchPayload{Source: sourceTakeout, Query: q, Music: fs.str(v.Header) == "YouTube Music"}),
 		})
 	})
 }
