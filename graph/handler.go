@@ -15,6 +15,7 @@ import (
 
 	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/soul"
 )
 
 // HandlerOptions configure the GraphQL handler.
@@ -31,12 +32,15 @@ type HandlerOptions struct {
 	MaxUploadBytes int64
 	// Extensions are added to the handler (e.g. metrics).
 	Extensions []graphql.HandlerExtension
+	// ResponseCache serves a viewer's repeated dashboard queries while
+	// their data version holds (nil: none).
+	ResponseCache *ResponseCache
 }
 
 // NewHandler returns the GraphQL HTTP handler (POST, GET for queries,
 // multipart uploads, websocket) for r.
 func NewHandler(r *Resolver, o HandlerOptions) http.Handler {
-	return guardTransport(queriesOnlyOverGET(newServer(r, o)), o.MaxUploadBytes > 0)
+	return guardTransport(queriesOnlyOverGET(o.ResponseCache.wrap(newServer(r, o))), o.MaxUploadBytes > 0)
 }
 
 // queriesOnlyOverGET answers 405 to a mutation or subscription sent with GET,
@@ -83,6 +87,8 @@ func newServer(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
 	srv.AroundRootFields(authorizeRootField)
+	srv.AroundOperations(memoizeQueries)
+	srv.AroundOperations(markCacheable)
 	srv.AroundOperations(authorizeSubscription(errorPresenter(r.Log)))
 	for _, ext := range o.Extensions {
 		srv.Use(ext)
@@ -108,4 +114,14 @@ func (i introspection) MutateOperationContext(ctx context.Context, oc *graphql.O
 	v := auth.ViewerFrom(ctx)
 	oc.DisableIntrospection = !(i.open || (v != nil && v.Has(auth.ScopeFull) && v.User.IsAdmin()))
 	return nil
+}
+
+// memoizeQueries gives each query (never a mutation, whose later fields
+// must see its earlier writes) a per-request memo, so root fields reading
+// the same settings or signature read them once.
+func memoizeQueries(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Query {
+		ctx = soul.WithRequestMemo(ctx)
+	}
+	return next(ctx)
 }

@@ -8,6 +8,11 @@
 // summary of the twinme rounds (the servers' and the load generator's
 // goroutines alike; the client's share is visible under net/http.(*Client)).
 //
+// twinme is measured twice over the same database: as configured (the
+// response cache serving the repeated query while the user's data version
+// holds) and with TWINME_RESPONSE_CACHE_BYTES=0, so every request runs the
+// resolvers (what a dashboard pays after each change of its data).
+//
 //	go run ./bench/dashboard [-rounds 5] [-profile cpu.out]
 package main
 
@@ -79,6 +84,12 @@ func main() {
 	a, err := app.New(ctx, cfg, logx.Discard(), app.Options{Migrate: true})
 	check(err)
 	defer a.Close()
+	env["TWINME_RESPONSE_CACHE_BYTES"] = "0"
+	cfgOff, err := config.Load(func(k string) string { return env[k] })
+	check(err)
+	off, err := app.New(ctx, cfgOff, logx.Discard(), app.Options{})
+	check(err)
+	defer off.Close()
 	t0 := time.Now()
 	seeded, err := demo.SeedUser(ctx, demo.Deps{DB: a.DB, Auth: a.Auth, Ingest: a.Ingest, Soul: a.Soul, Clock: a.Clock, Logger: a.Log}, demo.DefaultEmail)
 	check(err)
@@ -87,6 +98,8 @@ func main() {
 
 	twinme := httptest.NewServer(a.Handler())
 	defer twinme.Close()
+	uncached := httptest.NewServer(off.Handler())
+	defer uncached.Close()
 	bare := httptest.NewServer(server.Handler())
 	defer bare.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -100,6 +113,9 @@ func main() {
 	check(json.Unmarshal(body, &resp))
 	if len(resp.Errors) > 0 || len(resp.Data) != 5 {
 		log.Fatalf("dashboard query failed: %s", body)
+	}
+	if b := post(client, uncached.URL, seeded.Token, Dashboard); !bytes.Equal(b, body) {
+		log.Fatalf("the uncached server answers differently:\n%s\n%s", body, b)
 	}
 	fmt.Printf("dashboard response: %d bytes\n", len(body))
 	if b := post(client, bare.URL, "", "{ hello }"); !strings.Contains(string(b), "world") {
@@ -127,52 +143,69 @@ func main() {
 		return time.Since(start)
 	}
 	run(twinme.URL, seeded.Token, Dashboard, *perRound/4) // warm up
+	run(uncached.URL, seeded.Token, Dashboard, *perRound/4)
 	run(bare.URL, "", "{ hello }", *perRound)
 
 	path := *profile
 	if path == "" {
 		path = dir + "/cpu.out"
 	}
-	var files []string
-	var dashTime, helloTime, dashCPU, helloCPU time.Duration
-	for r := 0; r < *rounds; r++ {
-		name := fmt.Sprintf("%s.%d", path, r)
-		f, err := os.Create(name)
-		check(err)
-		files = append(files, name)
-		check(pprof.StartCPUProfile(f))
-		c0 := cpuTime()
-		dashTime += run(twinme.URL, seeded.Token, Dashboard, *perRound)
-		dashCPU += cpuTime() - c0
-		pprof.StopCPUProfile()
-		check(f.Close())
-		c0 = cpuTime()
-		helloTime += run(bare.URL, "", "{ hello }", *perRound*10)
-		helloCPU += cpuTime() - c0
+	type figure struct {
+		name        string
+		url, token  string
+		query       string
+		n           int
+		wall, cpu   time.Duration
+		profiles    []string
+		profileName string
 	}
-	dashRPS := float64(*rounds**perRound) / dashTime.Seconds()
-	helloRPS := float64(*rounds**perRound*10) / helloTime.Seconds()
-	fmt.Printf("\n| figure | value |\n|---|---|\n")
-	fmt.Printf("| twinme dashboard query (SQLite) | %.0f req/s |\n", dashRPS)
-	fmt.Printf("| bare `{ hello }` | %.0f req/s |\n", helloRPS)
-	fmt.Printf("| ratio (goal ≥ 0.2) | %.3f |\n", dashRPS/helloRPS)
-	// On a shared box wall-clock throughput measures the neighbours too;
-	// CPU per request (this process: servers and load generator) does not.
-	dashPer := dashCPU / time.Duration(*rounds**perRound)
-	helloPer := helloCPU / time.Duration(*rounds**perRound*10)
-	fmt.Printf("| CPU per dashboard request (server + client) | %s |\n", dashPer)
-	fmt.Printf("| CPU per `{ hello }` request (server + client) | %s |\n", helloPer)
-	fmt.Printf("| CPU ratio hello/dashboard (the throughput ratio of an idle, CPU-bound box) | %.3f |\n", float64(helloPer)/float64(dashPer))
+	figs := []*figure{
+		{name: "twinme dashboard query, response cache on (SQLite)", url: twinme.URL, token: seeded.Token, query: Dashboard, n: *perRound * 10, profileName: "cached"},
+		{name: "twinme dashboard query, response cache off (SQLite)", url: uncached.URL, token: seeded.Token, query: Dashboard, n: *perRound, profileName: "uncached"},
+		{name: "bare `{ hello }`", url: bare.URL, query: "{ hello }", n: *perRound * 10},
+	}
+	hits0 := a.ResponseCache().Hits()
+	for r := 0; r < *rounds; r++ {
+		for _, f := range figs {
+			var pf *os.File
+			if f.profileName != "" {
+				name := fmt.Sprintf("%s.%s.%d", path, f.profileName, r)
+				pf, err = os.Create(name)
+				check(err)
+				f.profiles = append(f.profiles, name)
+				check(pprof.StartCPUProfile(pf))
+			}
+			c0 := cpuTime()
+			f.wall += run(f.url, f.token, f.query, f.n)
+			f.cpu += cpuTime() - c0
+			if pf != nil {
+				pprof.StopCPUProfile()
+				check(pf.Close())
+			}
+		}
+	}
+	rps := func(f *figure) float64 { return float64(*rounds*f.n) / f.wall.Seconds() }
+	per := func(f *figure) time.Duration { return f.cpu / time.Duration(*rounds*f.n) }
+	hello := figs[2]
+	fmt.Printf("\n| figure | req/s | ratio to `{ hello }` (goal ≥ 0.2) | CPU per request (server + client) | CPU ratio |\n|---|---|---|---|---|\n")
+	for _, f := range figs {
+		fmt.Printf("| %s | %.0f | %.3f | %s | %.3f |\n", f.name, rps(f), rps(f)/rps(hello), per(f).Round(time.Microsecond),
+			float64(per(hello))/float64(per(f)))
+	}
+	fmt.Printf("\nresponse cache: %d of %d cache-on requests served from it\n", a.ResponseCache().Hits()-hits0, *rounds*figs[0].n)
+	fmt.Println("(CPU ratio: the throughput ratio of an idle, CPU-bound box; on a shared box wall-clock throughput measures the neighbours too)")
 	fmt.Printf("\nload at the end: %s\n", benchutil.Load())
 
-	fmt.Printf("\nCPU profile of the twinme rounds (%s.*), top by cumulative time:\n", path)
-	out, err := exec.Command("go", append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=45"}, files...)...).CombinedOutput()
-	if err != nil {
-		log.Printf("pprof: %v", err)
+	for _, f := range figs[:2] {
+		fmt.Printf("\nCPU profile, %s (%s.%s.*), top by cumulative time:\n", f.name, path, f.profileName)
+		out, err := exec.Command("go", append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}, f.profiles...)...).CombinedOutput()
+		if err != nil {
+			log.Printf("pprof: %v", err)
+		}
+		fmt.Print(string(out))
+		out, _ = exec.Command("go", append([]string{"tool", "pprof", "-top", "-nodecount=20"}, f.profiles...)...).CombinedOutput()
+		fmt.Printf("\ntop by own time:\n%s", out)
 	}
-	fmt.Print(string(out))
-	out, _ = exec.Command("go", append([]string{"tool", "pprof", "-top", "-nodecount=25"}, files...)...).CombinedOutput()
-	fmt.Printf("\ntop by own time:\n%s", out)
 }
 
 func post(client *http.Client, url, token, query string) []byte {

@@ -82,7 +82,10 @@ type App struct {
 	// buckets (HTTP and websocket operations alike).
 	APILimit, AuthFailures *ratelimit.Limiter
 	sockets                *socketGuard
-	stopAuth               context.CancelFunc
+	// responses keeps viewers' dashboard responses while their data
+	// version holds (nil when TWINME_RESPONSE_CACHE_BYTES is 0).
+	responses *graph.ResponseCache
+	stopAuth  context.CancelFunc
 
 	// poll runs the polling engine (platform-polling job).
 	poll func(ctx context.Context) (scheduler.Result, error)
@@ -147,7 +150,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	h := a.hooks()
 	a.Metrics = metrics.New()
 	a.Events = a.openEvents(o)
-	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events})
+	a.responses = graph.NewResponseCache(cfg.ResponseCacheBytes, db.UserDataVersion)
+	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events,
+		OnEnd: func(c auth.CredentialEnd) { a.responses.Forget(c.UserID) }})
 	authCtx, stopAuth := context.WithCancel(context.Background())
 	a.stopAuth = stopAuth
 	a.Auth.Listen(authCtx)
@@ -303,3 +308,7 @@ func (v twinViews) View(ctx context.Context, ownerID string, audiences ...privac
 func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
 	return v.a.Soul.ResolveShare(ctx, token)
 }
+
+// ResponseCache is the cache of viewers' dashboard responses (nil when
+// disabled), for tests and metrics.
+func (a *App) ResponseCache() *graph.ResponseCache { return a.responses }

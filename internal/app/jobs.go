@@ -2,17 +2,16 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/scheduler"
+	"github.com/twinme/twinme/internal/server"
 )
 
 // buildScheduler registers twinme's jobs. A malformed configured schedule
@@ -143,22 +142,13 @@ func (a *App) metricsHandler() http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !bearerEquals(r.Header.Get("Authorization"), token) {
+		if !auth.BearerMatches(r.Header.Get("Authorization"), token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="twinme-metrics"`)
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-func bearerEquals(header, want string) bool {
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 // serveMetrics serves /metrics alone on TWINME_METRICS_LISTEN (a private
@@ -168,9 +158,7 @@ func (a *App) serveMetrics() (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: listen on TWINME_METRICS_LISTEN %s: %w", a.Config.MetricsListen, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.metricsHandler())
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: server.MetricsRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	go func() { _ = hs.Serve(ln) }()
 	a.Log.Info("app: metrics listening", slog.String("addr", ln.Addr().String()))
 	return func() { _ = hs.Close() }, nil

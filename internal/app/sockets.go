@@ -229,12 +229,13 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 				return ctx, nil, apperr.New(apperr.RateLimited, "too many failed sign-ins from this address; retry after %s", res.RetryAfter)
 			}
 		}
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			token = h
+		// The bare token is accepted too (GraphiQL users paste it).
+		token, ok := auth.BearerToken(h)
+		if !ok {
+			token = strings.TrimSpace(h)
 		}
 		var err error
-		v, err = a.Auth.AuthenticateToken(ctx, strings.TrimSpace(token))
+		v, err = a.Auth.AuthenticateToken(ctx, token)
 		if err != nil {
 			if apperr.CodeOf(err) == apperr.Unauthenticated && s != nil {
 				if _, err := a.AuthFailures.Take(ctx, "ip:"+s.ip); err != nil {

@@ -43,6 +43,7 @@ func (a *App) buildServer(o Options) *server.Server {
 		Websocket:         a.websocket(),
 		MaxUploadBytes:    cfg.MaxUploadBytes,
 		Extensions:        []graphql.HandlerExtension{a.Metrics.GraphQLExtension(), a.sockets},
+		ResponseCache:     a.responses,
 	})
 	var google *auth.GoogleSignIn
 	if cfg.GoogleSignInEnabled() {
@@ -57,23 +58,26 @@ func (a *App) buildServer(o Options) *server.Server {
 		// The assets are embedded: this is a build defect, not configuration.
 		panic("app: admin console: " + err.Error())
 	}
-	selfAuth := map[string]http.Handler{"/api/cron/{job}": a.Scheduler.HTTPHandler(cfg.CronSecret)}
+	var metricsRoute http.Handler
 	if cfg.MetricsListen == "" {
-		selfAuth["GET /metrics"] = a.metricsHandler()
+		metricsRoute = a.metricsHandler()
 	}
 	return server.New(server.Options{
-		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, GraphQL: accesslog.Middleware(a.sockets.track(gql)), Google: google,
-		MaxUploadBytes: cfg.MaxUploadBytes, Console: adminConsole,
-		Routes: map[string]http.Handler{
-			"GET /oauth/{platform}/callback": http.HandlerFunc(a.Connect.Callback),
-			"GET /api/exports/{id}":          a.Exports.DownloadHandler(),
+		Config: cfg, Log: a.Log, DB: a.DB, Auth: a.Auth, MaxUploadBytes: cfg.MaxUploadBytes,
+		Handlers: server.Handlers{
+			GraphQL:        accesslog.Middleware(a.sockets.track(gql)),
+			Console:        adminConsole,
+			Google:         google,
+			OAuthCallback:  http.HandlerFunc(a.Connect.Callback),
+			ExportDownload: a.Exports.DownloadHandler(),
+			ObserverEvents: a.Ingest.ObserverHandler(),
+			CronTrigger:    a.Scheduler.HTTPHandler(cfg.CronSecret),
+			Metrics:        metricsRoute,
 		},
-		IngestRoutes: map[string]http.Handler{"POST /api/observer/events": server.ObserverHandler(a.Ingest, a.Log)},
 		Limits: server.Limits{
 			API: a.APILimit, AuthFailures: a.AuthFailures,
 			Ingest: a.Limits.Limiter("ingest", cfg.IngestRateLimit.Limit, cfg.IngestRateLimit.Period),
 		},
-		SelfAuthRoutes: selfAuth,
 		Health: map[string]func(context.Context) any{
 			"scheduler": func(context.Context) any { return a.Scheduler.State() },
 		},

@@ -37,6 +37,10 @@ type Options struct {
 	// Bus carries credential events between instances; nil keeps them in
 	// this process.
 	Bus events.Bus
+	// OnEnd is told of every credential end applied on this instance (its
+	// own and those other instances publish), after the cached viewers
+	// are dropped: caches of what a credential read forget it.
+	OnEnd func(CredentialEnd)
 }
 
 // Service authenticates requests and manages users, sessions and tokens.

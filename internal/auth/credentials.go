@@ -197,6 +197,9 @@ func (s *Service) apply(c CredentialEnd) {
 	for _, w := range ended {
 		go w.onEnd(c.Reason)
 	}
+	if s.opts.OnEnd != nil {
+		s.opts.OnEnd(c)
+	}
 }
 
 // Listen applies the credential ends other instances publish until ctx

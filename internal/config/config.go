@@ -47,6 +47,8 @@ type Config struct {
 	MaxComplexity int
 	// MaxUploadBytes bounds a GraphQL multipart upload (a data export).
 	MaxUploadBytes int64
+	// ResponseCacheBytes bounds graph.ResponseCache (0: no cache).
+	ResponseCacheBytes int64
 	// Import limits (see importer.Limits).
 	ImportMaxRecordBytes, ImportMaxStringBytes int
 	ImportMaxFileBytes, ImportMaxTotalBytes    int64
@@ -170,6 +172,7 @@ var Vars = []Var{
 	{"TWINME_SESSION_TTL", "720h", "how long an unused session lives; each use slides it forward"},
 	{"TWINME_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes (uploads excepted)"},
 	{"TWINME_MAX_QUERY_COMPLEXITY", "5000", "largest accepted GraphQL operation cost: every field 1, lists and connections × their page size (first, or 10 for lists without one)"},
+	{"TWINME_RESPONSE_CACHE_BYTES", "67108864", "memory for cached responses of a viewer's own dashboard queries (connections, lifeClusters, privacy, soulSignature, insights), served again while the user's data version in the database holds; 0 disables"},
 	{"TWINME_MAX_UPLOAD_BYTES", "536870912", "largest GraphQL multipart upload (a data export) in bytes"},
 	{"TWINME_IMPORT_MAX_RECORD_BYTES", "65536", "largest record (array element) of an export; larger ones are rejected"},
 	{"TWINME_IMPORT_MAX_STRING_BYTES", "1024", "names (track, artist, title, query …) are truncated to this many bytes"},
@@ -295,6 +298,7 @@ func (p *parser) limits(c *Config) {
 	c.MaxBodyBytes = p.int64("TWINME_MAX_BODY_BYTES", 1<<20, 1024)
 	c.MaxComplexity = int(p.int64("TWINME_MAX_QUERY_COMPLEXITY", 5000, 10))
 	c.MaxUploadBytes = p.int64("TWINME_MAX_UPLOAD_BYTES", 512<<20, 1024)
+	c.ResponseCacheBytes = p.int64("TWINME_RESPONSE_CACHE_BYTES", 64<<20, 0)
 	c.ImportMaxRecordBytes = int(p.int64("TWINME_IMPORT_MAX_RECORD_BYTES", 64<<10, 1024))
 	c.ImportMaxStringBytes = int(p.int64("TWINME_IMPORT_MAX_STRING_BYTES", 1024, 16))
 	c.ImportMaxFileBytes = p.int64("TWINME_IMPORT_MAX_FILE_BYTES", 1<<30, 1024)

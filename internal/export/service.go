@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -325,12 +324,12 @@ func (s *Service) DownloadHandler() http.Handler {
 		e, pending, err := s.db.ClaimExportDownload(r.Context(), id, hashToken(token), s.opts.Clock.Now())
 		if err != nil {
 			if pending {
-				writeJSON(w, http.StatusConflict, apperr.Conflict, "the export is not ready yet; you will be told when it is")
+				apperr.WriteJSON(w, http.StatusConflict, apperr.Conflict, "the export is not ready yet; you will be told when it is")
 				return
 			}
 			if !apperr.Is(err, apperr.NotFound) {
 				s.opts.Logger.ErrorContext(r.Context(), "export: download", slog.Any("error", err))
-				writeJSON(w, http.StatusInternalServerError, apperr.Internal, "internal error")
+				apperr.WriteJSON(w, http.StatusInternalServerError, apperr.Internal, "internal error")
 				return
 			}
 			notFound(w)
@@ -355,15 +354,7 @@ func (s *Service) DownloadHandler() http.Handler {
 }
 
 func notFound(w http.ResponseWriter) {
-	writeJSON(w, http.StatusNotFound, apperr.NotFound, "not found")
-}
-
-func writeJSON(w http.ResponseWriter, status int, code apperr.Code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
-	})
+	apperr.WriteJSON(w, http.StatusNotFound, apperr.NotFound, "not found")
 }
 
 // Maintain expires exports past their TTL and fails stale running ones,

@@ -1,15 +1,13 @@
 package scheduler
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -26,10 +24,6 @@ import (
 //
 // The job name is the {job} path value, or else the last path segment.
 func (s *Scheduler) HTTPHandler(secret string) http.Handler {
-	var want [sha256.Size]byte
-	if secret != "" {
-		want = sha256.Sum256([]byte(secret))
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if secret == "" {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
@@ -43,7 +37,7 @@ func (s *Scheduler) HTTPHandler(secret string) http.Handler {
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method_not_allowed", "message": "use POST"})
 			return
 		}
-		if !bearerMatches(r.Header.Get("Authorization"), want) {
+		if !auth.BearerMatches(r.Header.Get("Authorization"), secret) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="twinme-cron"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]any{
 				"error":   "unauthorized",
@@ -78,17 +72,6 @@ func (s *Scheduler) HTTPHandler(secret string) http.Handler {
 		}
 		writeJSON(w, code, ex)
 	})
-}
-
-// bearerMatches compares the bearer token with the secret's hash in
-// constant time (hashing first also hides the secret's length).
-func bearerMatches(header string, want [sha256.Size]byte) bool {
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

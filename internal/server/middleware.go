@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,17 +24,6 @@ import (
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/ratelimit"
 )
-
-// writeJSONError answers with {"errors":[{"message","extensions":{"code"}}]},
-// the GraphQL error shape, so clients parse one shape everywhere.
-func writeJSONError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
-	})
-}
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
@@ -134,7 +122,7 @@ func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
 						panic(p)
 					}
 					log.ErrorContext(r.Context(), "http: panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-					writeJSONError(w, http.StatusInternalServerError, apperr.Internal, "internal error (request "+logx.RequestID(r.Context())+")")
+					apperr.WriteJSON(w, http.StatusInternalServerError, apperr.Internal, "internal error (request "+logx.RequestID(r.Context())+")")
 				}
 			}()
 			next.ServeHTTP(w, r)
@@ -199,7 +187,7 @@ func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 			}
 			max := bodyLimitFor(r, limit, uploadLimit)
 			tooLarge := func() {
-				writeJSONError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+				apperr.WriteJSON(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
 			}
 			if r.ContentLength > max {
 				tooLarge()
@@ -210,7 +198,7 @@ func withBodyLimit(limit, uploadLimit int64) func(http.Handler) http.Handler {
 				// body gets a 413 rather than a parse error further in.
 				buf, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 				if err != nil {
-					writeJSONError(w, http.StatusBadRequest, apperr.BadRequest, "could not read request body")
+					apperr.WriteJSON(w, http.StatusBadRequest, apperr.BadRequest, "could not read request body")
 					return
 				}
 				if int64(len(buf)) > max {
@@ -246,22 +234,22 @@ func withAuth(svc *auth.Service, failures *ratelimit.Limiter, secureCookies bool
 				return
 			}
 			if h := authz; h != "" {
-				scheme, token, ok := strings.Cut(h, " ")
-				if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+				token, ok := auth.BearerToken(h)
+				if !ok {
 					countAuthFailure(r, failures, log)
-					writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, "Authorization must be \"Bearer <token>\"")
+					apperr.WriteJSON(w, http.StatusUnauthorized, apperr.Unauthenticated, "Authorization must be \"Bearer <token>\"")
 					return
 				}
-				v, err := svc.AuthenticateToken(ctx, strings.TrimSpace(token))
+				v, err := svc.AuthenticateToken(ctx, token)
 				if err != nil {
 					if apperr.CodeOf(err) == apperr.Unauthenticated {
 						countAuthFailure(r, failures, log)
 						w.Header().Set("WWW-Authenticate", `Bearer realm="twinme", error="invalid_token"`)
-						writeJSONError(w, http.StatusUnauthorized, apperr.Unauthenticated, apperr.MessageOf(err))
+						apperr.WriteJSON(w, http.StatusUnauthorized, apperr.Unauthenticated, apperr.MessageOf(err))
 						return
 					}
 					log.ErrorContext(ctx, "auth: authenticate token", slog.Any("error", err))
-					writeJSONError(w, http.StatusServiceUnavailable, apperr.Internal, "authentication is unavailable right now")
+					apperr.WriteJSON(w, http.StatusServiceUnavailable, apperr.Internal, "authentication is unavailable right now")
 					return
 				}
 				next.ServeHTTP(w, r.WithContext(setViewer(ctx, v)))
@@ -309,7 +297,7 @@ func countAuthFailure(r *http.Request, failures *ratelimit.Limiter, log *slog.Lo
 func tooMany(w http.ResponseWriter, res ratelimit.Result) {
 	secs := int64(res.RetryAfter / time.Second)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	writeJSONError(w, http.StatusTooManyRequests, apperr.RateLimited, "too many requests; retry after "+strconv.FormatInt(secs, 10)+" seconds")
+	apperr.WriteJSON(w, http.StatusTooManyRequests, apperr.RateLimited, "too many requests; retry after "+strconv.FormatInt(secs, 10)+" seconds")
 }
 
 // CodeCSRF is the code of a request refused as a possible cross-site request forgery.
@@ -336,7 +324,7 @@ func withCSRF(next http.Handler) http.Handler {
 		mt := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
 		switch mt {
 		case "", "multipart/form-data", "application/x-www-form-urlencoded", "text/plain":
-			writeJSONError(w, http.StatusBadRequest, CodeCSRF, "a request signed in with the session cookie and sent as "+cmp.Or(mt, "no content type")+" must carry an Apollo-Require-Preflight or X-Requested-With header")
+			apperr.WriteJSON(w, http.StatusBadRequest, CodeCSRF, "a request signed in with the session cookie and sent as "+cmp.Or(mt, "no content type")+" must carry an Apollo-Require-Preflight or X-Requested-With header")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -16,7 +16,6 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
-	"github.com/twinme/twinme/internal/console"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/ratelimit"
 	"github.com/twinme/twinme/internal/store"
@@ -38,32 +37,19 @@ func setViewer(ctx context.Context, v *auth.Viewer) context.Context {
 
 // Options are the server's dependencies.
 type Options struct {
-	Config  *config.Config
-	Log     *slog.Logger
-	DB      *store.DB
-	Auth    *auth.Service
-	GraphQL http.Handler
-	Google  *auth.GoogleSignIn // nil when Google sign-in is not configured
+	Config *config.Config
+	Log    *slog.Logger
+	DB     *store.DB
+	Auth   *auth.Service
+	// Handlers are the domain packages' handlers the routes serve
+	// (routes.go).
+	Handlers Handlers
 	// MaxUploadBytes bounds multipart uploads on /graphql.
 	MaxUploadBytes int64
 	// Health adds sections (e.g. "scheduler") to /api/health.
 	Health map[string]func(ctx context.Context) any
-	// Routes adds handlers (pattern → handler) beside the built-in ones;
-	// they get request ids, logs, CORS, body limits, authentication and
-	// the rate limit.
-	Routes map[string]http.Handler
-	// SelfAuthRoutes are handlers that check their own credentials (cron
-	// triggers, metrics): they get request ids, logs and body limits, but no
-	// user authentication or rate limit, so their bearer secrets are not
-	// mistaken for API tokens.
-	SelfAuthRoutes map[string]http.Handler
 	// Metrics counts requests by route and open websockets; nil disables.
 	Metrics *metrics.Metrics
-	// Console is the admin console (GET /admin, /playground); nil: none.
-	Console *console.Handler
-	// IngestRoutes are like Routes but counted against the ingest bucket
-	// (the browser extension's own), not the general one.
-	IngestRoutes map[string]http.Handler
 	// Limits are the rate-limit buckets; nil ones are built in memory from
 	// Config.
 	Limits Limits
@@ -106,56 +92,8 @@ func New(o Options) *Server {
 		o.Limits.AuthFailures = ratelimit.New(c.AuthFailureRateLimit.Limit, c.AuthFailureRateLimit.Period)
 	}
 	s.limiter = o.Limits.API
-
-	api := http.NewServeMux()
-	api.Handle("/graphql", chain(o.GraphQL, withRateLimit(s.limiter, o.Log), s.endWithServer))
-	if o.Console != nil {
-		// The page holds no data: /graphql decides what each viewer sees,
-		// so it is served to everyone and signs the operator in.
-		api.HandleFunc("GET /admin", o.Console.Page)
-		api.HandleFunc("GET /playground", o.Console.Page)
-		api.HandleFunc("GET /admin/assets/{path...}", o.Console.Assets)
-	}
-	api.HandleFunc("GET /api/health", s.health)
-	api.HandleFunc("POST /auth/logout", s.logout)
-	if o.Google != nil {
-		api.Handle("GET /auth/google/start", chain(http.HandlerFunc(o.Google.Start), withRateLimit(s.limiter, o.Log)))
-		api.Handle("GET /auth/google/callback", chain(http.HandlerFunc(o.Google.Callback), withRateLimit(s.limiter, o.Log)))
-	} else {
-		notConfigured := func(w http.ResponseWriter, r *http.Request) {
-			writeJSONError(w, http.StatusNotFound, apperr.NotConfigured, "Google sign-in is not configured (set TWINME_GOOGLE_CLIENT_ID and TWINME_GOOGLE_CLIENT_SECRET)")
-		}
-		api.HandleFunc("GET /auth/google/start", notConfigured)
-		api.HandleFunc("GET /auth/google/callback", notConfigured)
-	}
-	for pattern, h := range o.Routes {
-		api.Handle(pattern, chain(h, withRateLimit(s.limiter, o.Log)))
-	}
-	for pattern, h := range o.IngestRoutes {
-		api.Handle(pattern, chain(h, withRateLimit(o.Limits.Ingest, o.Log)))
-	}
-	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			http.Redirect(w, r, "/admin", http.StatusFound)
-			return
-		}
-		writeJSONError(w, http.StatusNotFound, apperr.NotFound, "no such endpoint: "+r.URL.Path)
-	})
-
-	// Metrics read the route pattern from the request the matching mux
-	// routed, so they wrap each mux (or self-authenticating handler) directly.
-	withUser := chain(o.Metrics.Middleware(api), withCORS(c.CORSOrigins), withAuth(o.Auth, o.Limits.AuthFailures, c.SecureCookies(), o.Log), withCSRF)
-	root := http.NewServeMux()
-	root.Handle("/", withUser)
-	for pattern, h := range o.SelfAuthRoutes {
-		root.Handle(pattern, o.Metrics.Middleware(h))
-	}
-	s.handler = chain(root,
-		withRequestID,
-		withAccessLog(o.Log),
-		withRecover(o.Log),
-		withBodyLimit(c.MaxBodyBytes, o.MaxUploadBytes),
-	)
+	s.opts = o
+	s.handler = s.routes()
 	return s
 }
 
@@ -227,7 +165,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if v := auth.ViewerFrom(r.Context()); v != nil {
 		if err := s.opts.Auth.Logout(r.Context(), v); err != nil {
 			s.opts.Log.ErrorContext(r.Context(), "auth: logout", slog.Any("error", err))
-			writeJSONError(w, http.StatusInternalServerError, apperr.Internal, "logout failed")
+			apperr.WriteJSON(w, http.StatusInternalServerError, apperr.Internal, "logout failed")
 			return
 		}
 	}

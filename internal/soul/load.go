@@ -109,7 +109,7 @@ func (l *loader) topArtist(r store.DataRow) error {
 // the exports' shape, as every play was read before the two were told
 // apart.
 func (l *loader) play(r store.DataRow) error {
-	if r.Source == platform.SourceAPI {
+	if string(r.Source) == platform.SourceAPI {
 		var p platform.SpotifyPlayPayload
 		if err := json.Unmarshal(r.Payload, &p); err != nil {
 			return err

@@ -408,13 +408,33 @@ func encodeSignature(userID string, doc signatureDoc, now time.Time) (store.Soul
 }
 
 func decodeSignature(sig *store.SoulSignature) (signatureDoc, error) {
+	doc, err := decodeSignatureView(sig)
+	if err != nil {
+		return doc, err
+	}
+	for _, f := range []struct {
+		src string
+		v   any
+	}{
+		{sig.Embedding, &doc.Embedding}, {sig.Periods, &doc.Periods},
+	} {
+		if err := json.Unmarshal([]byte(f.src), f.v); err != nil {
+			return doc, fmt.Errorf("soul: decode signature: %w", err)
+		}
+	}
+	return doc, nil
+}
+
+// decodeSignatureView decodes what a view of the signature is built from,
+// leaving out the embeddings (similar twins and periods read those).
+func decodeSignatureView(sig *store.SoulSignature) (signatureDoc, error) {
 	var doc signatureDoc
 	for _, f := range []struct {
 		src string
 		v   any
 	}{
-		{sig.Features, &doc.Features}, {sig.Traits, &doc.Traits}, {sig.Embedding, &doc.Embedding},
-		{sig.Completeness, &doc.Completeness}, {sig.Summaries, &doc.Summaries}, {sig.Periods, &doc.Periods},
+		{sig.Features, &doc.Features}, {sig.Traits, &doc.Traits},
+		{sig.Completeness, &doc.Completeness}, {sig.Summaries, &doc.Summaries},
 	} {
 		if err := json.Unmarshal([]byte(f.src), f.v); err != nil {
 			return doc, fmt.Errorf("soul: decode signature: %w", err)

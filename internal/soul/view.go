@@ -129,7 +129,7 @@ func revealedView(full privacy.View, doc signatureDoc, lens privacy.Lens) privac
 // settings are logged (once per user, cluster and reason) and reveal
 // nothing of their cluster.
 func (s *Service) lens(ctx context.Context, ownerUserID string, audience privacy.Audience) (privacy.Lens, error) {
-	settings, err := s.db.PrivacySettings(ctx, ownerUserID)
+	settings, err := s.settingsOf(ctx, ownerUserID)
 	if err != nil {
 		return nil, fmt.Errorf("soul: signature: %w", err)
 	}
@@ -161,8 +161,17 @@ type analyzedAt struct {
 }
 
 // ownerView assembles the owner's unfiltered view from stored insights (of
-// both sources) and the stored signature's traits and summaries.
+// both sources) and the stored signature's traits and summaries, once per
+// request (WithRequestMemo). Callers must not change what it returns.
 func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
+	r, err := memoized(ctx, (*memo).ownersTable, userID, func() (ownerRead, error) {
+		v, doc, an, err := s.readOwnerView(ctx, userID)
+		return ownerRead{v, doc, an}, err
+	})
+	return r.view, r.doc, r.an, err
+}
+
+func (s *Service) readOwnerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
 	var v privacy.View
 	var doc signatureDoc
 	var an analyzedAt
@@ -172,7 +181,7 @@ func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, s
 	case err != nil:
 		return v, doc, an, fmt.Errorf("soul: signature: %w", err)
 	default:
-		if doc, err = decodeSignature(sig); err != nil {
+		if doc, err = decodeSignatureView(sig); err != nil {
 			return v, doc, an, err
 		}
 		// A signature row holding only the similar-twins opt-in has the
@@ -289,7 +298,7 @@ func (s *Service) ShareLinks(ctx context.Context, userID string) ([]domain.Share
 
 // PrivacySettings returns userID's sliders (every cluster at 50 until set).
 func (s *Service) PrivacySettings(ctx context.Context, userID string) (privacy.Settings, error) {
-	return s.db.PrivacySettings(ctx, userID)
+	return s.settingsOf(ctx, userID)
 }
 
 // SetClusterPrivacy sets userID's slider of cluster, for audience when it

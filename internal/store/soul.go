@@ -448,8 +448,9 @@ type DataRow struct {
 	OccurredAt time.Time
 	// Source is the row's source ("api", "extended_history" …): where a
 	// data type has one payload shape per kind of source, it tells which.
-	Source  string
-	Payload []byte // valid only during the callback
+	// Like Payload, valid only during the callback.
+	Source  []byte
+	Payload []byte
 }
 
 // EachPlatformData calls fn for every item of userID's platform and
@@ -466,12 +467,14 @@ func (db *DB) EachPlatformData(ctx context.Context, userID, platform, dataType s
 	}
 	defer rows.Close()
 	var r DataRow
+	// Scanned into the same buffers row after row: a driver that returns
+	// TEXT as a string has it copied into them, not into a new slice.
+	var source, payload sql.RawBytes
 	for rows.Next() {
-		var payload sql.RawBytes
-		if err := rows.Scan(&r.OccurredAt, &r.Source, &payload); err != nil {
+		if err := rows.Scan(&r.OccurredAt, &source, &payload); err != nil {
 			return fmt.Errorf("store: read platform data: %w", err)
 		}
-		r.Payload = payload
+		r.Source, r.Payload = source, payload
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -803,4 +806,17 @@ func (db *DB) ListShareLinks(ctx context.Context, userID string) ([]ShareLink, e
 		return nil, fmt.Errorf("store: list share links: %w", err)
 	}
 	return out, nil
+}
+
+// UserDataVersion is userID's data version: a number the database raises
+// in the same transaction as every write to the user's connections,
+// privacy settings, soul signature and insights (triggers; migration
+// user_data_versions), on every instance alike. 0 before the first write.
+func (db *DB) UserDataVersion(ctx context.Context, userID string) (int64, error) {
+	var v int64
+	err := db.NewSelect().Table("user_data_versions").Column("version").Where("user_id = ?", userID).Scan(ctx, &v)
+	if err != nil && !IsNoRows(err) {
+		return 0, fmt.Errorf("store: data version: %w", err)
+	}
+	return v, nil
 }

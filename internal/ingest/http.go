@@ -1,7 +1,6 @@
-package server
+package ingest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,40 +13,35 @@ import (
 	"github.com/twinme/twinme/internal/ingest/observe"
 )
 
-// EventRecorder stores browser-extension events for a user.
-type EventRecorder interface {
-	RecordEvents(ctx context.Context, userID string, raw []observe.RawEvent) (int, []observe.Rejection, error)
-}
-
 // ObserverHandler serves POST /api/observer/events for the browser
 // extension: a token with the observer:write (or full) scope, a JSON body
 // {"events":[…]} of at most 500 events and 1 MiB. The user is the token's,
 // never the body's. Valid events are kept and invalid ones listed:
 //
 //	200 {"accepted":N,"rejected":[{"index":i,"clientEventId":…,"reason":…}]}
-func ObserverHandler(rec EventRecorder, log *slog.Logger) http.Handler {
+func (s *Service) ObserverHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := auth.Require(r.Context(), auth.ScopeObserverWrite)
 		if err != nil {
-			writeAppError(w, err)
+			apperr.WriteHTTP(w, err)
 			return
 		}
-		body, err := decodeObserverBatch(http.MaxBytesReader(w, r.Body, ObserverMaxBodyBytes))
+		body, err := decodeObserverBatch(http.MaxBytesReader(w, r.Body, observe.MaxBatchBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				writeJSONError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.Itoa(ObserverMaxBodyBytes)+" bytes")
+				apperr.WriteJSON(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, "request body is larger than "+strconv.Itoa(observe.MaxBatchBytes)+" bytes")
 				return
 			}
-			writeJSONError(w, http.StatusBadRequest, apperr.BadRequest, "body must be JSON: {\"events\":[…]}")
+			apperr.WriteJSON(w, http.StatusBadRequest, apperr.BadRequest, "body must be JSON: {\"events\":[…]}")
 			return
 		}
-		accepted, rejected, err := rec.RecordEvents(r.Context(), v.User.ID, body.Events)
+		accepted, rejected, err := s.RecordEvents(r.Context(), v.User.ID, body.Events)
 		if err != nil {
 			if apperr.CodeOf(err) == apperr.Internal {
-				log.ErrorContext(r.Context(), "observer: record events", slog.Any("error", err))
+				s.log.ErrorContext(r.Context(), "observer: record events", slog.Any("error", err))
 			}
-			writeAppError(w, err)
+			apperr.WriteHTTP(w, err)
 			return
 		}
 		type rej struct {
@@ -81,26 +75,7 @@ func decodeObserverBatch(r io.Reader) (observerBatch, error) {
 		return body, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return body, errors.New("server: data after the batch")
+		return body, errors.New("ingest: data after the batch")
 	}
 	return body, nil
-}
-
-// writeAppError answers with the HTTP status of err's code and its safe message.
-func writeAppError(w http.ResponseWriter, err error) {
-	code := apperr.CodeOf(err)
-	status := map[apperr.Code]int{
-		apperr.Unauthenticated: http.StatusUnauthorized, apperr.Forbidden: http.StatusForbidden,
-		apperr.NotFound: http.StatusNotFound, apperr.BadUserInput: http.StatusBadRequest,
-		apperr.Conflict: http.StatusConflict, apperr.RateLimited: http.StatusTooManyRequests,
-		apperr.NotConfigured: http.StatusNotImplemented,
-	}[code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Field != "" {
-		w.Header().Set("X-Error-Field", ae.Field)
-	}
-	writeJSONError(w, status, code, apperr.MessageOf(err))
 }

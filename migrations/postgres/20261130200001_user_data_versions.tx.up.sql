@@ -1,0 +1,50 @@
+-- A per-user version of what the dashboard's queries read: every insert,
+-- update and delete of a user's connections, privacy settings, soul
+-- signature or insights bumps it in the same transaction, so a cached
+-- response tagged with the version it was computed at is known current
+-- when the version still matches, on every instance sharing the database
+-- (graph.ResponseCache). A row goes only with its user (deleting the user
+-- deletes it; writes cascading from that deletion find no user and leave
+-- none behind): a user id is never reused and a deleted user signs in
+-- nowhere, so a version can never go back to a number a cached response
+-- of a live user was tagged with.
+CREATE TABLE user_data_versions (
+    user_id TEXT PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+--bun:split
+CREATE FUNCTION twinme_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO user_data_versions AS v (user_id, version)
+        SELECT OLD.user_id, 1 WHERE EXISTS (SELECT 1 FROM users WHERE id = OLD.user_id)
+        ON CONFLICT (user_id) DO UPDATE SET version = v.version + 1;
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id) THEN
+        INSERT INTO user_data_versions AS v (user_id, version)
+        SELECT NEW.user_id, 1 WHERE EXISTS (SELECT 1 FROM users WHERE id = NEW.user_id)
+        ON CONFLICT (user_id) DO UPDATE SET version = v.version + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+--bun:split
+CREATE FUNCTION twinme_drop_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM user_data_versions WHERE user_id = OLD.id;
+    RETURN NULL;
+END $$;
+--bun:split
+CREATE TRIGGER users_data_version AFTER DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION twinme_drop_data_version();
+--bun:split
+CREATE TRIGGER platform_connections_data_version AFTER INSERT OR UPDATE OR DELETE ON platform_connections
+    FOR EACH ROW EXECUTE FUNCTION twinme_bump_data_version();
+--bun:split
+CREATE TRIGGER privacy_settings_data_version AFTER INSERT OR UPDATE OR DELETE ON privacy_settings
+    FOR EACH ROW EXECUTE FUNCTION twinme_bump_data_version();
+--bun:split
+CREATE TRIGGER soul_signatures_data_version AFTER INSERT OR UPDATE OR DELETE ON soul_signatures
+    FOR EACH ROW EXECUTE FUNCTION twinme_bump_data_version();
+--bun:split
+CREATE TRIGGER insights_data_version AFTER INSERT OR UPDATE OR DELETE ON insights
+    FOR EACH ROW EXECUTE FUNCTION twinme_bump_data_version();
