@@ -7,31 +7,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/twinme/twinme/internal/testutil"
 )
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestUsersCreateThenServeAnswersMe(t *testing.T) {
@@ -53,7 +36,7 @@ func TestUsersCreateThenServeAnswersMe(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, &stdout, &errOut, env(vars)) }()
 	var addr string

@@ -76,27 +76,6 @@ func RevealedEmbedding(f Features, l privacy.Lens) []float32 {
 	return out
 }
 
-// FeatureClusters names, for every feature a derived value (trait or
-// embedding) reads, the clusters whose links read it: a feature is hidden
-// from an audience only when every one of them is. Tests perturb exactly
-// those.
-func FeatureClusters() map[string][]privacy.Cluster {
-	out := map[string][]privacy.Cluster{}
-	add := func(f string, c privacy.Cluster) {
-		if !slices.Contains(out[f], c) {
-			out[f] = append(out[f], c)
-		}
-	}
-	for _, tl := range traitLinks {
-		add(tl.feature, tl.cluster)
-		add(tl.sample, tl.cluster)
-	}
-	for _, d := range embeddingDims {
-		add(d.feature, d.cluster)
-	}
-	return out
-}
-
 // Cosine is the cosine similarity of a and b, −1…1. Vectors of different
 // lengths, and zero vectors (nothing known), have similarity 0.
 func Cosine(a, b []float32) float64 {

@@ -137,8 +137,6 @@ func dayOf(t time.Time) civilDay {
 
 func (d civilDay) time() time.Time { return time.Date(d.y, d.m, d.d, 0, 0, 0, 0, time.UTC) }
 
-func (d civilDay) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.y, d.m, d.d) }
-
 func newRhythm() *rhythm { return &rhythm{days: map[civilDay]bool{}} }
 
 // add records one event; local must already be in the user's time zone.

@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,29 +25,12 @@ import (
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
+	"github.com/twinme/twinme/internal/testutil"
 )
-
-// syncBuffer is a log sink shared by the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // newLoggedEnv is newEnv with the server's log captured as JSON at debug
 // level (everything it would ever write).
-func newLoggedEnv(t testing.TB, d store.Dialect, env map[string]string) (*testEnv, *syncBuffer) {
+func newLoggedEnv(t testing.TB, d store.Dialect, env map[string]string) (*testEnv, *testutil.SyncBuffer) {
 	t.Helper()
 	vars := map[string]string{
 		"TWINME_DATABASE_URL": storetest.URL(t, d),
@@ -62,7 +44,7 @@ func newLoggedEnv(t testing.TB, d store.Dialect, env map[string]string) (*testEn
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	a, err := app.New(context.Background(), cfg, logx.New(logs, "json", "debug"), app.Options{Clock: clock, Migrate: true})
 	if err != nil {

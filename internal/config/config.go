@@ -459,17 +459,6 @@ func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "h
 // GoogleSignInEnabled reports whether Google sign-in is configured.
 func (c *Config) GoogleSignInEnabled() bool { return c.GoogleClientID != "" }
 
-// IsAdminEmail reports whether email is in TWINME_ADMIN_EMAILS.
-func (c *Config) IsAdminEmail(email string) bool {
-	email = strings.ToLower(email)
-	for _, e := range c.AdminEmails {
-		if e == email {
-			return true
-		}
-	}
-	return false
-}
-
 // Help renders Vars as an aligned list for --help.
 func Help(names ...string) string {
 	want := map[string]bool{}

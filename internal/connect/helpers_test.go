@@ -1,9 +1,7 @@
 package connect_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"sync"
 	"testing"
@@ -18,38 +16,10 @@ import (
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
+	"github.com/twinme/twinme/internal/testutil"
 )
 
 var start = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-
-func keyring(t testing.TB) *secret.Keyring {
-	t.Helper()
-	k := secret.Key{ID: "k1", Material: make([]byte, secret.KeySize)}
-	_, _ = rand.Read(k.Material)
-	kr, err := secret.NewKeyring([]secret.Key{k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is one database, one provider fake and a token manager over them.
 type env struct {
@@ -59,7 +29,7 @@ type env struct {
 	clock  *clockwork.FakeClock
 	keys   *secret.Keyring
 	m      *connect.Manager
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	user   *store.User
 	mu     sync.Mutex
 	events []store.Connection
@@ -69,7 +39,7 @@ type envOpt func(*connect.Options)
 
 func newEnv(t testing.TB, db *store.DB, fake *platformtest.Fake, opts ...envOpt) *env {
 	t.Helper()
-	e := &env{t: t, db: db, fake: fake, clock: clockwork.NewFakeClockAt(start), keys: keyring(t), logs: &syncBuffer{}}
+	e := &env{t: t, db: db, fake: fake, clock: clockwork.NewFakeClockAt(start), keys: testutil.Keyring(t), logs: &testutil.SyncBuffer{}}
 	e.m = e.manager(opts...)
 	e.user = &store.User{Email: "ada@example.com", CreatedAt: start, UpdatedAt: start}
 	storetest.Must(t, db.CreateUser(context.Background(), e.user))

@@ -477,14 +477,16 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 	// Persist before anything else: a rotating provider has already
 	// invalidated the old refresh token.
 	saved, err := m.persist(ctx, c, tok)
+	if errors.Is(err, ErrNotConnected) {
+		// Disconnected meanwhile: the new tokens are dropped, the lease
+		// went with the row's tokens.
+		release = false
+		return result{}, err
+	}
 	if err != nil {
 		return result{}, err
 	}
 	release = false
-	if saved == nil {
-		// Disconnected meanwhile: the new tokens are dropped.
-		return result{}, apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", m.platformName(c))
-	}
 	if saved.Status != c.Status {
 		m.notify(ctx, *saved)
 	}
@@ -497,7 +499,8 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 }
 
 // persist stores a refreshed token in one statement, retrying briefly: the
-// token exists nowhere else.
+// token exists nowhere else. A connection disconnected meanwhile is left
+// alone: BAD_USER_INPUT wrapping ErrNotConnected.
 func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.Token) (*store.Connection, error) {
 	var t store.RefreshedTokens
 	var err error
@@ -521,7 +524,7 @@ func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.
 		saved, ok, err := m.db.SaveRefreshedTokens(pctx, c.ID, m.opts.Owner, t, m.clock.Now())
 		if err == nil {
 			if !ok {
-				return nil, nil
+				return nil, apperr.Wrap(ErrNotConnected, apperr.BadUserInput, "%s is not connected", m.platformName(c))
 			}
 			return saved, nil
 		}
@@ -530,7 +533,7 @@ func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.
 				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.Any("error", err))
 			return nil, err
 		}
-		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		m.clock.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 	}
 }
 

@@ -84,10 +84,6 @@ type Filter struct {
 	Key    string
 }
 
-func (f Filter) match(e Event) bool {
-	return f.Topic == e.Topic && f.UserID == e.UserID && (f.Key == "" || f.Key == e.Key)
-}
-
 // Bus publishes and subscribes.
 type Bus interface {
 	// Publish never blocks on subscribers.

@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,23 +21,12 @@ import (
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/platform/platformtest"
-	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
+	"github.com/twinme/twinme/internal/testutil"
 )
 
 var start = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-
-func keyring(t testing.TB) *secret.Keyring {
-	t.Helper()
-	k := secret.Key{ID: "k1", Material: make([]byte, secret.KeySize)}
-	_, _ = rand.Read(k.Material)
-	kr, err := secret.NewKeyring([]secret.Key{k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
 
 // env is one database, a Spotify fake (OAuth and API), the real token
 // manager and an event bus.
@@ -61,7 +49,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	e := &env{t: t, db: db, clock: clockwork.NewFakeClockAt(start), bus: events.NewLocal(slog.New(slog.DiscardHandler)), analysis: &analysisCalls{}}
 	e.fake = platformtest.New(t, platform.Spotify, platformtest.WithClock(e.clock))
-	e.m = connect.NewManager(db, keyring(t), map[platform.ID]connect.Platform{
+	e.m = connect.NewManager(db, testutil.Keyring(t), map[platform.ID]connect.Platform{
 		platform.Spotify: {Provider: e.fake.Provider(), OAuth: e.fake.Config()},
 	}, connect.Options{
 		Clock: e.clock, Logger: slog.New(slog.DiscardHandler),

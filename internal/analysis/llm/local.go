@@ -470,15 +470,6 @@ func sentence(s string) string {
 	return s + "."
 }
 
-func clusterName(c privacy.Cluster) string {
-	for _, ci := range privacy.Clusters() {
-		if ci.Cluster == c {
-			return ci.Name
-		}
-	}
-	return string(c)
-}
-
 func joinAnd(items []string, conj string) string {
 	switch len(items) {
 	case 0:
