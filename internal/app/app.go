@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Events = a.openEvents(o)
 	a.responses = graph.NewResponseCache(cfg.ResponseCacheBytes, db.UserDataVersion)
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events,
-		OnEnd: func(c auth.CredentialEnd) { a.responses.Forget(c.UserID) }})
+		OnEnd: h.credentialEnded})
 	authCtx, stopAuth := context.WithCancel(context.Background())
 	a.stopAuth = stopAuth
 	a.Auth.Listen(authCtx)
@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Bus: a.Events, Analysis: h.dataChanged, Clock: o.Clock, Logger: log,
 	})
 	a.poll = a.runPolling
-	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData, SecureCookies: cfg.SecureCookies()})
+	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: h.disconnectDelete, SecureCookies: cfg.SecureCookies()})
 	if err := a.buildDataRights(h); err != nil {
 		a.Close()
 		return nil, err

@@ -15,6 +15,7 @@ type memo struct {
 	mu       sync.Mutex
 	settings map[string]*memoEntry[privacy.Settings]
 	owners   map[string]*memoEntry[ownerRead]
+	versions map[string]*memoEntry[int64]
 }
 
 type memoEntry[T any] struct {
@@ -77,4 +78,11 @@ func (s *Service) settingsOf(ctx context.Context, userID string) (privacy.Settin
 	return memoized(ctx, (*memo).settingsTable, userID, func() (privacy.Settings, error) {
 		return s.db.PrivacySettings(ctx, userID)
 	})
+}
+
+func (m *memo) versionsTable() map[string]*memoEntry[int64] {
+	if m.versions == nil {
+		m.versions = map[string]*memoEntry[int64]{}
+	}
+	return m.versions
 }

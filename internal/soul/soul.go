@@ -69,6 +69,9 @@ type Service struct {
 	// damageLogged remembers damaged settings and broken rows already
 	// logged, so each is logged once per process.
 	damageLogged sync.Map
+	// views keeps owners' decoded signatures and revealed views while
+	// their data version holds.
+	views *viewCache
 	// analyze is Analyze; tests of the trigger replace it.
 	analyze func(ctx context.Context, userID string) (RunResult, error)
 }
@@ -90,7 +93,7 @@ func New(db *store.DB, opts Options) *Service {
 	if _, local := opts.Model.(llm.Local); local {
 		opts.Model = nil
 	}
-	s := &Service{db: db, clock: opts.Clock, log: opts.Logger, bus: opts.Bus, model: opts.Model, opts: opts}
+	s := &Service{db: db, clock: opts.Clock, log: opts.Logger, bus: opts.Bus, model: opts.Model, opts: opts, views: newViewCache()}
 	s.trig = newTrigger(opts.Clock, opts.Debounce)
 	s.analyze = s.Analyze
 	return s

@@ -59,26 +59,35 @@ func (s *Service) Signature(ctx context.Context, viewerUserID, ownerUserID strin
 		}
 		audience = a
 	}
+	if !isOwner {
+		r, err := s.cachedRevealed(ctx, ownerUserID, []privacy.Audience{audience}, func() (revealedRead, error) {
+			full, doc, analyzed, err := s.ownerView(ctx, ownerUserID)
+			if err != nil {
+				return revealedRead{}, err
+			}
+			lens, err := s.lens(ctx, ownerUserID, audience)
+			if err != nil {
+				return revealedRead{}, err
+			}
+			return revealedRead{view: revealedView(full, doc, lens), an: analyzed}, nil
+		})
+		if err != nil {
+			return SignatureView{}, err
+		}
+		return SignatureView{Audience: audience, Analyzed: r.an.ok, AnalyzedAt: r.an.at, View: r.view}, nil
+	}
 	full, doc, analyzed, err := s.ownerView(ctx, ownerUserID)
 	if err != nil {
 		return SignatureView{}, err
 	}
-	if isOwner {
-		out := SignatureView{Owner: true, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at, View: full, Completeness: doc.Completeness,
-			DataFrom: analyzed.from, DataTo: analyzed.to}
-		if len(out.Completeness) == 0 {
-			// Never analysed: nothing is known, so everything is missing.
-			out.Completeness = analysis.Analyze(analysis.Input{}, time.UTC, s.clock.Now()).Completeness
-		}
-		out.Missing = missing(out.Completeness)
-		return out, nil
+	out := SignatureView{Owner: true, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at, View: full, Completeness: doc.Completeness,
+		DataFrom: analyzed.from, DataTo: analyzed.to}
+	if len(out.Completeness) == 0 {
+		// Never analysed: nothing is known, so everything is missing.
+		out.Completeness = analysis.Analyze(analysis.Input{}, time.UTC, s.clock.Now()).Completeness
 	}
-	lens, err := s.lens(ctx, ownerUserID, audience)
-	if err != nil {
-		return SignatureView{}, err
-	}
-	return SignatureView{Audience: audience, Analyzed: analyzed.ok, AnalyzedAt: analyzed.at,
-		View: revealedView(full, doc, lens)}, nil
+	out.Missing = missing(out.Completeness)
+	return out, nil
 }
 
 // RevealedView returns what every one of audiences may see of owner's
@@ -90,27 +99,33 @@ func (s *Service) RevealedView(ctx context.Context, ownerUserID string, audience
 	if len(audiences) == 0 {
 		return privacy.View{}, apperr.Invalid("audience", "a revealed view needs an audience")
 	}
-	var lens privacy.Lens
+	parsed := make([]privacy.Audience, len(audiences))
 	for i, a := range audiences {
-		a, err := privacy.ParseAudience(string(a))
-		if err != nil {
+		var err error
+		if parsed[i], err = privacy.ParseAudience(string(a)); err != nil {
 			return privacy.View{}, err
 		}
-		l, err := s.lens(ctx, ownerUserID, a)
+	}
+	r, err := s.cachedRevealed(ctx, ownerUserID, parsed, func() (revealedRead, error) {
+		var lens privacy.Lens
+		for i, a := range parsed {
+			l, err := s.lens(ctx, ownerUserID, a)
+			if err != nil {
+				return revealedRead{}, err
+			}
+			if i == 0 {
+				lens = l
+			} else {
+				lens = lens.Meet(l)
+			}
+		}
+		full, doc, analyzed, err := s.ownerView(ctx, ownerUserID)
 		if err != nil {
-			return privacy.View{}, err
+			return revealedRead{}, err
 		}
-		if i == 0 {
-			lens = l
-		} else {
-			lens = lens.Meet(l)
-		}
-	}
-	full, doc, _, err := s.ownerView(ctx, ownerUserID)
-	if err != nil {
-		return privacy.View{}, err
-	}
-	return revealedView(full, doc, lens), nil
+		return revealedRead{view: revealedView(full, doc, lens), an: analyzed}, nil
+	})
+	return r.view, err
 }
 
 // revealedView builds what lens lets its audience see, from the revealed
@@ -165,8 +180,7 @@ type analyzedAt struct {
 // request (WithRequestMemo). Callers must not change what it returns.
 func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
 	r, err := memoized(ctx, (*memo).ownersTable, userID, func() (ownerRead, error) {
-		v, doc, an, err := s.readOwnerView(ctx, userID)
-		return ownerRead{v, doc, an}, err
+		return s.cachedOwnerView(ctx, userID)
 	})
 	return r.view, r.doc, r.an, err
 }
