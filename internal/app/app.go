@@ -306,21 +306,7 @@ func (v twinViews) View(ctx context.Context, ownerID string, audiences ...privac
 }
 
 func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
-	l, err := v.a.DB.ResolveShareLink(ctx, token, v.a.Clock.Now())
-	if err != nil {
-		return twin.ShareLink{}, err
-	}
-	aud, err := privacy.ParseAudience(l.Audience)
-	if err != nil {
-		return twin.ShareLink{}, err
-	}
-	return twin.ShareLink{ID: l.ID, OwnerID: l.UserID, Audience: aud}, nil
-}
-
-// DeleteAccount deletes the viewer's account and every trace of it
-// (account.Service.Delete).
-func (a *App) DeleteAccount(ctx context.Context, v *auth.Viewer) error {
-	return a.Accounts.Delete(ctx, v)
+	return v.a.Soul.ResolveShare(ctx, token)
 }
 
 // ResponseCache is the cache of viewers' dashboard responses (nil when

@@ -55,7 +55,7 @@ func (a *App) analyseSoon(ctx context.Context, userID, source string) {
 // publishConnection tells the owner's dashboards that a connection changed;
 // the event names the row, subscribers read it as its owner.
 func (a *App) publishConnection(ctx context.Context, c store.Connection) {
-	events.Publish(context.WithoutCancel(ctx), a.Events, a.Log, c.UserID, c.Platform, events.ConnectionChanged{ID: c.ID})
+	events.Publish(context.WithoutCancel(ctx), a.Events, a.Log, c.UserID, string(c.Platform), events.ConnectionChanged{ID: c.ID})
 }
 
 // publishExecution pushes cronExecutionCompleted to admin dashboards.
