@@ -178,7 +178,8 @@ type analyzedAt struct {
 // request (WithRequestMemo). Callers must not change what it returns.
 func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
 	r, err := memoized(ctx, (*memo).ownersTable, userID, func() (ownerRead, error) {
-		return s.cachedOwnerView(ctx, userID)
+		v, doc, an, err := s.readOwnerView(ctx, userID)
+		return ownerRead{v, doc, an}, err
 	})
 	return r.view, r.doc, r.an, err
 }
