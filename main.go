@@ -26,6 +26,7 @@ import (
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/demo"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/secret"
@@ -296,7 +297,7 @@ func cmdUsersSetRole(ctx context.Context, args []string, stdout, stderr io.Write
 	defer a.Close()
 	u, err := a.DB.UserByEmail(ctx, strings.TrimSpace(*email))
 	if err == nil {
-		u, err = a.Auth.SetRole(ctx, u.ID, strings.ToLower(*role))
+		u, err = a.Auth.SetRole(ctx, u.ID, domain.Role(strings.ToLower(*role)))
 	}
 	if err != nil {
 		if apperr.CodeOf(err) != apperr.Internal {

@@ -2,27 +2,22 @@ package graph
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/twinme/twinme/graph/model"
-	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
 )
 
-type userResolver struct{ *Resolver }
-type apiTokenResolver struct{ *Resolver }
-
-func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
+func (r *queryResolver) Me(ctx context.Context) (*domain.User, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return v.User, nil
+	return v.Profile(), nil
 }
 
-func (r *queryResolver) APITokens(ctx context.Context) ([]store.APIToken, error) {
+func (r *queryResolver) APITokens(ctx context.Context) ([]domain.APIToken, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -34,39 +29,23 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, se
 	if _, err := auth.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	n, err := store.PageSize(first, 20, 100)
+	page, err := r.Auth.ListUsers(ctx, deref(search), first, deref(after))
 	if err != nil {
 		return nil, err
 	}
-	cur, err := store.DecodeCursor(deref(after))
-	if err != nil {
-		return nil, err
-	}
-	users, err := r.Auth.ListUsers(ctx, deref(search), cur, n+1)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.UserConnection{Edges: []model.UserEdge{}}
-	if len(users) > n {
-		users = users[:n]
-		conn.PageInfo.HasNextPage = true
-	}
-	for _, u := range users {
-		c := store.Cursor{Time: u.CreatedAt, ID: u.ID}.Encode()
-		conn.Edges = append(conn.Edges, model.UserEdge{Node: u, Cursor: c})
-		conn.PageInfo.EndCursor = &c
-	}
+	conn := &model.UserConnection{}
+	conn.Edges, conn.PageInfo = relay(page, func(n domain.User, c string) model.UserEdge { return model.UserEdge{Node: n, Cursor: c} })
 	return conn, nil
 }
 
-func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error) {
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, scopes []domain.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(scopes))
-	for _, s := range scopes {
-		names = append(names, scopeNames[string(s)])
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = string(s)
 	}
 	value, t, err := r.Auth.CreateAPIToken(ctx, v.User.ID, name, names, expiresAt)
 	if err != nil {
@@ -75,7 +54,7 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, scop
 	return &model.CreatedAPIToken{Token: value, APIToken: *t}, nil
 }
 
-func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*domain.APIToken, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -83,7 +62,7 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*stor
 	return r.Auth.RevokeAPIToken(ctx, v.User.ID, id)
 }
 
-func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*store.User, error) {
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*domain.User, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -100,38 +79,6 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return true, nil
-}
-
-func (r *userResolver) Role(ctx context.Context, obj *store.User) (model.Role, error) {
-	if obj.IsAdmin() {
-		return model.RoleAdmin, nil
-	}
-	return model.RoleUser, nil
-}
-
-func (r *userResolver) TimeZoneSource(ctx context.Context, obj *store.User) (model.TimeZoneSource, error) {
-	switch obj.TimeZoneSource() {
-	case store.TimeZoneChosen:
-		return model.TimeZoneSourceChosen, nil
-	case store.TimeZoneExtension:
-		return model.TimeZoneSourceExtension, nil
-	}
-	return model.TimeZoneSourceDefault, nil
-}
-
-func (r *apiTokenResolver) Scopes(ctx context.Context, obj *store.APIToken) ([]model.Scope, error) {
-	var out []model.Scope
-	for _, s := range obj.ScopeList() {
-		for enum, name := range scopeNames {
-			if name == s {
-				out = append(out, model.Scope(enum))
-			}
-		}
-	}
-	if out == nil {
-		return nil, apperr.New(apperr.Internal, "token %s has no known scope (%s)", obj.ID, strings.Join(obj.ScopeList(), " "))
-	}
-	return out, nil
 }
 
 func deref(s *string) string {

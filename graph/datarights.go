@@ -7,24 +7,15 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/graph/model"
 	"github.com/twinme/twinme/internal/accesslog"
-	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/export"
-	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/retention"
-	"github.com/twinme/twinme/internal/store"
 )
 
-func (r *Resolver) DataExport() generated.DataExportResolver { return &dataExportResolver{r} }
-func (r *Resolver) TwinAccess() generated.TwinAccessResolver { return &twinAccessResolver{r} }
-
-type dataExportResolver struct{ *Resolver }
-type twinAccessResolver struct{ *Resolver }
-
-func (r *queryResolver) DataExports(ctx context.Context) ([]store.DataExport, error) {
+func (r *queryResolver) DataExports(ctx context.Context) ([]domain.DataExport, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -44,59 +35,18 @@ func (r *mutationResolver) RequestDataExport(ctx context.Context) (*model.Reques
 	return &model.RequestedDataExport{Export: req.Export, DownloadURL: req.URL}, nil
 }
 
-func (r *subscriptionResolver) DataExportReady(ctx context.Context) (<-chan *store.DataExport, error) {
+func (r *subscriptionResolver) DataExportReady(ctx context.Context) (<-chan *domain.DataExport, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	userID := v.User.ID
 	f := events.Filter{Topic: export.TopicReady, UserID: userID}
-	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.DataExport, bool) {
-		id, ok := eventID(e)
-		if !ok {
-			return nil, false
-		}
-		x, err := r.Exports.Get(ctx, userID, id)
-		return x, err == nil
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*domain.DataExport, bool) {
+		return lookup(ctx, nil, e, "dataExportReady", func(ctx context.Context, id string) (*domain.DataExport, error) {
+			return r.Exports.Get(ctx, userID, id)
+		})
 	}), nil
-}
-
-func (r *dataExportResolver) Status(ctx context.Context, obj *store.DataExport) (model.DataExportStatus, error) {
-	s := model.DataExportStatus(strings.ToUpper(obj.Status))
-	if !s.IsValid() {
-		return "", apperr.New(apperr.Internal, "export %s has unknown status %q", obj.ID, obj.Status)
-	}
-	return s, nil
-}
-
-func (r *dataExportResolver) ItemsDone(ctx context.Context, obj *store.DataExport) (int, error) {
-	return int(obj.ItemsDone), nil
-}
-
-func (r *dataExportResolver) ItemsTotal(ctx context.Context, obj *store.DataExport) (int, error) {
-	return int(obj.ItemsTotal), nil
-}
-
-func (r *dataExportResolver) Progress(ctx context.Context, obj *store.DataExport) (float64, error) {
-	switch {
-	case obj.Status == store.ExportReady || obj.Status == store.ExportDownloaded:
-		return 1, nil
-	case obj.ItemsTotal <= 0:
-		return 0, nil
-	}
-	return min(1, float64(obj.ItemsDone)/float64(obj.ItemsTotal)), nil
-}
-
-func (r *dataExportResolver) SizeBytes(ctx context.Context, obj *store.DataExport) (*int, error) {
-	if obj.Status != store.ExportReady && obj.Status != store.ExportDownloaded {
-		return nil, nil
-	}
-	n := int(obj.SizeBytes)
-	return &n, nil
-}
-
-func (r *dataExportResolver) Error(ctx context.Context, obj *store.DataExport) (*string, error) {
-	return optString(obj.ErrorMessage), nil
 }
 
 func (r *mutationResolver) ImportDataExport(ctx context.Context, file graphql.Upload) (*model.DataImportResult, error) {
@@ -154,48 +104,25 @@ func (r *queryResolver) TwinAccessLog(ctx context.Context, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.TwinAccessConnection{Edges: make([]model.TwinAccessEdge, 0, len(page.Entries))}
-	for _, e := range page.Entries {
-		conn.Edges = append(conn.Edges, model.TwinAccessEdge{Node: e, Cursor: e.Cursor().Encode()})
-	}
-	conn.PageInfo.HasNextPage = page.HasNextPage
-	if page.EndCursor != "" {
-		conn.PageInfo.EndCursor = &page.EndCursor
-	}
+	conn := &model.TwinAccessConnection{}
+	conn.Edges, conn.PageInfo = relay(page, func(n domain.AccessLogEntry, c string) model.TwinAccessEdge {
+		return model.TwinAccessEdge{Node: n, Cursor: c}
+	})
 	return conn, nil
 }
 
-func (r *subscriptionResolver) TwinAccessed(ctx context.Context) (<-chan *store.AccessLogEntry, error) {
+func (r *subscriptionResolver) TwinAccessed(ctx context.Context) (<-chan *domain.AccessLogEntry, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	userID := v.User.ID
 	f := events.Filter{Topic: accesslog.TopicAccessed, UserID: userID}
-	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*store.AccessLogEntry, bool) {
-		id, ok := eventID(e)
-		if !ok {
-			return nil, false
-		}
-		x, err := r.AccessLog.Entry(ctx, userID, id)
-		return x, err == nil
+	return share(ctx, r.Views, f, "", func(ctx context.Context, e events.Event) (*domain.AccessLogEntry, bool) {
+		return lookup(ctx, nil, e, "twinAccessed", func(ctx context.Context, id string) (*domain.AccessLogEntry, error) {
+			return r.AccessLog.Entry(ctx, userID, id)
+		})
 	}), nil
-}
-
-func (r *twinAccessResolver) Audience(ctx context.Context, obj *store.AccessLogEntry) (model.Audience, error) {
-	return audienceEnum(obj.Audience), nil
-}
-
-func (r *twinAccessResolver) Kind(ctx context.Context, obj *store.AccessLogEntry) (model.TwinAccessKind, error) {
-	k := model.TwinAccessKind(strings.ToUpper(obj.Kind))
-	if !k.IsValid() {
-		return "", apperr.New(apperr.Internal, "access log entry %s has unknown kind %q", obj.ID, obj.Kind)
-	}
-	return k, nil
-}
-
-func (r *twinAccessResolver) Client(ctx context.Context, obj *store.AccessLogEntry) (string, error) {
-	return obj.UserAgentFamily, nil
 }
 
 func (r *mutationResolver) DeleteShareLink(ctx context.Context, id string) (bool, error) {
@@ -203,7 +130,7 @@ func (r *mutationResolver) DeleteShareLink(ctx context.Context, id string) (bool
 	if err != nil {
 		return false, err
 	}
-	if err := r.DB.DeleteShareLink(ctx, v.User.ID, id); err != nil {
+	if err := r.Soul.DeleteShareLink(ctx, v.User.ID, id); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -225,18 +152,14 @@ func (r *queryResolver) Retention(ctx context.Context) ([]model.RetentionSetting
 	return out, nil
 }
 
-func (r *mutationResolver) SetRetention(ctx context.Context, p *model.Platform, days *int) (*model.RetentionSetting, error) {
+func (r *mutationResolver) SetRetention(ctx context.Context, p *domain.Platform, days *int) (*model.RetentionSetting, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	source := retention.Observer
 	if p != nil {
-		id, err := platformID(*p)
-		if err != nil {
-			return nil, err
-		}
-		source = string(id)
+		source = string(*p)
 	}
 	s, err := r.Retentions.Set(ctx, v.User.ID, source, days)
 	if err != nil {
@@ -249,7 +172,7 @@ func (r *mutationResolver) SetRetention(ctx context.Context, p *model.Platform, 
 func retentionModel(s retention.Setting) model.RetentionSetting {
 	m := model.RetentionSetting{Days: s.Days, DefaultDays: s.DefaultDays}
 	if s.Source != retention.Observer {
-		p := model.Platform(platform.ID(s.Source).Enum())
+		p := domain.Platform(s.Source)
 		m.Platform = &p
 	}
 	return m

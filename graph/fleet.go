@@ -2,12 +2,11 @@ package graph
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/twinme/twinme/graph/model"
 	"github.com/twinme/twinme/internal/auth"
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
 )
 
 func (r *queryResolver) FleetAnalytics(ctx context.Context) (*model.FleetAnalytics, error) {
@@ -21,11 +20,7 @@ func (r *queryResolver) FleetAnalytics(ctx context.Context) (*model.FleetAnalyti
 	return fleetModel(s), nil
 }
 
-func fleetModel(s *store.FleetSnapshot) *model.FleetAnalytics {
-	platformOf := func(p string) model.Platform { return model.Platform(strings.ToUpper(p)) }
-	statusOf := func(st store.ConnectionStatus) model.ConnectionStatus {
-		return model.ConnectionStatus(strings.ToUpper(string(st)))
-	}
+func fleetModel(s *domain.FleetSnapshot) *model.FleetAnalytics {
 	seconds := func(d *time.Duration) *int {
 		if d == nil {
 			return nil
@@ -39,7 +34,7 @@ func fleetModel(s *store.FleetSnapshot) *model.FleetAnalytics {
 			Total: int(s.Users.Total), Active7Days: int(s.Users.Active7), Active30Days: int(s.Users.Active30),
 			NewPerDay: []model.FleetDayCount{},
 		},
-		Connections:        []store.ConnectionHealth{},
+		Connections:        []domain.ConnectionHealth{},
 		ConnectionProblems: []model.FleetConnectionProblem{},
 		SyncFreshness:      []model.FleetSyncFreshness{},
 		RefreshOutcomes24h: []model.FleetRefreshOutcome{},
@@ -54,21 +49,21 @@ func fleetModel(s *store.FleetSnapshot) *model.FleetAnalytics {
 		out.Users.NewPerDay = append(out.Users.NewPerDay, model.FleetDayCount{Day: d.Day.Format("2006-01-02"), Count: int(d.Count)})
 	}
 	for _, c := range s.Connections {
-		out.Connections = append(out.Connections, store.ConnectionHealth{Platform: c.Platform, Status: c.Status, Count: int(c.Count)})
+		out.Connections = append(out.Connections, domain.ConnectionHealth{Platform: domain.Platform(c.Platform), Status: c.Status, Count: int(c.Count)})
 	}
 	for _, p := range s.Problems {
 		out.ConnectionProblems = append(out.ConnectionProblems, model.FleetConnectionProblem{
-			Platform: platformOf(p.Platform), Status: statusOf(p.Status), Reason: p.Reason, Count: int(p.Count),
+			Platform: domain.Platform(p.Platform), Status: p.Status, Reason: p.Reason, Count: int(p.Count),
 		})
 	}
 	for _, f := range s.Freshness {
 		out.SyncFreshness = append(out.SyncFreshness, model.FleetSyncFreshness{
-			Platform: platformOf(f.Platform), Synced: int(f.Synced), NeverSynced: int(f.NeverSynced),
+			Platform: domain.Platform(f.Platform), Synced: int(f.Synced), NeverSynced: int(f.NeverSynced),
 			P50AgeSeconds: seconds(f.P50), P95AgeSeconds: seconds(f.P95),
 		})
 	}
 	for _, o := range s.RefreshOutcomes24h {
-		out.RefreshOutcomes24h = append(out.RefreshOutcomes24h, model.FleetRefreshOutcome{Platform: platformOf(o.Platform), Outcome: o.Outcome, Count: int(o.Count)})
+		out.RefreshOutcomes24h = append(out.RefreshOutcomes24h, model.FleetRefreshOutcome{Platform: domain.Platform(o.Platform), Outcome: o.Outcome, Count: int(o.Count)})
 	}
 	return out
 }

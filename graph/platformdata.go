@@ -13,14 +13,14 @@ import (
 	"github.com/twinme/twinme/graph/model"
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/ingest/observe"
-	"github.com/twinme/twinme/internal/store"
 )
 
-func (r *queryResolver) PlatformData(ctx context.Context, p model.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error) {
+func (r *queryResolver) PlatformData(ctx context.Context, p domain.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -29,21 +29,14 @@ func (r *queryResolver) PlatformData(ctx context.Context, p model.Platform, data
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.PlatformDataConnection{Edges: make([]model.PlatformDataEdge, 0, len(page.Items))}
-	for _, it := range page.Items {
-		conn.Edges = append(conn.Edges, model.PlatformDataEdge{Cursor: it.Cursor, Node: model.PlatformDataItem{
-			ID: it.ID, DataType: it.DataType, ExternalID: it.ExternalID, OccurredAt: it.OccurredAt,
-			Payload: model.JSON(it.Payload), Source: it.Source, FirstSeenAt: it.FirstSeenAt, UpdatedAt: it.UpdatedAt,
-		}})
-	}
-	conn.PageInfo.HasNextPage = page.HasNextPage
-	if page.EndCursor != "" {
-		conn.PageInfo.EndCursor = &page.EndCursor
-	}
+	conn := &model.PlatformDataConnection{}
+	conn.Edges, conn.PageInfo = relay(page, func(it ingest.DataItem, c string) model.PlatformDataEdge {
+		return model.PlatformDataEdge{Node: it, Cursor: c}
+	})
 	return conn, nil
 }
 
-func (r *queryResolver) Observation(ctx context.Context) (*store.ObserverSettings, error) {
+func (r *queryResolver) Observation(ctx context.Context) (*domain.ObserverSettings, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -52,33 +45,21 @@ func (r *queryResolver) Observation(ctx context.Context) (*store.ObserverSetting
 	return &s, err
 }
 
-func (r *mutationResolver) SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error) {
+func (r *mutationResolver) SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*domain.ObserverSettings, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := r.Ingest.ObserverSettings(ctx, v.User.ID)
-	if err != nil {
-		return nil, err
-	}
-	fp := cur.FullPaths
-	if fullPaths != nil {
-		fp = *fullPaths
-	}
-	s, err := r.Ingest.SetObserverSettings(ctx, v.User.ID, enabled, fp)
+	s, err := r.Ingest.SetObservation(ctx, v.User.ID, enabled, fullPaths)
 	return &s, err
 }
 
-func (r *mutationResolver) SyncNow(ctx context.Context, p model.Platform) (*model.SyncResult, error) {
+func (r *mutationResolver) SyncNow(ctx context.Context, p domain.Platform) (*model.SyncResult, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := platformID(p)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Sync.SyncNow(ctx, v.User.ID, string(id))
+	res, err := r.Sync.Sync(ctx, v.User.ID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +74,8 @@ func (r *mutationResolver) SyncNow(ctx context.Context, p model.Platform) (*mode
 	return out, nil
 }
 
-func (r *mutationResolver) ImportData(ctx context.Context, p model.Platform, file graphql.Upload) (*model.ImportResult, error) {
+func (r *mutationResolver) ImportData(ctx context.Context, p domain.Platform, file graphql.Upload) (*model.ImportResult, error) {
 	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := platformID(p)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +88,7 @@ func (r *mutationResolver) ImportData(ctx context.Context, p model.Platform, fil
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, string(id), files, nil)
+	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, string(p), files, nil)
 	// Once any file was stored the answer is the per-file result, never a
 	// top-level error (gqlgen would null the field and hide what was
 	// stored): each failed file carries its code and message. With nothing
@@ -185,18 +162,14 @@ func (r *mutationResolver) RecordObserverEvents(ctx context.Context, evs []model
 	return out, nil
 }
 
-func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platform) (<-chan *model.SyncProgress, error) {
+func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *domain.Platform) (<-chan *model.SyncProgress, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	key := ""
 	if p != nil {
-		id, err := platformID(*p)
-		if err != nil {
-			return nil, err
-		}
-		key = string(id)
+		key = string(*p)
 	}
 	f := events.Filter{Topic: events.SyncProgress, UserID: v.User.ID, Key: key}
 	return share(ctx, r.Views, f, "", func(_ context.Context, e events.Event) (*model.SyncProgress, bool) {
@@ -205,7 +178,7 @@ func (r *subscriptionResolver) SyncProgress(ctx context.Context, p *model.Platfo
 			return nil, false
 		}
 		return &model.SyncProgress{
-			Platform: model.Platform(strings.ToUpper(sp.Platform)), Stream: optString(sp.Stream),
+			Platform: sp.Platform, Stream: optString(sp.Stream),
 			Items: sp.Items, Stored: sp.Stored, Done: sp.Done, Failed: sp.Failed, Error: optString(sp.Error),
 		}, true
 	}), nil

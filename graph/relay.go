@@ -5,8 +5,24 @@ import (
 	"encoding/json"
 	"sync"
 
+	"github.com/twinme/twinme/graph/model"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 )
+
+// relay turns a service's page into a Relay connection's edges and page
+// info; edge builds one edge of a node and its cursor.
+func relay[T, E any](p domain.Page[T], edge func(node T, cursor string) E) ([]E, model.PageInfo) {
+	edges := make([]E, len(p.Items))
+	for i, it := range p.Items {
+		edges[i] = edge(it, p.Cursors[i])
+	}
+	info := model.PageInfo{HasNextPage: p.HasNextPage}
+	if p.EndCursor != "" {
+		info.EndCursor = &p.EndCursor
+	}
+	return edges, info
+}
 
 // Views shares the work of live subscriptions: every subscriber of the same
 // view (the same topic, user, key and rendering) is fed by one bus

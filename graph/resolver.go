@@ -4,13 +4,13 @@
 package graph
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/graph/generated"
 	"github.com/twinme/twinme/internal/accesslog"
+	"github.com/twinme/twinme/internal/account"
 	"github.com/twinme/twinme/internal/auth"
 	"github.com/twinme/twinme/internal/connect"
 	"github.com/twinme/twinme/internal/events"
@@ -22,7 +22,6 @@ import (
 	"github.com/twinme/twinme/internal/retention"
 	"github.com/twinme/twinme/internal/scheduler"
 	"github.com/twinme/twinme/internal/soul"
-	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/twin"
 )
 
@@ -31,7 +30,6 @@ type Resolver struct {
 	Auth     *auth.Service
 	Clock    clockwork.Clock
 	Log      *slog.Logger
-	DB       *store.DB
 	Events   events.Bus
 	Connect  *connect.Flow
 	Tokens   *connect.Manager
@@ -44,8 +42,8 @@ type Resolver struct {
 	Fleet    *fleet.Service
 	// AILimit bounds AI operations (analysis, twin chat) per user.
 	AILimit *ratelimit.Limiter
-	// DeleteAccount erases the viewer and everything held of them.
-	DeleteAccount func(ctx context.Context, v *auth.Viewer) error
+	// Accounts erases the viewer and everything held of them.
+	Accounts *account.Service
 	// Data rights: exports and their import, the access log, retention.
 	Exports       *export.Service
 	ArchiveImport *export.Importer
@@ -60,25 +58,8 @@ var _ generated.ResolverRoot = (*Resolver)(nil)
 
 func (r *Resolver) Query() generated.QueryResolver       { return &queryResolver{r} }
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
-func (r *Resolver) User() generated.UserResolver         { return &userResolver{r} }
-func (r *Resolver) ApiToken() generated.ApiTokenResolver { return &apiTokenResolver{r} }
-func (r *Resolver) Connection() generated.ConnectionResolver {
-	return &connectionResolver{r}
-}
-func (r *Resolver) CronExecution() generated.CronExecutionResolver {
-	return &cronExecutionResolver{r}
-}
-func (r *Resolver) ConnectionHealth() generated.ConnectionHealthResolver {
-	return &connectionHealthResolver{r}
-}
-func (r *Resolver) ShareLink() generated.ShareLinkResolver {
-	return &shareLinkResolver{r}
-}
 func (r *Resolver) TwinConversation() generated.TwinConversationResolver {
 	return &twinConversationResolver{r}
-}
-func (r *Resolver) TwinMessage() generated.TwinMessageResolver {
-	return &twinMessageResolver{r}
 }
 func (r *Resolver) Subscription() generated.SubscriptionResolver {
 	return &subscriptionResolver{r}

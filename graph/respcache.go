@@ -155,7 +155,7 @@ func (c *ResponseCache) put(ce *cacheEntry) {
 // cacheKey names one credential's exact request (body: the body's hash).
 func cacheKey(v *auth.Viewer, accept string, body [sha256.Size]byte) [sha256.Size]byte {
 	h := sha256.New()
-	for _, part := range []string{v.User.ID, v.TokenID, v.SessionID, v.User.Role, strings.Join(v.Scopes, " "), accept} {
+	for _, part := range []string{v.User.ID, v.TokenID, v.SessionID, string(v.User.Role), strings.Join(v.Scopes, " "), accept} {
 		io.WriteString(h, part)
 		h.Write([]byte{0})
 	}

@@ -7,13 +7,11 @@ import (
 	"github.com/twinme/twinme/graph/model"
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
-	"github.com/twinme/twinme/internal/privacy"
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/twin"
 )
 
 type twinConversationResolver struct{ *Resolver }
-type twinMessageResolver struct{ *Resolver }
 
 // participant is who chats: a share-link guest when shareToken is given
 // (signed in or not), otherwise the signed-in owner of the twin.
@@ -34,12 +32,15 @@ func (r *Resolver) participant(ctx context.Context, shareToken *string) (twin.Pa
 	return twin.Owner(viewerID), nil
 }
 
-func (r *mutationResolver) StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error) {
+func (r *mutationResolver) StartTwinConversation(ctx context.Context, audience *domain.Audience, shareToken *string) (*domain.TwinConversation, error) {
 	who, err := r.participant(ctx, shareToken)
 	if err != nil {
 		return nil, err
 	}
-	a := privacy.Audience(audienceArg(audience))
+	var a domain.Audience
+	if audience != nil {
+		a = *audience
+	}
 	if who.IsGuest() {
 		a = who.Audience // a guest meets the twin as the link's audience, whatever they ask
 	}
@@ -62,7 +63,7 @@ func (r *mutationResolver) SendTwinMessage(ctx context.Context, conversationID s
 	return &model.SendTwinMessagePayload{Message: um, Reply: tm}, nil
 }
 
-func (r *queryResolver) TwinConversation(ctx context.Context, id string, shareToken *string) (*store.TwinConversation, error) {
+func (r *queryResolver) TwinConversation(ctx context.Context, id string, shareToken *string) (*domain.TwinConversation, error) {
 	who, err := r.participant(ctx, shareToken)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,7 @@ func (r *mutationResolver) DeleteMyAccount(ctx context.Context, confirm string) 
 	if !strings.EqualFold(strings.TrimSpace(confirm), v.User.Email) {
 		return false, apperr.Invalid("confirm", "type your account's email address to confirm")
 	}
-	if err := r.DeleteAccount(ctx, v); err != nil {
+	if err := r.Accounts.Delete(ctx, v); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -113,37 +114,6 @@ func (r *mutationResolver) DeleteMyAccount(ctx context.Context, confirm string) 
 
 // Messages are read for a conversation its parent resolver already
 // authorised for the viewer.
-func (r *twinConversationResolver) Messages(ctx context.Context, obj *store.TwinConversation, first *int, after *string) ([]store.TwinMessage, error) {
-	n, err := store.PageSize(first, 50, 200)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := store.DecodeCursor(deref(after))
-	if err != nil {
-		return nil, err
-	}
-	return r.DB.ListTwinMessages(ctx, obj.ID, cur, n)
-}
-
-func (r *twinConversationResolver) Audience(ctx context.Context, obj *store.TwinConversation) (*model.Audience, error) {
-	if obj.Audience == "" {
-		return nil, nil
-	}
-	a := audienceEnum(obj.Audience)
-	return &a, nil
-}
-
-func (r *twinMessageResolver) Role(ctx context.Context, obj *store.TwinMessage) (model.TwinRole, error) {
-	if obj.Role == store.TwinRoleTwin {
-		return model.TwinRoleTwin, nil
-	}
-	return model.TwinRoleUser, nil
-}
-
-func (r *twinMessageResolver) Source(ctx context.Context, obj *store.TwinMessage) (*string, error) {
-	return optString(obj.Source), nil
-}
-
-func (r *twinMessageResolver) Error(ctx context.Context, obj *store.TwinMessage) (*string, error) {
-	return optString(obj.Error), nil
+func (r *twinConversationResolver) Messages(ctx context.Context, obj *domain.TwinConversation, first *int, after *string) ([]domain.TwinMessage, error) {
+	return r.Twin.MessagesOf(ctx, *obj, first, deref(after))
 }

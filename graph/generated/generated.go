@@ -5,6 +5,7 @@ package generated
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/twinme/twinme/graph/model"
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
+	"github.com/twinme/twinme/internal/ingest"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -30,19 +32,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	ApiToken() ApiTokenResolver
-	Connection() ConnectionResolver
-	ConnectionHealth() ConnectionHealthResolver
-	CronExecution() CronExecutionResolver
-	DataExport() DataExportResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
-	ShareLink() ShareLinkResolver
 	Subscription() SubscriptionResolver
-	TwinAccess() TwinAccessResolver
 	TwinConversation() TwinConversationResolver
-	TwinMessage() TwinMessageResolver
-	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -316,13 +309,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ClearClusterPrivacy    func(childComplexity int, cluster model.LifeCluster, audience model.Audience) int
-		CreateAPIToken         func(childComplexity int, name string, scopes []model.Scope, expiresAt *time.Time) int
-		CreateShareLink        func(childComplexity int, audience model.Audience) int
+		ClearClusterPrivacy    func(childComplexity int, cluster domain.Cluster, audience domain.Audience) int
+		CreateAPIToken         func(childComplexity int, name string, scopes []domain.Scope, expiresAt *time.Time) int
+		CreateShareLink        func(childComplexity int, audience domain.Audience) int
 		DeleteMyAccount        func(childComplexity int, confirm string) int
 		DeleteShareLink        func(childComplexity int, id string) int
-		Disconnect             func(childComplexity int, platform model.Platform, deleteData *bool) int
-		ImportData             func(childComplexity int, platform model.Platform, file graphql.Upload) int
+		Disconnect             func(childComplexity int, platform domain.Platform, deleteData *bool) int
+		ImportData             func(childComplexity int, platform domain.Platform, file graphql.Upload) int
 		ImportDataExport       func(childComplexity int, file graphql.Upload) int
 		Logout                 func(childComplexity int) int
 		RecordObserverEvents   func(childComplexity int, events []model.ObserverEventInput) int
@@ -333,13 +326,13 @@ type ComplexityRoot struct {
 		RevokeShareLink        func(childComplexity int, id string) int
 		RunCronJob             func(childComplexity int, name string) int
 		SendTwinMessage        func(childComplexity int, conversationID string, text string, shareToken *string) int
-		SetClusterPrivacy      func(childComplexity int, cluster model.LifeCluster, level int, audience *model.Audience) int
+		SetClusterPrivacy      func(childComplexity int, cluster domain.Cluster, level int, audience *domain.Audience) int
 		SetObservation         func(childComplexity int, enabled bool, fullPaths *bool) int
-		SetRetention           func(childComplexity int, platform *model.Platform, days *int) int
-		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool, audience *model.Audience) int
-		StartConnection        func(childComplexity int, platform model.Platform) int
-		StartTwinConversation  func(childComplexity int, audience *model.Audience, shareToken *string) int
-		SyncNow                func(childComplexity int, platform model.Platform) int
+		SetRetention           func(childComplexity int, platform *domain.Platform, days *int) int
+		SetSimilarTwinsOptIn   func(childComplexity int, optIn bool, audience *domain.Audience) int
+		StartConnection        func(childComplexity int, platform domain.Platform) int
+		StartTwinConversation  func(childComplexity int, audience *domain.Audience, shareToken *string) int
+		SyncNow                func(childComplexity int, platform domain.Platform) int
 		UpdateProfile          func(childComplexity int, input model.UpdateProfileInput) int
 	}
 
@@ -396,15 +389,15 @@ type ComplexityRoot struct {
 		APITokens        func(childComplexity int) int
 		ConnectionHealth func(childComplexity int) int
 		Connections      func(childComplexity int) int
-		CronExecutions   func(childComplexity int, job *string, status *model.CronStatus, first *int, after *string) int
+		CronExecutions   func(childComplexity int, job *string, status *domain.CronStatus, first *int, after *string) int
 		CronJobs         func(childComplexity int) int
 		DataExports      func(childComplexity int) int
 		FleetAnalytics   func(childComplexity int) int
-		Insights         func(childComplexity int, cluster *model.LifeCluster, first *int, after *string) int
+		Insights         func(childComplexity int, cluster *domain.Cluster, first *int, after *string) int
 		LifeClusters     func(childComplexity int) int
 		Me               func(childComplexity int) int
 		Observation      func(childComplexity int) int
-		PlatformData     func(childComplexity int, platform model.Platform, dataType *string, first *int, after *string) int
+		PlatformData     func(childComplexity int, platform domain.Platform, dataType *string, first *int, after *string) int
 		Platforms        func(childComplexity int) int
 		Privacy          func(childComplexity int) int
 		Retention        func(childComplexity int) int
@@ -412,7 +405,7 @@ type ComplexityRoot struct {
 		SharedTwin       func(childComplexity int, token string) int
 		SimilarPeriods   func(childComplexity int, first *int) int
 		SimilarTwins     func(childComplexity int, first *int) int
-		SoulSignature    func(childComplexity int, audience *model.Audience) int
+		SoulSignature    func(childComplexity int, audience *domain.Audience) int
 		TwinAccessLog    func(childComplexity int, first *int, after *string, shareLink *string) int
 		TwinConversation func(childComplexity int, id string, shareToken *string) int
 		Users            func(childComplexity int, first *int, after *string, search *string) int
@@ -484,7 +477,7 @@ type ComplexityRoot struct {
 		DataExportReady        func(childComplexity int) int
 		InsightAdded           func(childComplexity int) int
 		SoulSignatureUpdated   func(childComplexity int) int
-		SyncProgress           func(childComplexity int, platform *model.Platform) int
+		SyncProgress           func(childComplexity int, platform *domain.Platform) int
 		TwinAccessed           func(childComplexity int) int
 		TwinReply              func(childComplexity int, conversationID string, shareToken *string) int
 	}
@@ -596,123 +589,70 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type ApiTokenResolver interface {
-	Scopes(ctx context.Context, obj *store.APIToken) ([]model.Scope, error)
-}
-type ConnectionResolver interface {
-	Platform(ctx context.Context, obj *store.Connection) (model.Platform, error)
-	Status(ctx context.Context, obj *store.Connection) (model.ConnectionStatus, error)
-
-	LastError(ctx context.Context, obj *store.Connection) (*string, error)
-}
-type ConnectionHealthResolver interface {
-	Platform(ctx context.Context, obj *store.ConnectionHealth) (model.Platform, error)
-	Status(ctx context.Context, obj *store.ConnectionHealth) (model.ConnectionStatus, error)
-}
-type CronExecutionResolver interface {
-	Status(ctx context.Context, obj *store.CronExecution) (model.CronStatus, error)
-	ExecutionTimeMs(ctx context.Context, obj *store.CronExecution) (int, error)
-
-	ErrorMessage(ctx context.Context, obj *store.CronExecution) (*string, error)
-	ResultData(ctx context.Context, obj *store.CronExecution) (model.JSON, error)
-
-	Trigger(ctx context.Context, obj *store.CronExecution) (model.CronTrigger, error)
-}
-type DataExportResolver interface {
-	Status(ctx context.Context, obj *store.DataExport) (model.DataExportStatus, error)
-	ItemsDone(ctx context.Context, obj *store.DataExport) (int, error)
-	ItemsTotal(ctx context.Context, obj *store.DataExport) (int, error)
-	Progress(ctx context.Context, obj *store.DataExport) (float64, error)
-	SizeBytes(ctx context.Context, obj *store.DataExport) (*int, error)
-	Error(ctx context.Context, obj *store.DataExport) (*string, error)
-}
 type MutationResolver interface {
-	CreateAPIToken(ctx context.Context, name string, scopes []model.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
-	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
-	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*store.User, error)
+	CreateAPIToken(ctx context.Context, name string, scopes []domain.Scope, expiresAt *time.Time) (*model.CreatedAPIToken, error)
+	RevokeAPIToken(ctx context.Context, id string) (*domain.APIToken, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*domain.User, error)
 	Logout(ctx context.Context) (bool, error)
-	StartConnection(ctx context.Context, platform model.Platform) (*model.StartConnectionPayload, error)
-	Disconnect(ctx context.Context, platform model.Platform, deleteData *bool) (*store.Connection, error)
-	SyncNow(ctx context.Context, platform model.Platform) (*model.SyncResult, error)
-	ImportData(ctx context.Context, platform model.Platform, file graphql.Upload) (*model.ImportResult, error)
+	StartConnection(ctx context.Context, platform domain.Platform) (*model.StartConnectionPayload, error)
+	Disconnect(ctx context.Context, platform domain.Platform, deleteData *bool) (*domain.Connection, error)
+	SyncNow(ctx context.Context, platform domain.Platform) (*model.SyncResult, error)
+	ImportData(ctx context.Context, platform domain.Platform, file graphql.Upload) (*model.ImportResult, error)
 	RecordObserverEvents(ctx context.Context, events []model.ObserverEventInput) (*model.RecordObserverEventsResult, error)
-	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*store.ObserverSettings, error)
-	SetClusterPrivacy(ctx context.Context, cluster model.LifeCluster, level int, audience *model.Audience) (*model.PrivacySettings, error)
-	ClearClusterPrivacy(ctx context.Context, cluster model.LifeCluster, audience model.Audience) (*model.PrivacySettings, error)
+	SetObservation(ctx context.Context, enabled bool, fullPaths *bool) (*domain.ObserverSettings, error)
+	SetClusterPrivacy(ctx context.Context, cluster domain.Cluster, level int, audience *domain.Audience) (*model.PrivacySettings, error)
+	ClearClusterPrivacy(ctx context.Context, cluster domain.Cluster, audience domain.Audience) (*model.PrivacySettings, error)
 	RequestAnalysis(ctx context.Context) (*model.AnalysisRun, error)
-	CreateShareLink(ctx context.Context, audience model.Audience) (*model.CreatedShareLink, error)
-	RevokeShareLink(ctx context.Context, id string) (*store.ShareLink, error)
-	StartTwinConversation(ctx context.Context, audience *model.Audience, shareToken *string) (*store.TwinConversation, error)
+	CreateShareLink(ctx context.Context, audience domain.Audience) (*model.CreatedShareLink, error)
+	RevokeShareLink(ctx context.Context, id string) (*domain.ShareLink, error)
+	StartTwinConversation(ctx context.Context, audience *domain.Audience, shareToken *string) (*domain.TwinConversation, error)
 	SendTwinMessage(ctx context.Context, conversationID string, text string, shareToken *string) (*model.SendTwinMessagePayload, error)
-	SetSimilarTwinsOptIn(ctx context.Context, optIn bool, audience *model.Audience) (bool, error)
+	SetSimilarTwinsOptIn(ctx context.Context, optIn bool, audience *domain.Audience) (bool, error)
 	DeleteMyAccount(ctx context.Context, confirm string) (bool, error)
 	RequestDataExport(ctx context.Context) (*model.RequestedDataExport, error)
 	ImportDataExport(ctx context.Context, file graphql.Upload) (*model.DataImportResult, error)
 	DeleteShareLink(ctx context.Context, id string) (bool, error)
-	SetRetention(ctx context.Context, platform *model.Platform, days *int) (*model.RetentionSetting, error)
-	RefreshConnectionToken(ctx context.Context, id string) (*store.Connection, error)
-	RunCronJob(ctx context.Context, name string) (*store.CronExecution, error)
+	SetRetention(ctx context.Context, platform *domain.Platform, days *int) (*model.RetentionSetting, error)
+	RefreshConnectionToken(ctx context.Context, id string) (*domain.Connection, error)
+	RunCronJob(ctx context.Context, name string) (*domain.CronExecution, error)
 }
 type QueryResolver interface {
-	Me(ctx context.Context) (*store.User, error)
-	APITokens(ctx context.Context) ([]store.APIToken, error)
+	Me(ctx context.Context) (*domain.User, error)
+	APITokens(ctx context.Context) ([]domain.APIToken, error)
 	Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error)
 	Platforms(ctx context.Context) ([]model.PlatformInfo, error)
-	Connections(ctx context.Context) ([]store.Connection, error)
-	PlatformData(ctx context.Context, platform model.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error)
-	Observation(ctx context.Context) (*store.ObserverSettings, error)
+	Connections(ctx context.Context) ([]domain.Connection, error)
+	PlatformData(ctx context.Context, platform domain.Platform, dataType *string, first *int, after *string) (*model.PlatformDataConnection, error)
+	Observation(ctx context.Context) (*domain.ObserverSettings, error)
 	LifeClusters(ctx context.Context) ([]model.LifeClusterInfo, error)
 	Privacy(ctx context.Context) (*model.PrivacySettings, error)
-	SoulSignature(ctx context.Context, audience *model.Audience) (*model.SoulSignature, error)
-	Insights(ctx context.Context, cluster *model.LifeCluster, first *int, after *string) (*model.InsightConnection, error)
-	ShareLinks(ctx context.Context) ([]store.ShareLink, error)
+	SoulSignature(ctx context.Context, audience *domain.Audience) (*model.SoulSignature, error)
+	Insights(ctx context.Context, cluster *domain.Cluster, first *int, after *string) (*model.InsightConnection, error)
+	ShareLinks(ctx context.Context) ([]domain.ShareLink, error)
 	SimilarPeriods(ctx context.Context, first *int) ([]model.SimilarPeriod, error)
 	SimilarTwins(ctx context.Context, first *int) ([]model.SimilarTwin, error)
-	TwinConversation(ctx context.Context, id string, shareToken *string) (*store.TwinConversation, error)
+	TwinConversation(ctx context.Context, id string, shareToken *string) (*domain.TwinConversation, error)
 	SharedTwin(ctx context.Context, token string) (*model.SoulSignature, error)
 	CronJobs(ctx context.Context) ([]model.CronJob, error)
-	CronExecutions(ctx context.Context, job *string, status *model.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
-	ConnectionHealth(ctx context.Context) ([]store.ConnectionHealth, error)
+	CronExecutions(ctx context.Context, job *string, status *domain.CronStatus, first *int, after *string) (*model.CronExecutionConnection, error)
+	ConnectionHealth(ctx context.Context) ([]domain.ConnectionHealth, error)
 	FleetAnalytics(ctx context.Context) (*model.FleetAnalytics, error)
-	DataExports(ctx context.Context) ([]store.DataExport, error)
+	DataExports(ctx context.Context) ([]domain.DataExport, error)
 	TwinAccessLog(ctx context.Context, first *int, after *string, shareLink *string) (*model.TwinAccessConnection, error)
 	Retention(ctx context.Context) ([]model.RetentionSetting, error)
 }
-type ShareLinkResolver interface {
-	Audience(ctx context.Context, obj *store.ShareLink) (model.Audience, error)
-}
 type SubscriptionResolver interface {
-	ConnectionUpdated(ctx context.Context) (<-chan *store.Connection, error)
-	InsightAdded(ctx context.Context) (<-chan *model.Insight, error)
+	ConnectionUpdated(ctx context.Context) (<-chan *domain.Connection, error)
+	InsightAdded(ctx context.Context) (<-chan *domain.Insight, error)
 	SoulSignatureUpdated(ctx context.Context) (<-chan *model.SoulSignature, error)
 	TwinReply(ctx context.Context, conversationID string, shareToken *string) (<-chan *model.TwinReplyChunk, error)
-	SyncProgress(ctx context.Context, platform *model.Platform) (<-chan *model.SyncProgress, error)
-	DataExportReady(ctx context.Context) (<-chan *store.DataExport, error)
-	TwinAccessed(ctx context.Context) (<-chan *store.AccessLogEntry, error)
-	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *store.CronExecution, error)
-}
-type TwinAccessResolver interface {
-	Audience(ctx context.Context, obj *store.AccessLogEntry) (model.Audience, error)
-	Kind(ctx context.Context, obj *store.AccessLogEntry) (model.TwinAccessKind, error)
-
-	Client(ctx context.Context, obj *store.AccessLogEntry) (string, error)
+	SyncProgress(ctx context.Context, platform *domain.Platform) (<-chan *model.SyncProgress, error)
+	DataExportReady(ctx context.Context) (<-chan *domain.DataExport, error)
+	TwinAccessed(ctx context.Context) (<-chan *domain.AccessLogEntry, error)
+	CronExecutionCompleted(ctx context.Context, job *string) (<-chan *domain.CronExecution, error)
 }
 type TwinConversationResolver interface {
-	Audience(ctx context.Context, obj *store.TwinConversation) (*model.Audience, error)
-
-	Messages(ctx context.Context, obj *store.TwinConversation, first *int, after *string) ([]store.TwinMessage, error)
-}
-type TwinMessageResolver interface {
-	Role(ctx context.Context, obj *store.TwinMessage) (model.TwinRole, error)
-
-	Source(ctx context.Context, obj *store.TwinMessage) (*string, error)
-
-	Error(ctx context.Context, obj *store.TwinMessage) (*string, error)
-}
-type UserResolver interface {
-	Role(ctx context.Context, obj *store.User) (model.Role, error)
-
-	TimeZoneSource(ctx context.Context, obj *store.User) (model.TimeZoneSource, error)
+	Messages(ctx context.Context, obj *domain.TwinConversation, first *int, after *string) ([]domain.TwinMessage, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1761,7 +1701,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ClearClusterPrivacy(childComplexity, args["cluster"].(model.LifeCluster), args["audience"].(model.Audience)), true
+		return e.ComplexityRoot.Mutation.ClearClusterPrivacy(childComplexity, args["cluster"].(domain.Cluster), args["audience"].(domain.Audience)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1772,7 +1712,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["scopes"].([]model.Scope), args["expiresAt"].(*time.Time)), true
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["scopes"].([]domain.Scope), args["expiresAt"].(*time.Time)), true
 	case "Mutation.createShareLink":
 		if e.ComplexityRoot.Mutation.CreateShareLink == nil {
 			break
@@ -1783,7 +1723,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateShareLink(childComplexity, args["audience"].(model.Audience)), true
+		return e.ComplexityRoot.Mutation.CreateShareLink(childComplexity, args["audience"].(domain.Audience)), true
 	case "Mutation.deleteMyAccount":
 		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
 			break
@@ -1816,7 +1756,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Disconnect(childComplexity, args["platform"].(model.Platform), args["deleteData"].(*bool)), true
+		return e.ComplexityRoot.Mutation.Disconnect(childComplexity, args["platform"].(domain.Platform), args["deleteData"].(*bool)), true
 	case "Mutation.importData":
 		if e.ComplexityRoot.Mutation.ImportData == nil {
 			break
@@ -1827,7 +1767,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ImportData(childComplexity, args["platform"].(model.Platform), args["file"].(graphql.Upload)), true
+		return e.ComplexityRoot.Mutation.ImportData(childComplexity, args["platform"].(domain.Platform), args["file"].(graphql.Upload)), true
 	case "Mutation.importDataExport":
 		if e.ComplexityRoot.Mutation.ImportDataExport == nil {
 			break
@@ -1933,7 +1873,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetClusterPrivacy(childComplexity, args["cluster"].(model.LifeCluster), args["level"].(int), args["audience"].(*model.Audience)), true
+		return e.ComplexityRoot.Mutation.SetClusterPrivacy(childComplexity, args["cluster"].(domain.Cluster), args["level"].(int), args["audience"].(*domain.Audience)), true
 	case "Mutation.setObservation":
 		if e.ComplexityRoot.Mutation.SetObservation == nil {
 			break
@@ -1955,7 +1895,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetRetention(childComplexity, args["platform"].(*model.Platform), args["days"].(*int)), true
+		return e.ComplexityRoot.Mutation.SetRetention(childComplexity, args["platform"].(*domain.Platform), args["days"].(*int)), true
 	case "Mutation.setSimilarTwinsOptIn":
 		if e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn == nil {
 			break
@@ -1966,7 +1906,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool), args["audience"].(*model.Audience)), true
+		return e.ComplexityRoot.Mutation.SetSimilarTwinsOptIn(childComplexity, args["optIn"].(bool), args["audience"].(*domain.Audience)), true
 	case "Mutation.startConnection":
 		if e.ComplexityRoot.Mutation.StartConnection == nil {
 			break
@@ -1977,7 +1917,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.StartConnection(childComplexity, args["platform"].(model.Platform)), true
+		return e.ComplexityRoot.Mutation.StartConnection(childComplexity, args["platform"].(domain.Platform)), true
 	case "Mutation.startTwinConversation":
 		if e.ComplexityRoot.Mutation.StartTwinConversation == nil {
 			break
@@ -1988,7 +1928,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.StartTwinConversation(childComplexity, args["audience"].(*model.Audience), args["shareToken"].(*string)), true
+		return e.ComplexityRoot.Mutation.StartTwinConversation(childComplexity, args["audience"].(*domain.Audience), args["shareToken"].(*string)), true
 	case "Mutation.syncNow":
 		if e.ComplexityRoot.Mutation.SyncNow == nil {
 			break
@@ -1999,7 +1939,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SyncNow(childComplexity, args["platform"].(model.Platform)), true
+		return e.ComplexityRoot.Mutation.SyncNow(childComplexity, args["platform"].(domain.Platform)), true
 	case "Mutation.updateProfile":
 		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
 			break
@@ -2198,7 +2138,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CronExecutions(childComplexity, args["job"].(*string), args["status"].(*model.CronStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.CronExecutions(childComplexity, args["job"].(*string), args["status"].(*domain.CronStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.cronJobs":
 		if e.ComplexityRoot.Query.CronJobs == nil {
 			break
@@ -2227,7 +2167,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Insights(childComplexity, args["cluster"].(*model.LifeCluster), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["cluster"].(*domain.Cluster), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.lifeClusters":
 		if e.ComplexityRoot.Query.LifeClusters == nil {
@@ -2257,7 +2197,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PlatformData(childComplexity, args["platform"].(model.Platform), args["dataType"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.PlatformData(childComplexity, args["platform"].(domain.Platform), args["dataType"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.platforms":
 		if e.ComplexityRoot.Query.Platforms == nil {
 			break
@@ -2325,7 +2265,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SoulSignature(childComplexity, args["audience"].(*model.Audience)), true
+		return e.ComplexityRoot.Query.SoulSignature(childComplexity, args["audience"].(*domain.Audience)), true
 	case "Query.twinAccessLog":
 		if e.ComplexityRoot.Query.TwinAccessLog == nil {
 			break
@@ -2595,7 +2535,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.SyncProgress(childComplexity, args["platform"].(*model.Platform)), true
+		return e.ComplexityRoot.Subscription.SyncProgress(childComplexity, args["platform"].(*domain.Platform)), true
 	case "Subscription.twinAccessed":
 		if e.ComplexityRoot.Subscription.TwinAccessed == nil {
 			break
@@ -5084,16 +5024,16 @@ func (ec *executionContext) field_Mutation_clearClusterPrivacy_args(ctx context.
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
-		func(ctx context.Context, v any) (model.LifeCluster, error) {
-			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		func(ctx context.Context, v any) (domain.Cluster, error) {
+			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["cluster"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (model.Audience, error) {
-			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (domain.Audience, error) {
+			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5114,8 +5054,8 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	}
 	args["name"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scopes",
-		func(ctx context.Context, v any) ([]model.Scope, error) {
-			return ec.unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]domain.Scope, error) {
+			return ec.unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScopeᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5136,8 +5076,8 @@ func (ec *executionContext) field_Mutation_createShareLink_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (model.Audience, error) {
-			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (domain.Audience, error) {
+			return ec.unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5178,8 +5118,8 @@ func (ec *executionContext) field_Mutation_disconnect_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (model.Platform, error) {
-			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (domain.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5214,8 +5154,8 @@ func (ec *executionContext) field_Mutation_importData_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (model.Platform, error) {
-			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (domain.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5336,8 +5276,8 @@ func (ec *executionContext) field_Mutation_setClusterPrivacy_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
-		func(ctx context.Context, v any) (model.LifeCluster, error) {
-			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		func(ctx context.Context, v any) (domain.Cluster, error) {
+			return ec.unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5352,8 +5292,8 @@ func (ec *executionContext) field_Mutation_setClusterPrivacy_args(ctx context.Co
 	}
 	args["level"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (*model.Audience, error) {
-			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (*domain.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5388,8 +5328,8 @@ func (ec *executionContext) field_Mutation_setRetention_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (*model.Platform, error) {
-			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (*domain.Platform, error) {
+			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5418,8 +5358,8 @@ func (ec *executionContext) field_Mutation_setSimilarTwinsOptIn_args(ctx context
 	}
 	args["optIn"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (*model.Audience, error) {
-			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (*domain.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5432,8 +5372,8 @@ func (ec *executionContext) field_Mutation_startConnection_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (model.Platform, error) {
-			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (domain.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5446,8 +5386,8 @@ func (ec *executionContext) field_Mutation_startTwinConversation_args(ctx contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (*model.Audience, error) {
-			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (*domain.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5468,8 +5408,8 @@ func (ec *executionContext) field_Mutation_syncNow_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (model.Platform, error) {
-			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (domain.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5518,8 +5458,8 @@ func (ec *executionContext) field_Query_cronExecutions_args(ctx context.Context,
 	}
 	args["job"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.CronStatus, error) {
-			return ec.unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx, v)
+		func(ctx context.Context, v any) (*domain.CronStatus, error) {
+			return ec.unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5548,8 +5488,8 @@ func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cluster",
-		func(ctx context.Context, v any) (*model.LifeCluster, error) {
-			return ec.unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, v)
+		func(ctx context.Context, v any) (*domain.Cluster, error) {
+			return ec.unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5578,8 +5518,8 @@ func (ec *executionContext) field_Query_platformData_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (model.Platform, error) {
-			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (domain.Platform, error) {
+			return ec.unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5658,8 +5598,8 @@ func (ec *executionContext) field_Query_soulSignature_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "audience",
-		func(ctx context.Context, v any) (*model.Audience, error) {
-			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, v)
+		func(ctx context.Context, v any) (*domain.Audience, error) {
+			return ec.unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5768,8 +5708,8 @@ func (ec *executionContext) field_Subscription_syncProgress_args(ctx context.Con
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platform",
-		func(ctx context.Context, v any) (*model.Platform, error) {
-			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, v)
+		func(ctx context.Context, v any) (*domain.Platform, error) {
+			return ec.unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5942,7 +5882,7 @@ func (ec *executionContext) fieldContext_AnalysisRun_analyzedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("AnalysisRun", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5965,7 +5905,7 @@ func (ec *executionContext) fieldContext_ApiToken_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ApiToken_name(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_name(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5988,7 +5928,7 @@ func (ec *executionContext) fieldContext_ApiToken_name(_ context.Context, field 
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "String")
 }
 
-func (ec *executionContext) _ApiToken_scopes(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_scopes(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5997,21 +5937,21 @@ func (ec *executionContext) _ApiToken_scopes(ctx context.Context, field graphql.
 			return ec.fieldContext_ApiToken_scopes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ApiToken().Scopes(ctx, obj)
+			return obj.Scopes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Scope) graphql.Marshaler {
-			return ec.marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Scope) graphql.Marshaler {
+			return ec.marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScopeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ApiToken_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiToken", field, true, true, "Scope")
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Scope")
 }
 
-func (ec *executionContext) _ApiToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6034,7 +5974,7 @@ func (ec *executionContext) fieldContext_ApiToken_createdAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ApiToken_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6057,7 +5997,7 @@ func (ec *executionContext) fieldContext_ApiToken_lastUsedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ApiToken_expiresAt(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6080,7 +6020,7 @@ func (ec *executionContext) fieldContext_ApiToken_expiresAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ApiToken_revokedAt(ctx context.Context, field graphql.CollectedField, obj *store.APIToken) (ret graphql.Marshaler) {
+func (ec *executionContext) _ApiToken_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6115,8 +6055,8 @@ func (ec *executionContext) _AudienceLevel_audience(ctx context.Context, field g
 			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
-			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6161,8 +6101,8 @@ func (ec *executionContext) _AudienceSetting_audience(ctx context.Context, field
 			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
-			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6230,8 +6170,8 @@ func (ec *executionContext) _ClusterCompleteness_cluster(ctx context.Context, fi
 			return obj.Cluster, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6299,8 +6239,8 @@ func (ec *executionContext) _ClusterSummary_cluster(ctx context.Context, field g
 			return obj.Cluster, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6333,7 +6273,7 @@ func (ec *executionContext) fieldContext_ClusterSummary_text(_ context.Context, 
 	return graphql.NewScalarFieldContext("ClusterSummary", field, false, false, "String")
 }
 
-func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_id(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6356,7 +6296,7 @@ func (ec *executionContext) fieldContext_Connection_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Connection_platform(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_platform(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6365,21 +6305,21 @@ func (ec *executionContext) _Connection_platform(ctx context.Context, field grap
 			return ec.fieldContext_Connection_platform(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Connection().Platform(ctx, obj)
+			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Connection_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, true, true, "Platform")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "Platform")
 }
 
-func (ec *executionContext) _Connection_status(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_status(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6388,21 +6328,21 @@ func (ec *executionContext) _Connection_status(ctx context.Context, field graphq
 			return ec.fieldContext_Connection_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Connection().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
-			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Connection_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, true, true, "ConnectionStatus")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "ConnectionStatus")
 }
 
-func (ec *executionContext) _Connection_accountName(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_accountName(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6425,7 +6365,7 @@ func (ec *executionContext) fieldContext_Connection_accountName(_ context.Contex
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
 }
 
-func (ec *executionContext) _Connection_connectedAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_connectedAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6448,7 +6388,7 @@ func (ec *executionContext) fieldContext_Connection_connectedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Connection_lastSync(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_lastSync(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6471,7 +6411,7 @@ func (ec *executionContext) fieldContext_Connection_lastSync(_ context.Context, 
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Connection_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_tokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6494,7 +6434,7 @@ func (ec *executionContext) fieldContext_Connection_tokenExpiresAt(_ context.Con
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Connection_lastError(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_lastError(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6503,7 +6443,7 @@ func (ec *executionContext) _Connection_lastError(ctx context.Context, field gra
 			return ec.fieldContext_Connection_lastError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Connection().LastError(ctx, obj)
+			return obj.LastError, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6514,10 +6454,10 @@ func (ec *executionContext) _Connection_lastError(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Connection_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Connection", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Connection", field, false, false, "String")
 }
 
-func (ec *executionContext) _Connection_lastErrorAt(ctx context.Context, field graphql.CollectedField, obj *store.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _Connection_lastErrorAt(ctx context.Context, field graphql.CollectedField, obj *domain.Connection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6540,7 +6480,7 @@ func (ec *executionContext) fieldContext_Connection_lastErrorAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Connection", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ConnectionHealth_platform(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+func (ec *executionContext) _ConnectionHealth_platform(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionHealth) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6549,21 +6489,21 @@ func (ec *executionContext) _ConnectionHealth_platform(ctx context.Context, fiel
 			return ec.fieldContext_ConnectionHealth_platform(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ConnectionHealth().Platform(ctx, obj)
+			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionHealth_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionHealth", field, true, true, "Platform")
+	return graphql.NewScalarFieldContext("ConnectionHealth", field, false, false, "Platform")
 }
 
-func (ec *executionContext) _ConnectionHealth_status(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+func (ec *executionContext) _ConnectionHealth_status(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionHealth) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6572,21 +6512,21 @@ func (ec *executionContext) _ConnectionHealth_status(ctx context.Context, field 
 			return ec.fieldContext_ConnectionHealth_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ConnectionHealth().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
-			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionHealth_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConnectionHealth", field, true, true, "ConnectionStatus")
+	return graphql.NewScalarFieldContext("ConnectionHealth", field, false, false, "ConnectionStatus")
 }
 
-func (ec *executionContext) _ConnectionHealth_count(ctx context.Context, field graphql.CollectedField, obj *store.ConnectionHealth) (ret graphql.Marshaler) {
+func (ec *executionContext) _ConnectionHealth_count(ctx context.Context, field graphql.CollectedField, obj *domain.ConnectionHealth) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6644,8 +6584,8 @@ func (ec *executionContext) _CreatedApiToken_apiToken(ctx context.Context, field
 			return obj.APIToken, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.APIToken) graphql.Marshaler {
-			return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPIToken(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6699,8 +6639,8 @@ func (ec *executionContext) _CreatedShareLink_shareLink(ctx context.Context, fie
 			return obj.ShareLink, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.ShareLink) graphql.Marshaler {
-			return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLink(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6719,7 +6659,7 @@ func (ec *executionContext) fieldContext_CreatedShareLink_shareLink(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _CronExecution_id(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_id(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6742,7 +6682,7 @@ func (ec *executionContext) fieldContext_CronExecution_id(_ context.Context, fie
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "ID")
 }
 
-func (ec *executionContext) _CronExecution_jobName(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_jobName(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6765,7 +6705,7 @@ func (ec *executionContext) fieldContext_CronExecution_jobName(_ context.Context
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "String")
 }
 
-func (ec *executionContext) _CronExecution_status(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_status(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6774,21 +6714,21 @@ func (ec *executionContext) _CronExecution_status(ctx context.Context, field gra
 			return ec.fieldContext_CronExecution_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CronExecution().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CronStatus) graphql.Marshaler {
-			return ec.marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CronStatus) graphql.Marshaler {
+			return ec.marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CronExecution_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "CronStatus")
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "CronStatus")
 }
 
-func (ec *executionContext) _CronExecution_executionTimeMs(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_executionTimeMs(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6797,7 +6737,7 @@ func (ec *executionContext) _CronExecution_executionTimeMs(ctx context.Context, 
 			return ec.fieldContext_CronExecution_executionTimeMs(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CronExecution().ExecutionTimeMs(ctx, obj)
+			return obj.ExecutionTimeMs, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -6808,10 +6748,10 @@ func (ec *executionContext) _CronExecution_executionTimeMs(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CronExecution_executionTimeMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CronExecution_tokensChecked(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_tokensChecked(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6834,7 +6774,7 @@ func (ec *executionContext) fieldContext_CronExecution_tokensChecked(_ context.C
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CronExecution_tokensRefreshed(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_tokensRefreshed(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6857,7 +6797,7 @@ func (ec *executionContext) fieldContext_CronExecution_tokensRefreshed(_ context
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CronExecution_platformsPolled(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_platformsPolled(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6880,7 +6820,7 @@ func (ec *executionContext) fieldContext_CronExecution_platformsPolled(_ context
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CronExecution_errorMessage(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_errorMessage(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6889,7 +6829,7 @@ func (ec *executionContext) _CronExecution_errorMessage(ctx context.Context, fie
 			return ec.fieldContext_CronExecution_errorMessage(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CronExecution().ErrorMessage(ctx, obj)
+			return obj.ErrorMessage, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6900,10 +6840,10 @@ func (ec *executionContext) _CronExecution_errorMessage(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CronExecution_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "String")
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "String")
 }
 
-func (ec *executionContext) _CronExecution_resultData(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_resultData(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6912,21 +6852,21 @@ func (ec *executionContext) _CronExecution_resultData(ctx context.Context, field
 			return ec.fieldContext_CronExecution_resultData(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CronExecution().ResultData(ctx, obj)
+			return obj.ResultData, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
-			return ec.marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CronExecution_resultData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _CronExecution_executedAt(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_executedAt(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6949,7 +6889,7 @@ func (ec *executionContext) fieldContext_CronExecution_executedAt(_ context.Cont
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "Time")
 }
 
-func (ec *executionContext) _CronExecution_instance(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_instance(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6972,7 +6912,7 @@ func (ec *executionContext) fieldContext_CronExecution_instance(_ context.Contex
 	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "String")
 }
 
-func (ec *executionContext) _CronExecution_trigger(ctx context.Context, field graphql.CollectedField, obj *store.CronExecution) (ret graphql.Marshaler) {
+func (ec *executionContext) _CronExecution_trigger(ctx context.Context, field graphql.CollectedField, obj *domain.CronExecution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6981,18 +6921,18 @@ func (ec *executionContext) _CronExecution_trigger(ctx context.Context, field gr
 			return ec.fieldContext_CronExecution_trigger(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CronExecution().Trigger(ctx, obj)
+			return obj.Trigger, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.CronTrigger) graphql.Marshaler {
-			return ec.marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CronTrigger) graphql.Marshaler {
+			return ec.marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CronExecution_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CronExecution", field, true, true, "CronTrigger")
+	return graphql.NewScalarFieldContext("CronExecution", field, false, false, "CronTrigger")
 }
 
 func (ec *executionContext) _CronExecutionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CronExecutionConnection) (ret graphql.Marshaler) {
@@ -7071,8 +7011,8 @@ func (ec *executionContext) _CronExecutionEdge_node(ctx context.Context, field g
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.CronExecution) graphql.Marshaler {
-			return ec.marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7195,8 +7135,8 @@ func (ec *executionContext) _CronJob_lastRun(ctx context.Context, field graphql.
 			return obj.LastRun, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
-			return ec.marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CronExecution) graphql.Marshaler {
+			return ec.marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx, selections, v)
 		},
 		true,
 		false,
@@ -7307,7 +7247,7 @@ func (ec *executionContext) fieldContext_CronJob_running(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CronJob", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7330,7 +7270,7 @@ func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, "ID")
 }
 
-func (ec *executionContext) _DataExport_status(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_status(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7339,21 +7279,21 @@ func (ec *executionContext) _DataExport_status(ctx context.Context, field graphq
 			return ec.fieldContext_DataExport_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.DataExportStatus) graphql.Marshaler {
-			return ec.marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ExportStatus) graphql.Marshaler {
+			return ec.marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "DataExportStatus")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DataExportStatus")
 }
 
-func (ec *executionContext) _DataExport_itemsDone(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_itemsDone(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7362,7 +7302,7 @@ func (ec *executionContext) _DataExport_itemsDone(ctx context.Context, field gra
 			return ec.fieldContext_DataExport_itemsDone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().ItemsDone(ctx, obj)
+			return obj.ItemsDone, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -7373,10 +7313,10 @@ func (ec *executionContext) _DataExport_itemsDone(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_itemsDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DataExport_itemsTotal(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_itemsTotal(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7385,7 +7325,7 @@ func (ec *executionContext) _DataExport_itemsTotal(ctx context.Context, field gr
 			return ec.fieldContext_DataExport_itemsTotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().ItemsTotal(ctx, obj)
+			return obj.ItemsTotal, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -7396,10 +7336,10 @@ func (ec *executionContext) _DataExport_itemsTotal(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_itemsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DataExport_progress(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_progress(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7408,7 +7348,7 @@ func (ec *executionContext) _DataExport_progress(ctx context.Context, field grap
 			return ec.fieldContext_DataExport_progress(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().Progress(ctx, obj)
+			return obj.Progress, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -7419,10 +7359,10 @@ func (ec *executionContext) _DataExport_progress(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Float")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Float")
 }
 
-func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7431,7 +7371,7 @@ func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field gra
 			return ec.fieldContext_DataExport_sizeBytes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().SizeBytes(ctx, obj)
+			return obj.SizeBytes, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -7442,10 +7382,10 @@ func (ec *executionContext) _DataExport_sizeBytes(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DataExport_error(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_error(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7454,7 +7394,7 @@ func (ec *executionContext) _DataExport_error(ctx context.Context, field graphql
 			return ec.fieldContext_DataExport_error(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DataExport().Error(ctx, obj)
+			return obj.Error, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7465,10 +7405,10 @@ func (ec *executionContext) _DataExport_error(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_DataExport_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DataExport", field, true, true, "String")
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "String")
 }
 
-func (ec *executionContext) _DataExport_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7491,7 +7431,7 @@ func (ec *executionContext) fieldContext_DataExport_createdAt(_ context.Context,
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DataExport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7514,7 +7454,7 @@ func (ec *executionContext) fieldContext_DataExport_finishedAt(_ context.Context
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7537,7 +7477,7 @@ func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DataExport_downloadedAt(ctx context.Context, field graphql.CollectedField, obj *store.DataExport) (ret graphql.Marshaler) {
+func (ec *executionContext) _DataExport_downloadedAt(ctx context.Context, field graphql.CollectedField, obj *domain.DataExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7799,7 +7739,7 @@ func (ec *executionContext) fieldContext_DataWindow_to(_ context.Context, field 
 	return graphql.NewScalarFieldContext("DataWindow", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Evidence_label(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evidence_label(ctx context.Context, field graphql.CollectedField, obj *domain.Evidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7822,7 +7762,7 @@ func (ec *executionContext) fieldContext_Evidence_label(_ context.Context, field
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
 }
 
-func (ec *executionContext) _Evidence_value(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evidence_value(ctx context.Context, field graphql.CollectedField, obj *domain.Evidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7845,7 +7785,7 @@ func (ec *executionContext) fieldContext_Evidence_value(_ context.Context, field
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
 }
 
-func (ec *executionContext) _Evidence_weight(ctx context.Context, field graphql.CollectedField, obj *model.Evidence) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evidence_weight(ctx context.Context, field graphql.CollectedField, obj *domain.Evidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8119,8 +8059,8 @@ func (ec *executionContext) _FleetAnalytics_connections(ctx context.Context, fie
 			return obj.Connections, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
-			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConnectionHealth) graphql.Marshaler {
+			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionHealthᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8279,8 +8219,8 @@ func (ec *executionContext) _FleetConnectionProblem_platform(ctx context.Context
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8302,8 +8242,8 @@ func (ec *executionContext) _FleetConnectionProblem_status(ctx context.Context, 
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
-			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+			return ec.marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8417,8 +8357,8 @@ func (ec *executionContext) _FleetRefreshOutcome_platform(ctx context.Context, f
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8486,8 +8426,8 @@ func (ec *executionContext) _FleetSyncFreshness_platform(ctx context.Context, fi
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9122,7 +9062,7 @@ func (ec *executionContext) fieldContext_ImportResult_ignored(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportResult", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_id(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9145,7 +9085,7 @@ func (ec *executionContext) fieldContext_Insight_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_key(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9168,7 +9108,7 @@ func (ec *executionContext) fieldContext_Insight_key(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9180,8 +9120,8 @@ func (ec *executionContext) _Insight_cluster(ctx context.Context, field graphql.
 			return obj.Cluster, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9191,7 +9131,7 @@ func (ec *executionContext) fieldContext_Insight_cluster(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "LifeCluster")
 }
 
-func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_subcluster(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9214,7 +9154,7 @@ func (ec *executionContext) fieldContext_Insight_subcluster(_ context.Context, f
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_title(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9237,7 +9177,7 @@ func (ec *executionContext) fieldContext_Insight_title(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_body(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9260,7 +9200,7 @@ func (ec *executionContext) fieldContext_Insight_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "String")
 }
 
-func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9272,8 +9212,8 @@ func (ec *executionContext) _Insight_evidence(ctx context.Context, field graphql
 			return obj.Evidence, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidenceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9292,7 +9232,7 @@ func (ec *executionContext) fieldContext_Insight_evidence(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_confidence(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9315,7 +9255,7 @@ func (ec *executionContext) fieldContext_Insight_confidence(_ context.Context, f
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_sensitivity(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9338,7 +9278,7 @@ func (ec *executionContext) fieldContext_Insight_sensitivity(_ context.Context, 
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9350,8 +9290,8 @@ func (ec *executionContext) _Insight_source(ctx context.Context, field graphql.C
 			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
-			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.InsightSource) graphql.Marshaler {
+			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9361,7 +9301,7 @@ func (ec *executionContext) fieldContext_Insight_source(_ context.Context, field
 	return graphql.NewScalarFieldContext("Insight", field, false, false, "InsightSource")
 }
 
-func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Insight) (ret graphql.Marshaler) {
+func (ec *executionContext) _Insight_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9460,8 +9400,8 @@ func (ec *executionContext) _InsightEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9503,7 +9443,7 @@ func (ec *executionContext) fieldContext_InsightEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("InsightEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _InsightNode_key(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_key(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9526,7 +9466,7 @@ func (ec *executionContext) fieldContext_InsightNode_key(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
 }
 
-func (ec *executionContext) _InsightNode_cluster(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_cluster(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9538,8 +9478,8 @@ func (ec *executionContext) _InsightNode_cluster(ctx context.Context, field grap
 			return obj.Cluster, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9549,7 +9489,7 @@ func (ec *executionContext) fieldContext_InsightNode_cluster(_ context.Context, 
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "LifeCluster")
 }
 
-func (ec *executionContext) _InsightNode_subcluster(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_subcluster(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9572,7 +9512,7 @@ func (ec *executionContext) fieldContext_InsightNode_subcluster(_ context.Contex
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
 }
 
-func (ec *executionContext) _InsightNode_title(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_title(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9595,7 +9535,7 @@ func (ec *executionContext) fieldContext_InsightNode_title(_ context.Context, fi
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
 }
 
-func (ec *executionContext) _InsightNode_body(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_body(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9618,7 +9558,7 @@ func (ec *executionContext) fieldContext_InsightNode_body(_ context.Context, fie
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "String")
 }
 
-func (ec *executionContext) _InsightNode_evidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_evidence(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9630,8 +9570,8 @@ func (ec *executionContext) _InsightNode_evidence(ctx context.Context, field gra
 			return obj.Evidence, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidenceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9650,7 +9590,7 @@ func (ec *executionContext) fieldContext_InsightNode_evidence(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _InsightNode_confidence(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_confidence(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9673,7 +9613,7 @@ func (ec *executionContext) fieldContext_InsightNode_confidence(_ context.Contex
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "Float")
 }
 
-func (ec *executionContext) _InsightNode_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_sensitivity(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9696,7 +9636,7 @@ func (ec *executionContext) fieldContext_InsightNode_sensitivity(_ context.Conte
 	return graphql.NewScalarFieldContext("InsightNode", field, false, false, "Int")
 }
 
-func (ec *executionContext) _InsightNode_source(ctx context.Context, field graphql.CollectedField, obj *model.InsightNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _InsightNode_source(ctx context.Context, field graphql.CollectedField, obj *domain.Insight) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9708,8 +9648,8 @@ func (ec *executionContext) _InsightNode_source(ctx context.Context, field graph
 			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
-			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.InsightSource) graphql.Marshaler {
+			return ec.marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9731,8 +9671,8 @@ func (ec *executionContext) _LifeClusterInfo_cluster(ctx context.Context, field 
 			return obj.Cluster, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+			return ec.marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9894,7 +9834,7 @@ func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["name"].(string), fc.Args["scopes"].([]model.Scope), fc.Args["expiresAt"].(*time.Time))
+			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["name"].(string), fc.Args["scopes"].([]domain.Scope), fc.Args["expiresAt"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
@@ -9941,8 +9881,8 @@ func (ec *executionContext) _Mutation_revokeApiToken(ctx context.Context, field 
 			return ec.Resolvers.Mutation().RevokeAPIToken(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.APIToken) graphql.Marshaler {
-			return ec.marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPIToken(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9985,8 +9925,8 @@ func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field g
 			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10049,7 +9989,7 @@ func (ec *executionContext) _Mutation_startConnection(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().StartConnection(ctx, fc.Args["platform"].(model.Platform))
+			return ec.Resolvers.Mutation().StartConnection(ctx, fc.Args["platform"].(domain.Platform))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.StartConnectionPayload) graphql.Marshaler {
@@ -10093,11 +10033,11 @@ func (ec *executionContext) _Mutation_disconnect(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Disconnect(ctx, fc.Args["platform"].(model.Platform), fc.Args["deleteData"].(*bool))
+			return ec.Resolvers.Mutation().Disconnect(ctx, fc.Args["platform"].(domain.Platform), fc.Args["deleteData"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
-			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10137,7 +10077,7 @@ func (ec *executionContext) _Mutation_syncNow(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SyncNow(ctx, fc.Args["platform"].(model.Platform))
+			return ec.Resolvers.Mutation().SyncNow(ctx, fc.Args["platform"].(domain.Platform))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncResult) graphql.Marshaler {
@@ -10181,7 +10121,7 @@ func (ec *executionContext) _Mutation_importData(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ImportData(ctx, fc.Args["platform"].(model.Platform), fc.Args["file"].(graphql.Upload))
+			return ec.Resolvers.Mutation().ImportData(ctx, fc.Args["platform"].(domain.Platform), fc.Args["file"].(graphql.Upload))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
@@ -10272,8 +10212,8 @@ func (ec *executionContext) _Mutation_setObservation(ctx context.Context, field 
 			return ec.Resolvers.Mutation().SetObservation(ctx, fc.Args["enabled"].(bool), fc.Args["fullPaths"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
-			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ObserverSettings) graphql.Marshaler {
+			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐObserverSettings(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10313,7 +10253,7 @@ func (ec *executionContext) _Mutation_setClusterPrivacy(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetClusterPrivacy(ctx, fc.Args["cluster"].(model.LifeCluster), fc.Args["level"].(int), fc.Args["audience"].(*model.Audience))
+			return ec.Resolvers.Mutation().SetClusterPrivacy(ctx, fc.Args["cluster"].(domain.Cluster), fc.Args["level"].(int), fc.Args["audience"].(*domain.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
@@ -10357,7 +10297,7 @@ func (ec *executionContext) _Mutation_clearClusterPrivacy(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ClearClusterPrivacy(ctx, fc.Args["cluster"].(model.LifeCluster), fc.Args["audience"].(model.Audience))
+			return ec.Resolvers.Mutation().ClearClusterPrivacy(ctx, fc.Args["cluster"].(domain.Cluster), fc.Args["audience"].(domain.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
@@ -10433,7 +10373,7 @@ func (ec *executionContext) _Mutation_createShareLink(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateShareLink(ctx, fc.Args["audience"].(model.Audience))
+			return ec.Resolvers.Mutation().CreateShareLink(ctx, fc.Args["audience"].(domain.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedShareLink) graphql.Marshaler {
@@ -10480,8 +10420,8 @@ func (ec *executionContext) _Mutation_revokeShareLink(ctx context.Context, field
 			return ec.Resolvers.Mutation().RevokeShareLink(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.ShareLink) graphql.Marshaler {
-			return ec.marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLink(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10521,11 +10461,11 @@ func (ec *executionContext) _Mutation_startTwinConversation(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().StartTwinConversation(ctx, fc.Args["audience"].(*model.Audience), fc.Args["shareToken"].(*string))
+			return ec.Resolvers.Mutation().StartTwinConversation(ctx, fc.Args["audience"].(*domain.Audience), fc.Args["shareToken"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
-			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.TwinConversation) graphql.Marshaler {
+			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinConversation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10609,7 +10549,7 @@ func (ec *executionContext) _Mutation_setSimilarTwinsOptIn(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool), fc.Args["audience"].(*model.Audience))
+			return ec.Resolvers.Mutation().SetSimilarTwinsOptIn(ctx, fc.Args["optIn"].(bool), fc.Args["audience"].(*domain.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -10817,7 +10757,7 @@ func (ec *executionContext) _Mutation_setRetention(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetRetention(ctx, fc.Args["platform"].(*model.Platform), fc.Args["days"].(*int))
+			return ec.Resolvers.Mutation().SetRetention(ctx, fc.Args["platform"].(*domain.Platform), fc.Args["days"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionSetting) graphql.Marshaler {
@@ -10864,8 +10804,8 @@ func (ec *executionContext) _Mutation_refreshConnectionToken(ctx context.Context
 			return ec.Resolvers.Mutation().RefreshConnectionToken(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
-			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10908,8 +10848,8 @@ func (ec *executionContext) _Mutation_runCronJob(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().RunCronJob(ctx, fc.Args["name"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
-			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10939,7 +10879,7 @@ func (ec *executionContext) fieldContext_Mutation_runCronJob(ctx context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _ObservationSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *store.ObserverSettings) (ret graphql.Marshaler) {
+func (ec *executionContext) _ObservationSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *domain.ObserverSettings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10962,7 +10902,7 @@ func (ec *executionContext) fieldContext_ObservationSettings_enabled(_ context.C
 	return graphql.NewScalarFieldContext("ObservationSettings", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _ObservationSettings_fullPaths(ctx context.Context, field graphql.CollectedField, obj *store.ObserverSettings) (ret graphql.Marshaler) {
+func (ec *executionContext) _ObservationSettings_fullPaths(ctx context.Context, field graphql.CollectedField, obj *domain.ObserverSettings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11176,8 +11116,8 @@ func (ec *executionContext) _PlatformDataEdge_node(ctx context.Context, field gr
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PlatformDataItem) graphql.Marshaler {
-			return ec.marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v ingest.DataItem) graphql.Marshaler {
+			return ec.marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋingestᚐDataItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11219,7 +11159,7 @@ func (ec *executionContext) fieldContext_PlatformDataEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("PlatformDataEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _PlatformDataItem_id(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_id(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11242,7 +11182,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_id(_ context.Context, 
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "ID")
 }
 
-func (ec *executionContext) _PlatformDataItem_dataType(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_dataType(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11265,7 +11205,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_dataType(_ context.Con
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _PlatformDataItem_externalId(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_externalId(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11288,7 +11228,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_externalId(_ context.C
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _PlatformDataItem_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_occurredAt(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11311,7 +11251,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_occurredAt(_ context.C
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "Time")
 }
 
-func (ec *executionContext) _PlatformDataItem_payload(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_payload(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11323,8 +11263,8 @@ func (ec *executionContext) _PlatformDataItem_payload(ctx context.Context, field
 			return obj.Payload, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
-			return ec.marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11334,7 +11274,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_payload(_ context.Cont
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _PlatformDataItem_source(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_source(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11357,7 +11297,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_source(_ context.Conte
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "String")
 }
 
-func (ec *executionContext) _PlatformDataItem_firstSeenAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_firstSeenAt(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11380,7 +11320,7 @@ func (ec *executionContext) fieldContext_PlatformDataItem_firstSeenAt(_ context.
 	return graphql.NewScalarFieldContext("PlatformDataItem", field, false, false, "Time")
 }
 
-func (ec *executionContext) _PlatformDataItem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformDataItem) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformDataItem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ingest.DataItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11415,8 +11355,8 @@ func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field gr
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11562,8 +11502,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11594,8 +11534,8 @@ func (ec *executionContext) _Query_apiTokens(ctx context.Context, field graphql.
 			return ec.Resolvers.Query().APITokens(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.APIToken) graphql.Marshaler {
-			return ec.marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPITokenᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPITokenᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11702,8 +11642,8 @@ func (ec *executionContext) _Query_connections(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Connections(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.Connection) graphql.Marshaler {
-			return ec.marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11732,7 +11672,7 @@ func (ec *executionContext) _Query_platformData(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PlatformData(ctx, fc.Args["platform"].(model.Platform), fc.Args["dataType"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().PlatformData(ctx, fc.Args["platform"].(domain.Platform), fc.Args["dataType"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PlatformDataConnection) graphql.Marshaler {
@@ -11778,8 +11718,8 @@ func (ec *executionContext) _Query_observation(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Observation(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
-			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.ObserverSettings) graphql.Marshaler {
+			return ec.marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐObserverSettings(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11872,7 +11812,7 @@ func (ec *executionContext) _Query_soulSignature(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SoulSignature(ctx, fc.Args["audience"].(*model.Audience))
+			return ec.Resolvers.Query().SoulSignature(ctx, fc.Args["audience"].(*domain.Audience))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SoulSignature) graphql.Marshaler {
@@ -11916,7 +11856,7 @@ func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Insights(ctx, fc.Args["cluster"].(*model.LifeCluster), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["cluster"].(*domain.Cluster), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InsightConnection) graphql.Marshaler {
@@ -11962,8 +11902,8 @@ func (ec *executionContext) _Query_shareLinks(ctx context.Context, field graphql
 			return ec.Resolvers.Query().ShareLinks(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
-			return ec.marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ShareLink) graphql.Marshaler {
+			return ec.marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLinkᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12083,8 +12023,8 @@ func (ec *executionContext) _Query_twinConversation(ctx context.Context, field g
 			return ec.Resolvers.Query().TwinConversation(ctx, fc.Args["id"].(string), fc.Args["shareToken"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
-			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.TwinConversation) graphql.Marshaler {
+			return ec.marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinConversation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12200,7 +12140,7 @@ func (ec *executionContext) _Query_cronExecutions(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().CronExecutions(ctx, fc.Args["job"].(*string), fc.Args["status"].(*model.CronStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().CronExecutions(ctx, fc.Args["job"].(*string), fc.Args["status"].(*domain.CronStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CronExecutionConnection) graphql.Marshaler {
@@ -12246,8 +12186,8 @@ func (ec *executionContext) _Query_connectionHealth(ctx context.Context, field g
 			return ec.Resolvers.Query().ConnectionHealth(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
-			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ConnectionHealth) graphql.Marshaler {
+			return ec.marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionHealthᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12310,8 +12250,8 @@ func (ec *executionContext) _Query_dataExports(ctx context.Context, field graphq
 			return ec.Resolvers.Query().DataExports(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.DataExport) graphql.Marshaler {
-			return ec.marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExportᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExportᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12549,8 +12489,8 @@ func (ec *executionContext) _RequestedDataExport_export(ctx context.Context, fie
 			return obj.Export, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.DataExport) graphql.Marshaler {
-			return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12604,8 +12544,8 @@ func (ec *executionContext) _RetentionSetting_platform(ctx context.Context, fiel
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Platform) graphql.Marshaler {
-			return ec.marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Platform) graphql.Marshaler {
+			return ec.marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12673,8 +12613,8 @@ func (ec *executionContext) _SendTwinMessagePayload_message(ctx context.Context,
 			return obj.Message, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
-			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12705,8 +12645,8 @@ func (ec *executionContext) _SendTwinMessagePayload_reply(ctx context.Context, f
 			return obj.Reply, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
-			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12725,7 +12665,7 @@ func (ec *executionContext) fieldContext_SendTwinMessagePayload_reply(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _ShareLink_id(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+func (ec *executionContext) _ShareLink_id(ctx context.Context, field graphql.CollectedField, obj *domain.ShareLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12748,7 +12688,7 @@ func (ec *executionContext) fieldContext_ShareLink_id(_ context.Context, field g
 	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ShareLink_audience(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+func (ec *executionContext) _ShareLink_audience(ctx context.Context, field graphql.CollectedField, obj *domain.ShareLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12757,21 +12697,21 @@ func (ec *executionContext) _ShareLink_audience(ctx context.Context, field graph
 			return ec.fieldContext_ShareLink_audience(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ShareLink().Audience(ctx, obj)
+			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
-			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ShareLink_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ShareLink", field, true, true, "Audience")
+	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Audience")
 }
 
-func (ec *executionContext) _ShareLink_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+func (ec *executionContext) _ShareLink_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.ShareLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12794,7 +12734,7 @@ func (ec *executionContext) fieldContext_ShareLink_createdAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ShareLink_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+func (ec *executionContext) _ShareLink_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ShareLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12817,7 +12757,7 @@ func (ec *executionContext) fieldContext_ShareLink_lastUsedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("ShareLink", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ShareLink_revokedAt(ctx context.Context, field graphql.CollectedField, obj *store.ShareLink) (ret graphql.Marshaler) {
+func (ec *executionContext) _ShareLink_revokedAt(ctx context.Context, field graphql.CollectedField, obj *domain.ShareLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12944,8 +12884,8 @@ func (ec *executionContext) _SoulSignature_audience(ctx context.Context, field g
 			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Audience) graphql.Marshaler {
-			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Audience) graphql.Marshaler {
+			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13077,8 +13017,8 @@ func (ec *executionContext) _SoulSignature_insights(ctx context.Context, field g
 			return obj.Insights, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
-			return ec.marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Insight) graphql.Marshaler {
+			return ec.marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13265,8 +13205,8 @@ func (ec *executionContext) _Subscription_connectionUpdated(ctx context.Context,
 			return ec.Resolvers.Subscription().ConnectionUpdated(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.Connection) graphql.Marshaler {
-			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
+			return ec.marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13297,8 +13237,8 @@ func (ec *executionContext) _Subscription_insightAdded(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().InsightAdded(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Insight) graphql.Marshaler {
-			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Insight) graphql.Marshaler {
+			return ec.marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13403,7 +13343,7 @@ func (ec *executionContext) _Subscription_syncProgress(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().SyncProgress(ctx, fc.Args["platform"].(*model.Platform))
+			return ec.Resolvers.Subscription().SyncProgress(ctx, fc.Args["platform"].(*domain.Platform))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncProgress) graphql.Marshaler {
@@ -13449,8 +13389,8 @@ func (ec *executionContext) _Subscription_dataExportReady(ctx context.Context, f
 			return ec.Resolvers.Subscription().DataExportReady(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.DataExport) graphql.Marshaler {
-			return ec.marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13481,8 +13421,8 @@ func (ec *executionContext) _Subscription_twinAccessed(ctx context.Context, fiel
 			return ec.Resolvers.Subscription().TwinAccessed(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.AccessLogEntry) graphql.Marshaler {
-			return ec.marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.AccessLogEntry) graphql.Marshaler {
+			return ec.marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessLogEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13514,8 +13454,8 @@ func (ec *executionContext) _Subscription_cronExecutionCompleted(ctx context.Con
 			return ec.Resolvers.Subscription().CronExecutionCompleted(ctx, fc.Args["job"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
-			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.CronExecution) graphql.Marshaler {
+			return ec.marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13557,8 +13497,8 @@ func (ec *executionContext) _SyncProgress_platform(ctx context.Context, field gr
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13718,8 +13658,8 @@ func (ec *executionContext) _SyncResult_platform(ctx context.Context, field grap
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Platform) graphql.Marshaler {
-			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14026,8 +13966,8 @@ func (ec *executionContext) _Trait_evidence(ctx context.Context, field graphql.C
 			return obj.Evidence, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
-			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidenceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14092,7 +14032,7 @@ func (ec *executionContext) fieldContext_Trait_statement(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinAccess_id(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_id(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14115,7 +14055,7 @@ func (ec *executionContext) fieldContext_TwinAccess_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TwinAccess_shareLinkId(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_shareLinkId(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14138,7 +14078,7 @@ func (ec *executionContext) fieldContext_TwinAccess_shareLinkId(_ context.Contex
 	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TwinAccess_audience(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_audience(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14147,21 +14087,21 @@ func (ec *executionContext) _TwinAccess_audience(ctx context.Context, field grap
 			return ec.fieldContext_TwinAccess_audience(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinAccess().Audience(ctx, obj)
+			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Audience) graphql.Marshaler {
-			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Audience) graphql.Marshaler {
+			return ec.marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TwinAccess_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "Audience")
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "Audience")
 }
 
-func (ec *executionContext) _TwinAccess_kind(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_kind(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14170,21 +14110,21 @@ func (ec *executionContext) _TwinAccess_kind(ctx context.Context, field graphql.
 			return ec.fieldContext_TwinAccess_kind(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinAccess().Kind(ctx, obj)
+			return obj.Kind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TwinAccessKind) graphql.Marshaler {
-			return ec.marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AccessKind) graphql.Marshaler {
+			return ec.marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TwinAccess_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "TwinAccessKind")
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "TwinAccessKind")
 }
 
-func (ec *executionContext) _TwinAccess_conversationId(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_conversationId(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14207,7 +14147,7 @@ func (ec *executionContext) fieldContext_TwinAccess_conversationId(_ context.Con
 	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TwinAccess_occurredAt(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14230,7 +14170,7 @@ func (ec *executionContext) fieldContext_TwinAccess_occurredAt(_ context.Context
 	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "Time")
 }
 
-func (ec *executionContext) _TwinAccess_client(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_client(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14239,7 +14179,7 @@ func (ec *executionContext) _TwinAccess_client(ctx context.Context, field graphq
 			return ec.fieldContext_TwinAccess_client(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinAccess().Client(ctx, obj)
+			return obj.Client, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14250,10 +14190,10 @@ func (ec *executionContext) _TwinAccess_client(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TwinAccess_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinAccess", field, true, true, "String")
+	return graphql.NewScalarFieldContext("TwinAccess", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinAccess_clientHash(ctx context.Context, field graphql.CollectedField, obj *store.AccessLogEntry) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinAccess_clientHash(ctx context.Context, field graphql.CollectedField, obj *domain.AccessLogEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14352,8 +14292,8 @@ func (ec *executionContext) _TwinAccessEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.AccessLogEntry) graphql.Marshaler {
-			return ec.marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.AccessLogEntry) graphql.Marshaler {
+			return ec.marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessLogEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14395,7 +14335,7 @@ func (ec *executionContext) fieldContext_TwinAccessEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("TwinAccessEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinConversation_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinConversation_id(ctx context.Context, field graphql.CollectedField, obj *domain.TwinConversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14418,7 +14358,7 @@ func (ec *executionContext) fieldContext_TwinConversation_id(_ context.Context, 
 	return graphql.NewScalarFieldContext("TwinConversation", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TwinConversation_audience(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinConversation_audience(ctx context.Context, field graphql.CollectedField, obj *domain.TwinConversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14427,21 +14367,21 @@ func (ec *executionContext) _TwinConversation_audience(ctx context.Context, fiel
 			return ec.fieldContext_TwinConversation_audience(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinConversation().Audience(ctx, obj)
+			return obj.Audience, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Audience) graphql.Marshaler {
-			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Audience) graphql.Marshaler {
+			return ec.marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TwinConversation_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinConversation", field, true, true, "Audience")
+	return graphql.NewScalarFieldContext("TwinConversation", field, false, false, "Audience")
 }
 
-func (ec *executionContext) _TwinConversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinConversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.TwinConversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14464,7 +14404,7 @@ func (ec *executionContext) fieldContext_TwinConversation_createdAt(_ context.Co
 	return graphql.NewScalarFieldContext("TwinConversation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _TwinConversation_messages(ctx context.Context, field graphql.CollectedField, obj *store.TwinConversation) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinConversation_messages(ctx context.Context, field graphql.CollectedField, obj *domain.TwinConversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14477,8 +14417,8 @@ func (ec *executionContext) _TwinConversation_messages(ctx context.Context, fiel
 			return ec.Resolvers.TwinConversation().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
-			return ec.marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.TwinMessage) graphql.Marshaler {
+			return ec.marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessageᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14508,7 +14448,7 @@ func (ec *executionContext) fieldContext_TwinConversation_messages(ctx context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _TwinMessage_id(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_id(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14531,7 +14471,7 @@ func (ec *executionContext) fieldContext_TwinMessage_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TwinMessage_role(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_role(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14540,21 +14480,21 @@ func (ec *executionContext) _TwinMessage_role(ctx context.Context, field graphql
 			return ec.fieldContext_TwinMessage_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinMessage().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TwinRole) graphql.Marshaler {
-			return ec.marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.TwinRole) graphql.Marshaler {
+			return ec.marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TwinMessage_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "TwinRole")
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "TwinRole")
 }
 
-func (ec *executionContext) _TwinMessage_text(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_text(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14577,7 +14517,7 @@ func (ec *executionContext) fieldContext_TwinMessage_text(_ context.Context, fie
 	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinMessage_source(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_source(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14586,7 +14526,7 @@ func (ec *executionContext) _TwinMessage_source(ctx context.Context, field graph
 			return ec.fieldContext_TwinMessage_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinMessage().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -14597,10 +14537,10 @@ func (ec *executionContext) _TwinMessage_source(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TwinMessage_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "String")
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinMessage_completed(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_completed(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14623,7 +14563,7 @@ func (ec *executionContext) fieldContext_TwinMessage_completed(_ context.Context
 	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _TwinMessage_error(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_error(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14632,7 +14572,7 @@ func (ec *executionContext) _TwinMessage_error(ctx context.Context, field graphq
 			return ec.fieldContext_TwinMessage_error(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TwinMessage().Error(ctx, obj)
+			return obj.Error, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -14643,10 +14583,10 @@ func (ec *executionContext) _TwinMessage_error(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TwinMessage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TwinMessage", field, true, true, "String")
+	return graphql.NewScalarFieldContext("TwinMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _TwinMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.TwinMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _TwinMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.TwinMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14784,7 +14724,7 @@ func (ec *executionContext) fieldContext_TwinReplyChunk_error(_ context.Context,
 	return graphql.NewScalarFieldContext("TwinReplyChunk", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14807,7 +14747,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14830,7 +14770,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14853,7 +14793,7 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_avatarUrl(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_avatarUrl(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14876,7 +14816,7 @@ func (ec *executionContext) fieldContext_User_avatarUrl(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14885,21 +14825,21 @@ func (ec *executionContext) _User_role(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_User_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_User_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "Role")
+	return graphql.NewScalarFieldContext("User", field, false, false, "Role")
 }
 
-func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14922,7 +14862,7 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
-func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14931,7 +14871,7 @@ func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_timeZone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TimeZone(), nil
+			return obj.TimeZone, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14942,10 +14882,10 @@ func (ec *executionContext) _User_timeZone(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_User_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_timeZoneSource(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_timeZoneSource(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14954,18 +14894,18 @@ func (ec *executionContext) _User_timeZoneSource(ctx context.Context, field grap
 			return ec.fieldContext_User_timeZoneSource(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().TimeZoneSource(ctx, obj)
+			return obj.TimeZoneSource, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
-			return ec.marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.TimeZoneSource) graphql.Marshaler {
+			return ec.marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_User_timeZoneSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "TimeZoneSource")
+	return graphql.NewScalarFieldContext("User", field, false, false, "TimeZoneSource")
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
@@ -15044,8 +14984,8 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v store.User) graphql.Marshaler {
-			return ec.marshalNUser2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.User) graphql.Marshaler {
+			return ec.marshalNUser2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16208,7 +16148,7 @@ func (ec *executionContext) unmarshalInputObserverEventInput(ctx context.Context
 			it.URL = data
 		case "data":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("data"))
-			data, err := ec.unmarshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx, v)
+			data, err := ec.unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -16341,7 +16281,7 @@ func (ec *executionContext) _AnalysisRun(ctx context.Context, sel ast.SelectionS
 
 var apiTokenImplementors = []string{"ApiToken"}
 
-func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *store.APIToken) graphql.Marshaler {
+func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *domain.APIToken) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16353,38 +16293,37 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._ApiToken_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._ApiToken_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "scopes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ApiToken_scopes(ctx, field, obj)
-				})
+			out.Values[i] = ec._ApiToken_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._ApiToken_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastUsedAt":
 			out.Values[i] = ec._ApiToken_lastUsedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "expiresAt":
 			out.Values[i] = ec._ApiToken_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "revokedAt":
 			out.Values[i] = ec._ApiToken_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16567,7 +16506,7 @@ func (ec *executionContext) _ClusterSummary(ctx context.Context, sel ast.Selecti
 
 var connectionImplementors = []string{"Connection"}
 
-func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *store.Connection) graphql.Marshaler {
+func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSet, obj *domain.Connection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16579,50 +16518,47 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._Connection_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "platform":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_platform(ctx, field, obj)
-				})
+			out.Values[i] = ec._Connection_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Connection_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "accountName":
 			out.Values[i] = ec._Connection_accountName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "connectedAt":
 			out.Values[i] = ec._Connection_connectedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastSync":
 			out.Values[i] = ec._Connection_lastSync(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tokenExpiresAt":
 			out.Values[i] = ec._Connection_tokenExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastError":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Connection_lastError(ctx, field, obj)
-				})
+			out.Values[i] = ec._Connection_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "lastErrorAt":
 			out.Values[i] = ec._Connection_lastErrorAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16643,7 +16579,7 @@ func (ec *executionContext) _Connection(ctx context.Context, sel ast.SelectionSe
 
 var connectionHealthImplementors = []string{"ConnectionHealth"}
 
-func (ec *executionContext) _ConnectionHealth(ctx context.Context, sel ast.SelectionSet, obj *store.ConnectionHealth) graphql.Marshaler {
+func (ec *executionContext) _ConnectionHealth(ctx context.Context, sel ast.SelectionSet, obj *domain.ConnectionHealth) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionHealthImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16653,21 +16589,19 @@ func (ec *executionContext) _ConnectionHealth(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ConnectionHealth")
 		case "platform":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionHealth_platform(ctx, field, obj)
-				})
+			out.Values[i] = ec._ConnectionHealth_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionHealth_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._ConnectionHealth_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._ConnectionHealth_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16764,7 +16698,7 @@ func (ec *executionContext) _CreatedShareLink(ctx context.Context, sel ast.Selec
 
 var cronExecutionImplementors = []string{"CronExecution"}
 
-func (ec *executionContext) _CronExecution(ctx context.Context, sel ast.SelectionSet, obj *store.CronExecution) graphql.Marshaler {
+func (ec *executionContext) _CronExecution(ctx context.Context, sel ast.SelectionSet, obj *domain.CronExecution) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, cronExecutionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16776,68 +16710,63 @@ func (ec *executionContext) _CronExecution(ctx context.Context, sel ast.Selectio
 		case "id":
 			out.Values[i] = ec._CronExecution_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "jobName":
 			out.Values[i] = ec._CronExecution_jobName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CronExecution_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._CronExecution_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "executionTimeMs":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CronExecution_executionTimeMs(ctx, field, obj)
-				})
+			out.Values[i] = ec._CronExecution_executionTimeMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "tokensChecked":
 			out.Values[i] = ec._CronExecution_tokensChecked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tokensRefreshed":
 			out.Values[i] = ec._CronExecution_tokensRefreshed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "platformsPolled":
 			out.Values[i] = ec._CronExecution_platformsPolled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "errorMessage":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CronExecution_errorMessage(ctx, field, obj)
-				})
+			out.Values[i] = ec._CronExecution_errorMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "resultData":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CronExecution_resultData(ctx, field, obj)
-				})
+			out.Values[i] = ec._CronExecution_resultData(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "executedAt":
 			out.Values[i] = ec._CronExecution_executedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "instance":
 			out.Values[i] = ec._CronExecution_instance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "trigger":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CronExecution_trigger(ctx, field, obj)
-				})
+			out.Values[i] = ec._CronExecution_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17001,7 +16930,7 @@ func (ec *executionContext) _CronJob(ctx context.Context, sel ast.SelectionSet, 
 
 var dataExportImplementors = []string{"DataExport"}
 
-func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *store.DataExport) graphql.Marshaler {
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *domain.DataExport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -17013,63 +16942,57 @@ func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._DataExport_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemsDone":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_itemsDone(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_itemsDone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "itemsTotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_itemsTotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_itemsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "progress":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_progress(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "sizeBytes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_sizeBytes(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_sizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "error":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._DataExport_error(ctx, field, obj)
-				})
+			out.Values[i] = ec._DataExport_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._DataExport_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "finishedAt":
 			out.Values[i] = ec._DataExport_finishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "expiresAt":
 			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "downloadedAt":
 			out.Values[i] = ec._DataExport_downloadedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17224,7 +17147,7 @@ func (ec *executionContext) _DataWindow(ctx context.Context, sel ast.SelectionSe
 
 var evidenceImplementors = []string{"Evidence"}
 
-func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *model.Evidence) graphql.Marshaler {
+func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *domain.Evidence) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -17802,7 +17725,7 @@ func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.Selection
 
 var insightImplementors = []string{"Insight"}
 
-func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *model.Insight) graphql.Marshaler {
+func (ec *executionContext) _Insight(ctx context.Context, sel ast.SelectionSet, obj *domain.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -17961,7 +17884,7 @@ func (ec *executionContext) _InsightEdge(ctx context.Context, sel ast.SelectionS
 
 var insightNodeImplementors = []string{"InsightNode"}
 
-func (ec *executionContext) _InsightNode(ctx context.Context, sel ast.SelectionSet, obj *model.InsightNode) graphql.Marshaler {
+func (ec *executionContext) _InsightNode(ctx context.Context, sel ast.SelectionSet, obj *domain.Insight) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, insightNodeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18303,7 +18226,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 var observationSettingsImplementors = []string{"ObservationSettings"}
 
-func (ec *executionContext) _ObservationSettings(ctx context.Context, sel ast.SelectionSet, obj *store.ObserverSettings) graphql.Marshaler {
+func (ec *executionContext) _ObservationSettings(ctx context.Context, sel ast.SelectionSet, obj *domain.ObserverSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, observationSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18498,7 +18421,7 @@ func (ec *executionContext) _PlatformDataEdge(ctx context.Context, sel ast.Selec
 
 var platformDataItemImplementors = []string{"PlatformDataItem"}
 
-func (ec *executionContext) _PlatformDataItem(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformDataItem) graphql.Marshaler {
+func (ec *executionContext) _PlatformDataItem(ctx context.Context, sel ast.SelectionSet, obj *ingest.DataItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, platformDataItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18997,7 +18920,7 @@ func (ec *executionContext) _SendTwinMessagePayload(ctx context.Context, sel ast
 
 var shareLinkImplementors = []string{"ShareLink"}
 
-func (ec *executionContext) _ShareLink(ctx context.Context, sel ast.SelectionSet, obj *store.ShareLink) graphql.Marshaler {
+func (ec *executionContext) _ShareLink(ctx context.Context, sel ast.SelectionSet, obj *domain.ShareLink) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, shareLinkImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19009,28 +18932,27 @@ func (ec *executionContext) _ShareLink(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._ShareLink_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "audience":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ShareLink_audience(ctx, field, obj)
-				})
+			out.Values[i] = ec._ShareLink_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._ShareLink_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastUsedAt":
 			out.Values[i] = ec._ShareLink_lastUsedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "revokedAt":
 			out.Values[i] = ec._ShareLink_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19532,7 +19454,7 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 
 var twinAccessImplementors = []string{"TwinAccess"}
 
-func (ec *executionContext) _TwinAccess(ctx context.Context, sel ast.SelectionSet, obj *store.AccessLogEntry) graphql.Marshaler {
+func (ec *executionContext) _TwinAccess(ctx context.Context, sel ast.SelectionSet, obj *domain.AccessLogEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, twinAccessImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19544,45 +19466,42 @@ func (ec *executionContext) _TwinAccess(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._TwinAccess_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "shareLinkId":
 			out.Values[i] = ec._TwinAccess_shareLinkId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "audience":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinAccess_audience(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinAccess_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "kind":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinAccess_kind(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinAccess_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "conversationId":
 			out.Values[i] = ec._TwinAccess_conversationId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "occurredAt":
 			out.Values[i] = ec._TwinAccess_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinAccess_client(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinAccess_client(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "clientHash":
 			out.Values[i] = ec._TwinAccess_clientHash(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19679,7 +19598,7 @@ func (ec *executionContext) _TwinAccessEdge(ctx context.Context, sel ast.Selecti
 
 var twinConversationImplementors = []string{"TwinConversation"}
 
-func (ec *executionContext) _TwinConversation(ctx context.Context, sel ast.SelectionSet, obj *store.TwinConversation) graphql.Marshaler {
+func (ec *executionContext) _TwinConversation(ctx context.Context, sel ast.SelectionSet, obj *domain.TwinConversation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, twinConversationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19694,11 +19613,10 @@ func (ec *executionContext) _TwinConversation(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "audience":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinConversation_audience(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinConversation_audience(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._TwinConversation_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19729,7 +19647,7 @@ func (ec *executionContext) _TwinConversation(ctx context.Context, sel ast.Selec
 
 var twinMessageImplementors = []string{"TwinMessage"}
 
-func (ec *executionContext) _TwinMessage(ctx context.Context, sel ast.SelectionSet, obj *store.TwinMessage) graphql.Marshaler {
+func (ec *executionContext) _TwinMessage(ctx context.Context, sel ast.SelectionSet, obj *domain.TwinMessage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, twinMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19741,40 +19659,37 @@ func (ec *executionContext) _TwinMessage(ctx context.Context, sel ast.SelectionS
 		case "id":
 			out.Values[i] = ec._TwinMessage_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinMessage_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinMessage_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "text":
 			out.Values[i] = ec._TwinMessage_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinMessage_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinMessage_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "completed":
 			out.Values[i] = ec._TwinMessage_completed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TwinMessage_error(ctx, field, obj)
-				})
+			out.Values[i] = ec._TwinMessage_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._TwinMessage_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19848,7 +19763,7 @@ func (ec *executionContext) _TwinReplyChunk(ctx context.Context, sel ast.Selecti
 
 var userImplementors = []string{"User"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *domain.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19860,45 +19775,43 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._User_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "avatarUrl":
 			out.Values[i] = ec._User_avatarUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timeZone":
 			out.Values[i] = ec._User_timeZone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timeZoneSource":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_timeZoneSource(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_timeZoneSource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20362,15 +20275,15 @@ func (ec *executionContext) marshalNAnalysisRun2ᚖgithubᚗcomᚋtwinmeᚋtwinm
 	return ec._AnalysisRun(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v store.APIToken) graphql.Marshaler {
+func (ec *executionContext) marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v domain.APIToken) graphql.Marshaler {
 	return ec._ApiToken(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []store.APIToken) graphql.Marshaler {
+func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.APIToken) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx, sel, v[i])
+		return ec.marshalNApiToken2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPIToken(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20382,7 +20295,7 @@ func (ec *executionContext) marshalNApiToken2ᚕgithubᚗcomᚋtwinmeᚋtwinme�
 	return ret
 }
 
-func (ec *executionContext) marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *store.APIToken) graphql.Marshaler {
+func (ec *executionContext) marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *domain.APIToken) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiToken!")
 		return graphql.Null
@@ -20390,14 +20303,18 @@ func (ec *executionContext) marshalNApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinme�
 	return ec._ApiToken(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, v any) (model.Audience, error) {
-	var res model.Audience
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, v any) (domain.Audience, error) {
+	res, err := model.UnmarshalAudience(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, sel ast.SelectionSet, v model.Audience) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNAudience2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, sel ast.SelectionSet, v domain.Audience) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalAudience(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Audience!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNAudienceLevel2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudienceLevel(ctx context.Context, sel ast.SelectionSet, v model.AudienceLevel) graphql.Marshaler {
@@ -20494,15 +20411,15 @@ func (ec *executionContext) marshalNClusterSummary2ᚕgithubᚗcomᚋtwinmeᚋtw
 	return ret
 }
 
-func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx context.Context, sel ast.SelectionSet, v store.Connection) graphql.Marshaler {
+func (ec *executionContext) marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v domain.Connection) graphql.Marshaler {
 	return ec._Connection(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Connection) graphql.Marshaler {
+func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Connection) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx, sel, v[i])
+		return ec.marshalNConnection2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20514,7 +20431,7 @@ func (ec *executionContext) marshalNConnection2ᚕgithubᚗcomᚋtwinmeᚋtwinme
 	return ret
 }
 
-func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnection(ctx context.Context, sel ast.SelectionSet, v *store.Connection) graphql.Marshaler {
+func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnection(ctx context.Context, sel ast.SelectionSet, v *domain.Connection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Connection!")
 		return graphql.Null
@@ -20522,15 +20439,15 @@ func (ec *executionContext) marshalNConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	return ec._Connection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx context.Context, sel ast.SelectionSet, v store.ConnectionHealth) graphql.Marshaler {
+func (ec *executionContext) marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionHealth(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionHealth) graphql.Marshaler {
 	return ec._ConnectionHealth(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ConnectionHealth) graphql.Marshaler {
+func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionHealthᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ConnectionHealth) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐConnectionHealth(ctx, sel, v[i])
+		return ec.marshalNConnectionHealth2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionHealth(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20542,14 +20459,18 @@ func (ec *executionContext) marshalNConnectionHealth2ᚕgithubᚗcomᚋtwinmeᚋ
 	return ret
 }
 
-func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx context.Context, v any) (model.ConnectionStatus, error) {
-	var res model.ConnectionStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, v any) (domain.ConnectionStatus, error) {
+	res, err := model.UnmarshalConnectionStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v model.ConnectionStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNConnectionStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐConnectionStatus(ctx context.Context, sel ast.SelectionSet, v domain.ConnectionStatus) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalConnectionStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConnectionStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
@@ -20568,11 +20489,11 @@ func (ec *executionContext) marshalNCreatedShareLink2ᚖgithubᚗcomᚋtwinmeᚋ
 	return ec._CreatedShareLink(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v store.CronExecution) graphql.Marshaler {
+func (ec *executionContext) marshalNCronExecution2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v domain.CronExecution) graphql.Marshaler {
 	return ec._CronExecution(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+func (ec *executionContext) marshalNCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *domain.CronExecution) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CronExecution!")
 		return graphql.Null
@@ -20628,35 +20549,43 @@ func (ec *executionContext) marshalNCronJob2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 	return ret
 }
 
-func (ec *executionContext) unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, v any) (model.CronStatus, error) {
-	var res model.CronStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, v any) (domain.CronStatus, error) {
+	res, err := model.UnmarshalCronStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v model.CronStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNCronStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v domain.CronStatus) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalCronStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CronStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx context.Context, v any) (model.CronTrigger, error) {
-	var res model.CronTrigger
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger(ctx context.Context, v any) (domain.CronTrigger, error) {
+	res, err := model.UnmarshalCronTrigger(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronTrigger(ctx context.Context, sel ast.SelectionSet, v model.CronTrigger) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNCronTrigger2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronTrigger(ctx context.Context, sel ast.SelectionSet, v domain.CronTrigger) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalCronTrigger(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CronTrigger!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx context.Context, sel ast.SelectionSet, v store.DataExport) graphql.Marshaler {
+func (ec *executionContext) marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v domain.DataExport) graphql.Marshaler {
 	return ec._DataExport(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []store.DataExport) graphql.Marshaler {
+func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExportᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.DataExport) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx, sel, v[i])
+		return ec.marshalNDataExport2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20668,7 +20597,7 @@ func (ec *executionContext) marshalNDataExport2ᚕgithubᚗcomᚋtwinmeᚋtwinme
 	return ret
 }
 
-func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *store.DataExport) graphql.Marshaler {
+func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐDataExport(ctx context.Context, sel ast.SelectionSet, v *domain.DataExport) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DataExport!")
 		return graphql.Null
@@ -20676,14 +20605,18 @@ func (ec *executionContext) marshalNDataExport2ᚖgithubᚗcomᚋtwinmeᚋtwinme
 	return ec._DataExport(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx context.Context, v any) (model.DataExportStatus, error) {
-	var res model.DataExportStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus(ctx context.Context, v any) (domain.ExportStatus, error) {
+	res, err := model.UnmarshalDataExportStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataExportStatus(ctx context.Context, sel ast.SelectionSet, v model.DataExportStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDataExportStatus2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐExportStatus(ctx context.Context, sel ast.SelectionSet, v domain.ExportStatus) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDataExportStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataExportStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNDataImportFile2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataImportFile(ctx context.Context, sel ast.SelectionSet, v model.DataImportFile) graphql.Marshaler {
@@ -20714,15 +20647,15 @@ func (ec *executionContext) marshalNDataImportResult2ᚖgithubᚗcomᚋtwinmeᚋ
 	return ec._DataImportResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx context.Context, sel ast.SelectionSet, v model.Evidence) graphql.Marshaler {
+func (ec *executionContext) marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidence(ctx context.Context, sel ast.SelectionSet, v domain.Evidence) graphql.Marshaler {
 	return ec._Evidence(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Evidence) graphql.Marshaler {
+func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Evidence) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐEvidence(ctx, sel, v[i])
+		return ec.marshalNEvidence2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐEvidence(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20906,11 +20839,11 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋtwinmeᚋtwin
 	return ec._ImportResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v model.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx context.Context, sel ast.SelectionSet, v domain.Insight) graphql.Marshaler {
 	return ec._Insight(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsight(ctx context.Context, sel ast.SelectionSet, v *model.Insight) graphql.Marshaler {
+func (ec *executionContext) marshalNInsight2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx context.Context, sel ast.SelectionSet, v *domain.Insight) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Insight!")
 		return graphql.Null
@@ -20946,15 +20879,15 @@ func (ec *executionContext) marshalNInsightEdge2ᚕgithubᚗcomᚋtwinmeᚋtwinm
 	return ret
 }
 
-func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx context.Context, sel ast.SelectionSet, v model.InsightNode) graphql.Marshaler {
+func (ec *executionContext) marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx context.Context, sel ast.SelectionSet, v domain.Insight) graphql.Marshaler {
 	return ec._InsightNode(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InsightNode) graphql.Marshaler {
+func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Insight) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightNode(ctx, sel, v[i])
+		return ec.marshalNInsightNode2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsight(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20966,14 +20899,18 @@ func (ec *executionContext) marshalNInsightNode2ᚕgithubᚗcomᚋtwinmeᚋtwinm
 	return ret
 }
 
-func (ec *executionContext) unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx context.Context, v any) (model.InsightSource, error) {
-	var res model.InsightSource
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx context.Context, v any) (domain.InsightSource, error) {
+	res, err := model.UnmarshalInsightSource(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐInsightSource(ctx context.Context, sel ast.SelectionSet, v model.InsightSource) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNInsightSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐInsightSource(ctx context.Context, sel ast.SelectionSet, v domain.InsightSource) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalInsightSource(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InsightSource!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -20990,12 +20927,12 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) unmarshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
+func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
 	res, err := model.UnmarshalJSON(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, sel ast.SelectionSet, v model.JSON) graphql.Marshaler {
+func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "JSON!")
 		return graphql.Null
@@ -21008,14 +20945,18 @@ func (ec *executionContext) marshalNJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph�
 	return res
 }
 
-func (ec *executionContext) unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, v any) (model.LifeCluster, error) {
-	var res model.LifeCluster
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, v any) (domain.Cluster, error) {
+	res, err := model.UnmarshalLifeCluster(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, sel ast.SelectionSet, v model.LifeCluster) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNLifeCluster2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, sel ast.SelectionSet, v domain.Cluster) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalLifeCluster(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LifeCluster!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNLifeClusterInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeClusterInfo(ctx context.Context, sel ast.SelectionSet, v model.LifeClusterInfo) graphql.Marshaler {
@@ -21038,7 +20979,7 @@ func (ec *executionContext) marshalNLifeClusterInfo2ᚕgithubᚗcomᚋtwinmeᚋt
 	return ret
 }
 
-func (ec *executionContext) marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐObserverSettings(ctx context.Context, sel ast.SelectionSet, v *store.ObserverSettings) graphql.Marshaler {
+func (ec *executionContext) marshalNObservationSettings2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐObserverSettings(ctx context.Context, sel ast.SelectionSet, v *domain.ObserverSettings) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ObservationSettings!")
 		return graphql.Null
@@ -21089,14 +21030,18 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋtwinmeᚋtwinmeᚋgr
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, v any) (model.Platform, error) {
-	var res model.Platform
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, v any) (domain.Platform, error) {
+	res, err := model.UnmarshalPlatform(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, sel ast.SelectionSet, v model.Platform) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNPlatform2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, sel ast.SelectionSet, v domain.Platform) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalPlatform(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPlatformDataConnection2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataConnection(ctx context.Context, sel ast.SelectionSet, v *model.PlatformDataConnection) graphql.Marshaler {
@@ -21127,7 +21072,7 @@ func (ec *executionContext) marshalNPlatformDataEdge2ᚕgithubᚗcomᚋtwinmeᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatformDataItem(ctx context.Context, sel ast.SelectionSet, v model.PlatformDataItem) graphql.Marshaler {
+func (ec *executionContext) marshalNPlatformDataItem2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋingestᚐDataItem(ctx context.Context, sel ast.SelectionSet, v ingest.DataItem) graphql.Marshaler {
 	return ec._PlatformDataItem(ctx, sel, &v)
 }
 
@@ -21203,33 +21148,41 @@ func (ec *executionContext) marshalNRetentionSetting2ᚖgithubᚗcomᚋtwinmeᚋ
 	return ec._RetentionSetting(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
-	var res model.Role
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole(ctx context.Context, v any) (domain.Role, error) {
+	res, err := model.UnmarshalRole(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐRole(ctx context.Context, sel ast.SelectionSet, v domain.Role) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalRole(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (model.Scope, error) {
-	var res model.Scope
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx context.Context, v any) (domain.Scope, error) {
+	res, err := model.UnmarshalScope(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx context.Context, sel ast.SelectionSet, v model.Scope) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx context.Context, sel ast.SelectionSet, v domain.Scope) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalScope(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Scope!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, v any) ([]model.Scope, error) {
+func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScopeᚄ(ctx context.Context, v any) ([]domain.Scope, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.Scope, len(vSlice))
+	res := make([]domain.Scope, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -21237,11 +21190,11 @@ func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋ
 	return res, nil
 }
 
-func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
+func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Scope) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
+		return ec.marshalNScope2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐScope(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21261,15 +21214,15 @@ func (ec *executionContext) marshalNSendTwinMessagePayload2ᚖgithubᚗcomᚋtwi
 	return ec._SendTwinMessagePayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx context.Context, sel ast.SelectionSet, v store.ShareLink) graphql.Marshaler {
+func (ec *executionContext) marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLink(ctx context.Context, sel ast.SelectionSet, v domain.ShareLink) graphql.Marshaler {
 	return ec._ShareLink(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []store.ShareLink) graphql.Marshaler {
+func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.ShareLink) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx, sel, v[i])
+		return ec.marshalNShareLink2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLink(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21281,7 +21234,7 @@ func (ec *executionContext) marshalNShareLink2ᚕgithubᚗcomᚋtwinmeᚋtwinme�
 	return ret
 }
 
-func (ec *executionContext) marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐShareLink(ctx context.Context, sel ast.SelectionSet, v *store.ShareLink) graphql.Marshaler {
+func (ec *executionContext) marshalNShareLink2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐShareLink(ctx context.Context, sel ast.SelectionSet, v *domain.ShareLink) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ShareLink!")
 		return graphql.Null
@@ -21458,14 +21411,18 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, v any) (model.TimeZoneSource, error) {
-	var res model.TimeZoneSource
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource(ctx context.Context, v any) (domain.TimeZoneSource, error) {
+	res, err := model.UnmarshalTimeZoneSource(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTimeZoneSource(ctx context.Context, sel ast.SelectionSet, v model.TimeZoneSource) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTimeZoneSource2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTimeZoneSource(ctx context.Context, sel ast.SelectionSet, v domain.TimeZoneSource) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTimeZoneSource(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TimeZoneSource!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTrait2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTrait(ctx context.Context, sel ast.SelectionSet, v model.Trait) graphql.Marshaler {
@@ -21488,11 +21445,11 @@ func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋgr
 	return ret
 }
 
-func (ec *executionContext) marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v store.AccessLogEntry) graphql.Marshaler {
+func (ec *executionContext) marshalNTwinAccess2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v domain.AccessLogEntry) graphql.Marshaler {
 	return ec._TwinAccess(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v *store.AccessLogEntry) graphql.Marshaler {
+func (ec *executionContext) marshalNTwinAccess2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessLogEntry(ctx context.Context, sel ast.SelectionSet, v *domain.AccessLogEntry) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TwinAccess!")
 		return graphql.Null
@@ -21528,17 +21485,21 @@ func (ec *executionContext) marshalNTwinAccessEdge2ᚕgithubᚗcomᚋtwinmeᚋtw
 	return ret
 }
 
-func (ec *executionContext) unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx context.Context, v any) (model.TwinAccessKind, error) {
-	var res model.TwinAccessKind
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind(ctx context.Context, v any) (domain.AccessKind, error) {
+	res, err := model.UnmarshalTwinAccessKind(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinAccessKind(ctx context.Context, sel ast.SelectionSet, v model.TwinAccessKind) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTwinAccessKind2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAccessKind(ctx context.Context, sel ast.SelectionSet, v domain.AccessKind) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTwinAccessKind(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TwinAccessKind!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinConversation(ctx context.Context, sel ast.SelectionSet, v *store.TwinConversation) graphql.Marshaler {
+func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinConversation(ctx context.Context, sel ast.SelectionSet, v *domain.TwinConversation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TwinConversation!")
 		return graphql.Null
@@ -21546,15 +21507,15 @@ func (ec *executionContext) marshalNTwinConversation2ᚖgithubᚗcomᚋtwinmeᚋ
 	return ec._TwinConversation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx context.Context, sel ast.SelectionSet, v store.TwinMessage) graphql.Marshaler {
+func (ec *executionContext) marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessage(ctx context.Context, sel ast.SelectionSet, v domain.TwinMessage) graphql.Marshaler {
 	return ec._TwinMessage(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []store.TwinMessage) graphql.Marshaler {
+func (ec *executionContext) marshalNTwinMessage2ᚕgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.TwinMessage) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 4, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐTwinMessage(ctx, sel, v[i])
+		return ec.marshalNTwinMessage2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinMessage(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21574,14 +21535,18 @@ func (ec *executionContext) marshalNTwinReplyChunk2ᚖgithubᚗcomᚋtwinmeᚋtw
 	return ec._TwinReplyChunk(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx context.Context, v any) (model.TwinRole, error) {
-	var res model.TwinRole
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole(ctx context.Context, v any) (domain.TwinRole, error) {
+	res, err := model.UnmarshalTwinRole(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐTwinRole(ctx context.Context, sel ast.SelectionSet, v model.TwinRole) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTwinRole2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐTwinRole(ctx context.Context, sel ast.SelectionSet, v domain.TwinRole) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalTwinRole(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TwinRole!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNUpdateProfileInput2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
@@ -21603,11 +21568,11 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 	return res
 }
 
-func (ec *executionContext) marshalNUser2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v store.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2githubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐUser(ctx context.Context, sel ast.SelectionSet, v domain.User) graphql.Marshaler {
 	return ec._User(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐUser(ctx context.Context, sel ast.SelectionSet, v *store.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐUser(ctx context.Context, sel ast.SelectionSet, v *domain.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -21785,20 +21750,22 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, v any) (*model.Audience, error) {
+func (ec *executionContext) unmarshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, v any) (*domain.Audience, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Audience)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalAudience(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐAudience(ctx context.Context, sel ast.SelectionSet, v *model.Audience) graphql.Marshaler {
+func (ec *executionContext) marshalOAudience2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐAudience(ctx context.Context, sel ast.SelectionSet, v *domain.Audience) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalAudience(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -21831,27 +21798,29 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋstoreᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *store.CronExecution) graphql.Marshaler {
+func (ec *executionContext) marshalOCronExecution2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronExecution(ctx context.Context, sel ast.SelectionSet, v *domain.CronExecution) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CronExecution(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, v any) (*model.CronStatus, error) {
+func (ec *executionContext) unmarshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, v any) (*domain.CronStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.CronStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalCronStatus(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v *model.CronStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOCronStatus2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCronStatus(ctx context.Context, sel ast.SelectionSet, v *domain.CronStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalCronStatus(*v)
+	return res
 }
 
 func (ec *executionContext) marshalODataWindow2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐDataWindow(ctx context.Context, sel ast.SelectionSet, v *model.DataWindow) graphql.Marshaler {
@@ -21914,7 +21883,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
+func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -21922,7 +21891,7 @@ func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgrap
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐJSON(ctx context.Context, sel ast.SelectionSet, v model.JSON) graphql.Marshaler {
+func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -21932,36 +21901,40 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋtwinmeᚋtwinmeᚋgraph�
 	return res
 }
 
-func (ec *executionContext) unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, v any) (*model.LifeCluster, error) {
+func (ec *executionContext) unmarshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, v any) (*domain.Cluster, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.LifeCluster)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalLifeCluster(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐLifeCluster(ctx context.Context, sel ast.SelectionSet, v *model.LifeCluster) graphql.Marshaler {
+func (ec *executionContext) marshalOLifeCluster2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐCluster(ctx context.Context, sel ast.SelectionSet, v *domain.Cluster) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalLifeCluster(*v)
+	return res
 }
 
-func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, v any) (*model.Platform, error) {
+func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, v any) (*domain.Platform, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Platform)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalPlatform(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋgraphᚋmodelᚐPlatform(ctx context.Context, sel ast.SelectionSet, v *model.Platform) graphql.Marshaler {
+func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋtwinmeᚋtwinmeᚋinternalᚋdomainᚐPlatform(ctx context.Context, sel ast.SelectionSet, v *domain.Platform) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalPlatform(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

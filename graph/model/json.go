@@ -9,7 +9,7 @@ import (
 )
 
 // JSON is a JSON document passed through as it is stored.
-type JSON json.RawMessage
+type JSON = json.RawMessage
 
 // MarshalJSON writes the document itself.
 func MarshalJSON(v JSON) graphql.Marshaler {

@@ -3,13 +3,11 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
+	"encoding/json"
 	"time"
 
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
+	"github.com/twinme/twinme/internal/ingest"
 )
 
 type AnalysisRun struct {
@@ -18,13 +16,13 @@ type AnalysisRun struct {
 }
 
 type AudienceLevel struct {
-	Audience Audience `json:"audience"`
-	Level    int      `json:"level"`
+	Audience domain.Audience `json:"audience"`
+	Level    int             `json:"level"`
 }
 
 // How one audience sees a cluster.
 type AudienceSetting struct {
-	Audience Audience `json:"audience"`
+	Audience domain.Audience `json:"audience"`
 	// The level this audience sees the cluster at; null when it cannot be resolved (the cluster then reveals nothing to it).
 	Level *int `json:"level,omitempty"`
 	// True when the audience follows (the cluster's level; EVERYONE's level for ASSISTANT) instead of having its own level.
@@ -33,7 +31,7 @@ type AudienceSetting struct {
 
 // How complete one cluster's data is (owner only).
 type ClusterCompleteness struct {
-	Cluster LifeCluster `json:"cluster"`
+	Cluster domain.Cluster `json:"cluster"`
 	// 0–1
 	Completeness float64 `json:"completeness"`
 	// Sources that would add to it, e.g. 'connect Spotify or import a streaming history'.
@@ -41,20 +39,20 @@ type ClusterCompleteness struct {
 }
 
 type ClusterSummary struct {
-	Cluster LifeCluster `json:"cluster"`
-	Text    string      `json:"text"`
+	Cluster domain.Cluster `json:"cluster"`
+	Text    string         `json:"text"`
 }
 
 type CreatedAPIToken struct {
 	// The token value: send it as `Authorization: Bearer <token>`. Never shown again.
-	Token    string         `json:"token"`
-	APIToken store.APIToken `json:"apiToken"`
+	Token    string          `json:"token"`
+	APIToken domain.APIToken `json:"apiToken"`
 }
 
 type CreatedShareLink struct {
 	// Give this to the audience; it is shown once.
-	Token     string          `json:"token"`
-	ShareLink store.ShareLink `json:"shareLink"`
+	Token     string           `json:"token"`
+	ShareLink domain.ShareLink `json:"shareLink"`
 }
 
 type CronExecutionConnection struct {
@@ -63,16 +61,16 @@ type CronExecutionConnection struct {
 }
 
 type CronExecutionEdge struct {
-	Node   store.CronExecution `json:"node"`
-	Cursor string              `json:"cursor"`
+	Node   domain.CronExecution `json:"node"`
+	Cursor string               `json:"cursor"`
 }
 
 type CronJob struct {
 	Name     string `json:"name"`
 	Schedule string `json:"schedule"`
 	// Null when this instance does not run the schedule (TWINME_SCHEDULER=off).
-	NextRun *time.Time           `json:"nextRun,omitempty"`
-	LastRun *store.CronExecution `json:"lastRun,omitempty"`
+	NextRun *time.Time            `json:"nextRun,omitempty"`
+	LastRun *domain.CronExecution `json:"lastRun,omitempty"`
 	// Share of finished runs in the last 24 hours that succeeded; null without runs.
 	SuccessRate24h      *float64 `json:"successRate24h,omitempty"`
 	Runs24h             int      `json:"runs24h"`
@@ -103,12 +101,6 @@ type DataWindow struct {
 	To   time.Time `json:"to"`
 }
 
-type Evidence struct {
-	Label  string  `json:"label"`
-	Value  string  `json:"value"`
-	Weight float64 `json:"weight"`
-}
-
 type FleetActivity struct {
 	// Data-export imports and the items they stored, last 24 hours.
 	Imports24h       int `json:"imports24h"`
@@ -130,7 +122,7 @@ type FleetAnalytics struct {
 	GeneratedAt time.Time  `json:"generatedAt"`
 	Users       FleetUsers `json:"users"`
 	// Connections by platform and status.
-	Connections []store.ConnectionHealth `json:"connections"`
+	Connections []domain.ConnectionHealth `json:"connections"`
 	// Connections in ERROR or NEEDS_REAUTH grouped by the reason they show, largest groups first (at most 100).
 	ConnectionProblems []FleetConnectionProblem `json:"connectionProblems"`
 	// Age of the last successful sync of connected connections, per platform.
@@ -142,8 +134,8 @@ type FleetAnalytics struct {
 }
 
 type FleetConnectionProblem struct {
-	Platform Platform         `json:"platform"`
-	Status   ConnectionStatus `json:"status"`
+	Platform domain.Platform         `json:"platform"`
+	Status   domain.ConnectionStatus `json:"status"`
 	// The message the connections show (their last error).
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
@@ -156,13 +148,13 @@ type FleetDayCount struct {
 }
 
 type FleetRefreshOutcome struct {
-	Platform Platform `json:"platform"`
-	Outcome  string   `json:"outcome"`
-	Count    int      `json:"count"`
+	Platform domain.Platform `json:"platform"`
+	Outcome  string          `json:"outcome"`
+	Count    int             `json:"count"`
 }
 
 type FleetSyncFreshness struct {
-	Platform Platform `json:"platform"`
+	Platform domain.Platform `json:"platform"`
 	// Connected and synced at least once.
 	Synced int `json:"synced"`
 	// Connected but never synced yet.
@@ -214,50 +206,20 @@ type ImportResult struct {
 	Ignored []string `json:"ignored"`
 }
 
-type Insight struct {
-	ID string `json:"id"`
-	// Stable across analyses: a changed insight keeps its key.
-	Key        string      `json:"key"`
-	Cluster    LifeCluster `json:"cluster"`
-	Subcluster *string     `json:"subcluster,omitempty"`
-	Title      string      `json:"title"`
-	Body       string      `json:"body"`
-	// Ranked, strongest first.
-	Evidence   []Evidence `json:"evidence"`
-	Confidence float64    `json:"confidence"`
-	// 0–100: shown to an audience only when its slider is at least this.
-	Sensitivity int           `json:"sensitivity"`
-	Source      InsightSource `json:"source"`
-	CreatedAt   time.Time     `json:"createdAt"`
-}
-
 type InsightConnection struct {
 	Edges    []InsightEdge `json:"edges"`
 	PageInfo PageInfo      `json:"pageInfo"`
 }
 
 type InsightEdge struct {
-	Node   Insight `json:"node"`
-	Cursor string  `json:"cursor"`
-}
-
-// An insight inside a signature view (revealed to an audience it has no id).
-type InsightNode struct {
-	Key         string        `json:"key"`
-	Cluster     LifeCluster   `json:"cluster"`
-	Subcluster  *string       `json:"subcluster,omitempty"`
-	Title       string        `json:"title"`
-	Body        string        `json:"body"`
-	Evidence    []Evidence    `json:"evidence"`
-	Confidence  float64       `json:"confidence"`
-	Sensitivity int           `json:"sensitivity"`
-	Source      InsightSource `json:"source"`
+	Node   domain.Insight `json:"node"`
+	Cursor string         `json:"cursor"`
 }
 
 // A life cluster and the viewer's privacy slider for it (0 hides it, 100 shows all).
 type LifeClusterInfo struct {
-	Cluster     LifeCluster  `json:"cluster"`
-	Subclusters []Subcluster `json:"subclusters"`
+	Cluster     domain.Cluster `json:"cluster"`
+	Subclusters []Subcluster   `json:"subclusters"`
 	// The cluster's level, used for every audience without an override.
 	Level     int             `json:"level"`
 	Overrides []AudienceLevel `json:"overrides"`
@@ -279,8 +241,8 @@ type ObserverEventInput struct {
 	// RFC 3339 time.
 	OccurredAt string `json:"occurredAt"`
 	// Reduced to its domain unless full paths are allowed; query strings are never kept.
-	URL  *string `json:"url,omitempty"`
-	Data JSON    `json:"data,omitempty"`
+	URL  *string         `json:"url,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
 	// The browser's UTC offset in minutes when the event happened (-new Date().getTimezoneOffset()); the first valid one sets your time zone until you choose one.
 	UtcOffsetMinutes *int `json:"utcOffsetMinutes,omitempty"`
 }
@@ -304,29 +266,14 @@ type PlatformDataConnection struct {
 }
 
 type PlatformDataEdge struct {
-	Node   PlatformDataItem `json:"node"`
-	Cursor string           `json:"cursor"`
-}
-
-// One item twinme holds of a platform: what the twin is made of.
-type PlatformDataItem struct {
-	ID string `json:"id"`
-	// play, top_artist, watch, search, event, repo, guild, message …
-	DataType   string    `json:"dataType"`
-	ExternalID string    `json:"externalId"`
-	OccurredAt time.Time `json:"occurredAt"`
-	// The normalised item (never a mail body, a typed text or a token).
-	Payload JSON `json:"payload"`
-	// Where it came from: api, extended, account, takeout …
-	Source      string    `json:"source"`
-	FirstSeenAt time.Time `json:"firstSeenAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	Node   ingest.DataItem `json:"node"`
+	Cursor string          `json:"cursor"`
 }
 
 // A platform twinme can connect, and whether this server is set up for it.
 type PlatformInfo struct {
-	Platform Platform `json:"platform"`
-	Name     string   `json:"name"`
+	Platform domain.Platform `json:"platform"`
+	Name     string          `json:"name"`
 	// False when the server has no OAuth client for it: startConnection gives NOT_CONFIGURED.
 	Configured bool `json:"configured"`
 	// The read-only scopes twinme asks for.
@@ -348,7 +295,7 @@ type RecordObserverEventsResult struct {
 }
 
 type RequestedDataExport struct {
-	Export store.DataExport `json:"export"`
+	Export domain.DataExport `json:"export"`
 	// GET this URL once the export is READY: it works once, until expiresAt, and is shown only here (a new request while one runs gives a new URL; the old one stops working).
 	DownloadURL string `json:"downloadUrl"`
 }
@@ -356,7 +303,7 @@ type RequestedDataExport struct {
 // How long raw items of one source are kept.
 type RetentionSetting struct {
 	// The platform, or null for browser-extension events.
-	Platform *Platform `json:"platform,omitempty"`
+	Platform *domain.Platform `json:"platform,omitempty"`
 	// The viewer's choice in days; null: the service default.
 	Days *int `json:"days,omitempty"`
 	// The service default in days; null: kept until deleted.
@@ -364,9 +311,9 @@ type RetentionSetting struct {
 }
 
 type SendTwinMessagePayload struct {
-	Message store.TwinMessage `json:"message"`
+	Message domain.TwinMessage `json:"message"`
 	// The twin's reply: completed false until its chunks have streamed (twinReply).
-	Reply store.TwinMessage `json:"reply"`
+	Reply domain.TwinMessage `json:"reply"`
 }
 
 // A month of the viewer's own history that resembles the latest month.
@@ -386,13 +333,13 @@ type SimilarTwin struct {
 // A soul signature as the viewer may see it: everything for its owner, what an audience may see for anyone else.
 type SoulSignature struct {
 	// Null for the owner's own view.
-	Audience *Audience `json:"audience,omitempty"`
+	Audience *domain.Audience `json:"audience,omitempty"`
 	// False until the first analysis.
 	Analyzed   bool             `json:"analyzed"`
 	AnalyzedAt *time.Time       `json:"analyzedAt,omitempty"`
 	Summaries  []ClusterSummary `json:"summaries"`
 	Traits     []Trait          `json:"traits"`
-	Insights   []InsightNode    `json:"insights"`
+	Insights   []domain.Insight `json:"insights"`
 	// Owner only: which data is missing, per cluster.
 	Completeness []ClusterCompleteness `json:"completeness"`
 	// Owner only: sources that would complete the signature.
@@ -418,7 +365,7 @@ type Subscription struct {
 
 // Progress of a running sync, pushed per stored page and once at the end.
 type SyncProgress struct {
-	Platform Platform `json:"platform"`
+	Platform domain.Platform `json:"platform"`
 	// The stream a page was stored for; null on the final event.
 	Stream *string `json:"stream,omitempty"`
 	// Items fetched so far in this run, and how many of them were new or changed.
@@ -431,7 +378,7 @@ type SyncProgress struct {
 
 // The outcome of one sync of a connection.
 type SyncResult struct {
-	Platform Platform `json:"platform"`
+	Platform domain.Platform `json:"platform"`
 	// synced, partial, failed, rate_limited, needs_reauth or skipped
 	Outcome    string             `json:"outcome"`
 	Fetched    int                `json:"fetched"`
@@ -450,10 +397,10 @@ type SyncStreamResult struct {
 // A Big Five estimate with how sure it is and why.
 type Trait struct {
 	// openness, conscientiousness, extraversion, agreeableness, neuroticism
-	Name       string     `json:"name"`
-	Score      float64    `json:"score"`
-	Confidence float64    `json:"confidence"`
-	Evidence   []Evidence `json:"evidence"`
+	Name       string            `json:"name"`
+	Score      float64           `json:"score"`
+	Confidence float64           `json:"confidence"`
+	Evidence   []domain.Evidence `json:"evidence"`
 	// Whether the evidence is strong enough to report the score (confidence of at least 0.3); otherwise the score is not a result.
 	Reported bool `json:"reported"`
 	// The estimate in words: where it leans and the evidence that moved it, or "not enough evidence yet".
@@ -466,8 +413,8 @@ type TwinAccessConnection struct {
 }
 
 type TwinAccessEdge struct {
-	Node   store.AccessLogEntry `json:"node"`
-	Cursor string               `json:"cursor"`
+	Node   domain.AccessLogEntry `json:"node"`
+	Cursor string                `json:"cursor"`
 }
 
 // A piece of the twin's reply as it streams.
@@ -494,789 +441,6 @@ type UserConnection struct {
 }
 
 type UserEdge struct {
-	Node   store.User `json:"node"`
-	Cursor string     `json:"cursor"`
-}
-
-// Who a view of the twin is for. Each cluster slider can be overridden per audience.
-type Audience string
-
-const (
-	AudienceEveryone     Audience = "EVERYONE"
-	AudienceProfessional Audience = "PROFESSIONAL"
-	AudienceFriends      Audience = "FRIENDS"
-	AudienceIntimate     Audience = "INTIMATE"
-	AudienceDating       Audience = "DATING"
-	// The language model: everything sent to a model on the owner's behalf (narratives, the owner's own twin chat). Follows EVERYONE's levels until set. No share link can be made for it.
-	AudienceAssistant Audience = "ASSISTANT"
-)
-
-var AllAudience = []Audience{
-	AudienceEveryone,
-	AudienceProfessional,
-	AudienceFriends,
-	AudienceIntimate,
-	AudienceDating,
-	AudienceAssistant,
-}
-
-func (e Audience) IsValid() bool {
-	switch e {
-	case AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating, AudienceAssistant:
-		return true
-	}
-	return false
-}
-
-func (e Audience) String() string {
-	return string(e)
-}
-
-func (e *Audience) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Audience(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Audience", str)
-	}
-	return nil
-}
-
-func (e Audience) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Audience) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Audience) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type ConnectionStatus string
-
-const (
-	ConnectionStatusConnected ConnectionStatus = "CONNECTED"
-	// The access token expired and is being renewed.
-	ConnectionStatusTokenExpired ConnectionStatus = "TOKEN_EXPIRED"
-	// The provider no longer accepts the grant: connect again.
-	ConnectionStatusNeedsReauth ConnectionStatus = "NEEDS_REAUTH"
-	// Our configuration is wrong or the provider failed for days: an operator is on it.
-	ConnectionStatusError        ConnectionStatus = "ERROR"
-	ConnectionStatusDisconnected ConnectionStatus = "DISCONNECTED"
-)
-
-var AllConnectionStatus = []ConnectionStatus{
-	ConnectionStatusConnected,
-	ConnectionStatusTokenExpired,
-	ConnectionStatusNeedsReauth,
-	ConnectionStatusError,
-	ConnectionStatusDisconnected,
-}
-
-func (e ConnectionStatus) IsValid() bool {
-	switch e {
-	case ConnectionStatusConnected, ConnectionStatusTokenExpired, ConnectionStatusNeedsReauth, ConnectionStatusError, ConnectionStatusDisconnected:
-		return true
-	}
-	return false
-}
-
-func (e ConnectionStatus) String() string {
-	return string(e)
-}
-
-func (e *ConnectionStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ConnectionStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ConnectionStatus", str)
-	}
-	return nil
-}
-
-func (e ConnectionStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ConnectionStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ConnectionStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type CronStatus string
-
-const (
-	CronStatusSuccess CronStatus = "SUCCESS"
-	CronStatusError   CronStatus = "ERROR"
-	CronStatusTimeout CronStatus = "TIMEOUT"
-	// A tick that arrived while the previous run was still going.
-	CronStatusSkipped CronStatus = "SKIPPED"
-)
-
-var AllCronStatus = []CronStatus{
-	CronStatusSuccess,
-	CronStatusError,
-	CronStatusTimeout,
-	CronStatusSkipped,
-}
-
-func (e CronStatus) IsValid() bool {
-	switch e {
-	case CronStatusSuccess, CronStatusError, CronStatusTimeout, CronStatusSkipped:
-		return true
-	}
-	return false
-}
-
-func (e CronStatus) String() string {
-	return string(e)
-}
-
-func (e *CronStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = CronStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid CronStatus", str)
-	}
-	return nil
-}
-
-func (e CronStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *CronStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e CronStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type CronTrigger string
-
-const (
-	CronTriggerSchedule CronTrigger = "SCHEDULE"
-	CronTriggerHTTP     CronTrigger = "HTTP"
-	CronTriggerAdmin    CronTrigger = "ADMIN"
-	CronTriggerCli      CronTrigger = "CLI"
-)
-
-var AllCronTrigger = []CronTrigger{
-	CronTriggerSchedule,
-	CronTriggerHTTP,
-	CronTriggerAdmin,
-	CronTriggerCli,
-}
-
-func (e CronTrigger) IsValid() bool {
-	switch e {
-	case CronTriggerSchedule, CronTriggerHTTP, CronTriggerAdmin, CronTriggerCli:
-		return true
-	}
-	return false
-}
-
-func (e CronTrigger) String() string {
-	return string(e)
-}
-
-func (e *CronTrigger) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = CronTrigger(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid CronTrigger", str)
-	}
-	return nil
-}
-
-func (e CronTrigger) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *CronTrigger) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e CronTrigger) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type DataExportStatus string
-
-const (
-	// Waiting for a free export worker.
-	DataExportStatusPending DataExportStatus = "PENDING"
-	DataExportStatusRunning DataExportStatus = "RUNNING"
-	// Ready to download (once, before expiresAt).
-	DataExportStatusReady  DataExportStatus = "READY"
-	DataExportStatusFailed DataExportStatus = "FAILED"
-	// Downloaded: the file is gone.
-	DataExportStatusDownloaded DataExportStatus = "DOWNLOADED"
-	// Not downloaded in time: the file is gone.
-	DataExportStatusExpired DataExportStatus = "EXPIRED"
-)
-
-var AllDataExportStatus = []DataExportStatus{
-	DataExportStatusPending,
-	DataExportStatusRunning,
-	DataExportStatusReady,
-	DataExportStatusFailed,
-	DataExportStatusDownloaded,
-	DataExportStatusExpired,
-}
-
-func (e DataExportStatus) IsValid() bool {
-	switch e {
-	case DataExportStatusPending, DataExportStatusRunning, DataExportStatusReady, DataExportStatusFailed, DataExportStatusDownloaded, DataExportStatusExpired:
-		return true
-	}
-	return false
-}
-
-func (e DataExportStatus) String() string {
-	return string(e)
-}
-
-func (e *DataExportStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = DataExportStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid DataExportStatus", str)
-	}
-	return nil
-}
-
-func (e DataExportStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *DataExportStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e DataExportStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type InsightSource string
-
-const (
-	// A deterministic pattern detector.
-	InsightSourcePattern InsightSource = "PATTERN"
-	// A narrative written by the language model from revealed insights.
-	InsightSourceLlm InsightSource = "LLM"
-)
-
-var AllInsightSource = []InsightSource{
-	InsightSourcePattern,
-	InsightSourceLlm,
-}
-
-func (e InsightSource) IsValid() bool {
-	switch e {
-	case InsightSourcePattern, InsightSourceLlm:
-		return true
-	}
-	return false
-}
-
-func (e InsightSource) String() string {
-	return string(e)
-}
-
-func (e *InsightSource) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = InsightSource(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid InsightSource", str)
-	}
-	return nil
-}
-
-func (e InsightSource) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *InsightSource) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e InsightSource) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type LifeCluster string
-
-const (
-	LifeClusterPersonal     LifeCluster = "PERSONAL"
-	LifeClusterProfessional LifeCluster = "PROFESSIONAL"
-	LifeClusterCreative     LifeCluster = "CREATIVE"
-)
-
-var AllLifeCluster = []LifeCluster{
-	LifeClusterPersonal,
-	LifeClusterProfessional,
-	LifeClusterCreative,
-}
-
-func (e LifeCluster) IsValid() bool {
-	switch e {
-	case LifeClusterPersonal, LifeClusterProfessional, LifeClusterCreative:
-		return true
-	}
-	return false
-}
-
-func (e LifeCluster) String() string {
-	return string(e)
-}
-
-func (e *LifeCluster) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = LifeCluster(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid LifeCluster", str)
-	}
-	return nil
-}
-
-func (e LifeCluster) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *LifeCluster) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e LifeCluster) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type Platform string
-
-const (
-	PlatformSpotify  Platform = "SPOTIFY"
-	PlatformYoutube  Platform = "YOUTUBE"
-	PlatformGithub   Platform = "GITHUB"
-	PlatformDiscord  Platform = "DISCORD"
-	PlatformGmail    Platform = "GMAIL"
-	PlatformLinkedin Platform = "LINKEDIN"
-	PlatformSLACk    Platform = "SLACK"
-)
-
-var AllPlatform = []Platform{
-	PlatformSpotify,
-	PlatformYoutube,
-	PlatformGithub,
-	PlatformDiscord,
-	PlatformGmail,
-	PlatformLinkedin,
-	PlatformSLACk,
-}
-
-func (e Platform) IsValid() bool {
-	switch e {
-	case PlatformSpotify, PlatformYoutube, PlatformGithub, PlatformDiscord, PlatformGmail, PlatformLinkedin, PlatformSLACk:
-		return true
-	}
-	return false
-}
-
-func (e Platform) String() string {
-	return string(e)
-}
-
-func (e *Platform) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Platform(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Platform", str)
-	}
-	return nil
-}
-
-func (e Platform) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Platform) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Platform) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type Role string
-
-const (
-	RoleUser  Role = "USER"
-	RoleAdmin Role = "ADMIN"
-)
-
-var AllRole = []Role{
-	RoleUser,
-	RoleAdmin,
-}
-
-func (e Role) IsValid() bool {
-	switch e {
-	case RoleUser, RoleAdmin:
-		return true
-	}
-	return false
-}
-
-func (e Role) String() string {
-	return string(e)
-}
-
-func (e *Role) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Role(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Role", str)
-	}
-	return nil
-}
-
-func (e Role) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Role) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Role) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// What an API token may do.
-type Scope string
-
-const (
-	// Everything the user can do.
-	ScopeFull Scope = "FULL"
-	// Only post browser-extension events.
-	ScopeObserverWrite Scope = "OBSERVER_WRITE"
-)
-
-var AllScope = []Scope{
-	ScopeFull,
-	ScopeObserverWrite,
-}
-
-func (e Scope) IsValid() bool {
-	switch e {
-	case ScopeFull, ScopeObserverWrite:
-		return true
-	}
-	return false
-}
-
-func (e Scope) String() string {
-	return string(e)
-}
-
-func (e *Scope) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Scope(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Scope", str)
-	}
-	return nil
-}
-
-func (e Scope) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Scope) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Scope) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Where a user's time zone comes from.
-type TimeZoneSource string
-
-const (
-	// You chose it with updateProfile.
-	TimeZoneSourceChosen TimeZoneSource = "CHOSEN"
-	// The first UTC offset your browser extension reported.
-	TimeZoneSourceExtension TimeZoneSource = "EXTENSION"
-	// Nothing is known yet: UTC.
-	TimeZoneSourceDefault TimeZoneSource = "DEFAULT"
-)
-
-var AllTimeZoneSource = []TimeZoneSource{
-	TimeZoneSourceChosen,
-	TimeZoneSourceExtension,
-	TimeZoneSourceDefault,
-}
-
-func (e TimeZoneSource) IsValid() bool {
-	switch e {
-	case TimeZoneSourceChosen, TimeZoneSourceExtension, TimeZoneSourceDefault:
-		return true
-	}
-	return false
-}
-
-func (e TimeZoneSource) String() string {
-	return string(e)
-}
-
-func (e *TimeZoneSource) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = TimeZoneSource(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid TimeZoneSource", str)
-	}
-	return nil
-}
-
-func (e TimeZoneSource) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *TimeZoneSource) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e TimeZoneSource) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type TwinAccessKind string
-
-const (
-	// The shared signature was viewed (sharedTwin).
-	TwinAccessKindView TwinAccessKind = "VIEW"
-	// A guest started a conversation with the twin.
-	TwinAccessKindConversation TwinAccessKind = "CONVERSATION"
-	// A guest sent the twin a message.
-	TwinAccessKindMessage TwinAccessKind = "MESSAGE"
-)
-
-var AllTwinAccessKind = []TwinAccessKind{
-	TwinAccessKindView,
-	TwinAccessKindConversation,
-	TwinAccessKindMessage,
-}
-
-func (e TwinAccessKind) IsValid() bool {
-	switch e {
-	case TwinAccessKindView, TwinAccessKindConversation, TwinAccessKindMessage:
-		return true
-	}
-	return false
-}
-
-func (e TwinAccessKind) String() string {
-	return string(e)
-}
-
-func (e *TwinAccessKind) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = TwinAccessKind(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid TwinAccessKind", str)
-	}
-	return nil
-}
-
-func (e TwinAccessKind) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *TwinAccessKind) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e TwinAccessKind) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type TwinRole string
-
-const (
-	TwinRoleUser TwinRole = "USER"
-	TwinRoleTwin TwinRole = "TWIN"
-)
-
-var AllTwinRole = []TwinRole{
-	TwinRoleUser,
-	TwinRoleTwin,
-}
-
-func (e TwinRole) IsValid() bool {
-	switch e {
-	case TwinRoleUser, TwinRoleTwin:
-		return true
-	}
-	return false
-}
-
-func (e TwinRole) String() string {
-	return string(e)
-}
-
-func (e *TwinRole) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = TwinRole(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid TwinRole", str)
-	}
-	return nil
-}
-
-func (e TwinRole) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *TwinRole) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e TwinRole) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
+	Node   domain.User `json:"node"`
+	Cursor string      `json:"cursor"`
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -150,49 +151,40 @@ func (s *Service) clientHash(ownerID, addr string) string {
 	return hex.EncodeToString(m.Sum(nil))[:hashHexChars]
 }
 
-// Page is one page of an owner's access log, newest first.
-type Page struct {
-	Entries     []store.AccessLogEntry
-	HasNextPage bool
-	EndCursor   string
-}
-
 // List returns ownerID's entries (of one share link when shareLinkID is
 // not ""), newest first.
 //
 // Errors: BAD_USER_INPUT for a bad page size or cursor; NOT_FOUND for a
 // share link that is not ownerID's.
-func (s *Service) List(ctx context.Context, ownerID, shareLinkID string, first *int, after string) (Page, error) {
-	n, err := store.PageSize(first, 20, 100)
+func (s *Service) List(ctx context.Context, ownerID, shareLinkID string, first *int, after string) (domain.Page[domain.AccessLogEntry], error) {
+	n, err := domain.PageSize(first, 20, 100)
 	if err != nil {
-		return Page{}, err
+		return domain.Page[domain.AccessLogEntry]{}, err
 	}
-	cur, err := store.DecodeCursor(after)
+	cur, err := domain.DecodeCursor(after)
 	if err != nil {
-		return Page{}, err
+		return domain.Page[domain.AccessLogEntry]{}, err
 	}
 	if shareLinkID != "" {
 		if _, err := s.db.ShareLinkByID(ctx, ownerID, shareLinkID); err != nil {
-			return Page{}, err
+			return domain.Page[domain.AccessLogEntry]{}, err
 		}
 	}
 	rows, err := s.db.ListAccessLog(ctx, ownerID, shareLinkID, cur, n+1)
 	if err != nil {
-		return Page{}, err
+		return domain.Page[domain.AccessLogEntry]{}, err
 	}
-	p := Page{Entries: rows}
-	if len(rows) > n {
-		p.Entries, p.HasNextPage = rows[:n], true
-	}
-	if len(p.Entries) > 0 {
-		p.EndCursor = p.Entries[len(p.Entries)-1].Cursor().Encode()
-	}
-	return p, nil
+	return domain.NewPage(store.Domains(rows, (*store.AccessLogEntry).Domain), n, domain.AccessLogEntry.Cursor), nil
 }
 
 // Entry returns ownerID's entry id (NOT_FOUND otherwise).
-func (s *Service) Entry(ctx context.Context, ownerID, id string) (*store.AccessLogEntry, error) {
-	return s.db.AccessLogEntryByID(ctx, ownerID, id)
+func (s *Service) Entry(ctx context.Context, ownerID, id string) (*domain.AccessLogEntry, error) {
+	e, err := s.db.AccessLogEntryByID(ctx, ownerID, id)
+	if err != nil {
+		return nil, err
+	}
+	d := e.Domain()
+	return &d, nil
 }
 
 // Prune deletes entries older than the retention (the maintenance job).

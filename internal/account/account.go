@@ -58,7 +58,7 @@ func (s *Service) Delete(ctx context.Context, v *auth.Viewer) error {
 			continue
 		}
 		if _, err := s.d.Connect.Disconnect(ctx, u.ID, platform.ID(c.Platform), false); err != nil {
-			s.d.Logger.WarnContext(ctx, "account: revoke before deletion", slog.String("platform", c.Platform), slog.Any("error", err))
+			s.d.Logger.WarnContext(ctx, "account: revoke before deletion", slog.String("platform", string(c.Platform)), slog.Any("error", err))
 		}
 	}
 	if err := s.d.Auth.Logout(ctx, v); err != nil {

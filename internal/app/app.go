@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Events = a.openEvents(o)
 	a.responses = graph.NewResponseCache(cfg.ResponseCacheBytes, db.UserDataVersion)
 	a.Auth = auth.NewService(db, o.Clock, log, auth.Options{SessionTTL: cfg.SessionTTL, AdminEmails: cfg.AdminEmails, Bus: a.Events,
-		OnEnd: func(c auth.CredentialEnd) { a.responses.Forget(c.UserID) }})
+		OnEnd: h.credentialEnded})
 	authCtx, stopAuth := context.WithCancel(context.Background())
 	a.stopAuth = stopAuth
 	a.Auth.Listen(authCtx)
@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Bus: a.Events, Analysis: h.dataChanged, Clock: o.Clock, Logger: log,
 	})
 	a.poll = a.runPolling
-	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: a.Ingest.DeleteData, SecureCookies: cfg.SecureCookies()})
+	a.Connect = connect.NewFlow(a.Tokens, connect.FlowOptions{PublicURL: cfg.PublicURL, AppURL: cfg.AppURL, DeleteData: h.disconnectDelete, SecureCookies: cfg.SecureCookies()})
 	if err := a.buildDataRights(h); err != nil {
 		a.Close()
 		return nil, err
@@ -306,21 +306,7 @@ func (v twinViews) View(ctx context.Context, ownerID string, audiences ...privac
 }
 
 func (v twinViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
-	l, err := v.a.DB.ResolveShareLink(ctx, token, v.a.Clock.Now())
-	if err != nil {
-		return twin.ShareLink{}, err
-	}
-	aud, err := privacy.ParseAudience(l.Audience)
-	if err != nil {
-		return twin.ShareLink{}, err
-	}
-	return twin.ShareLink{ID: l.ID, OwnerID: l.UserID, Audience: aud}, nil
-}
-
-// DeleteAccount deletes the viewer's account and every trace of it
-// (account.Service.Delete).
-func (a *App) DeleteAccount(ctx context.Context, v *auth.Viewer) error {
-	return a.Accounts.Delete(ctx, v)
+	return v.a.Soul.ResolveShare(ctx, token)
 }
 
 // ResponseCache is the cache of viewers' dashboard responses (nil when

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
@@ -30,13 +29,7 @@ func (a *App) buildDataRights(h hooks) error {
 	a.Retention = retention.New(a.DB, retention.Options{ObserverDefault: cfg.ObserverRetention, Clock: a.Clock, Logger: a.Log})
 	a.Accounts = account.New(account.Deps{
 		DB: a.DB, Auth: a.Auth, Connect: a.Connect, DeleteFiles: a.Exports.DeleteUserFiles, Logger: a.Log,
-		Forget: []func(ctx context.Context, userID string) error{
-			// Every other token and session of the user ends now, on every
-			// instance, and their websockets close.
-			func(ctx context.Context, userID string) error { a.Auth.UserDeleted(ctx, userID); return nil },
-			// Rate-limit counters in Redis name the user id.
-			func(ctx context.Context, userID string) error { _, err := a.Limits.Forget(ctx, userID); return err },
-		},
+		Forget: h.accountDeleted,
 	})
 	return nil
 }

@@ -31,10 +31,10 @@ func (a *App) buildServer(o Options) *server.Server {
 	cfg := a.Config
 	a.sockets = newSocketGuard(a)
 	resolver := &graph.Resolver{
-		Auth: a.Auth, Clock: a.Clock, Log: a.Log, DB: a.DB, Events: a.Events, Views: a.Views,
+		Auth: a.Auth, Clock: a.Clock, Log: a.Log, Events: a.Events, Views: a.Views,
 		Connect: a.Connect, Tokens: a.Tokens, Provider: a.Providers, Jobs: a.Scheduler,
 		Ingest: a.Ingest, Sync: a.Sync, Soul: a.Soul, Twin: a.Twin, AILimit: a.AILimit,
-		DeleteAccount: a.DeleteAccount, Fleet: a.Fleet,
+		Accounts: a.Accounts, Fleet: a.Fleet,
 		Exports: a.Exports, ArchiveImport: a.ArchiveImport, AccessLog: a.AccessLog, Retentions: a.Retention,
 	}
 	gql := graph.NewHandler(resolver, graph.HandlerOptions{

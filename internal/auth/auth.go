@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -120,7 +121,7 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, admin bool
 // name such as "America/Los_Angeles", checked against the embedded tz
 // database; empty clears the choice, so the browser extension's offset or
 // UTC applies again).
-func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL, timeZone *string) (*store.User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL, timeZone *string) (*domain.User, error) {
 	u := *v.User
 	var cols []string
 	if name != nil {
@@ -148,19 +149,20 @@ func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL,
 		cols = append(cols, "time_zone")
 	}
 	if len(cols) == 0 {
-		return v.User, nil
+		return v.Profile(), nil
 	}
 	u.UpdatedAt = s.clock.Now()
 	if err := s.db.UpdateUser(ctx, &u, cols...); err != nil {
 		return nil, err
 	}
 	s.forgetUser(u.ID)
-	return &u, nil
+	d := u.Domain()
+	return &d, nil
 }
 
 // CreateAPIToken issues a token for userID and returns its value, which is
 // never shown again.
-func (s *Service) CreateAPIToken(ctx context.Context, userID, name string, scopes []string, expiresAt *time.Time) (string, *store.APIToken, error) {
+func (s *Service) CreateAPIToken(ctx context.Context, userID, name string, scopes []string, expiresAt *time.Time) (string, *domain.APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return "", nil, apperr.Invalid("name", "name must be 1 to 100 characters")
@@ -185,18 +187,20 @@ func (s *Service) CreateAPIToken(ctx context.Context, userID, name string, scope
 	if err := s.db.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
-	return value, t, nil
+	d := t.Domain()
+	return value, &d, nil
 }
 
 // RevokeAPIToken revokes the viewer's token id; it stops working at once on
 // every instance, and websockets using it are closed.
-func (s *Service) RevokeAPIToken(ctx context.Context, userID, id string) (*store.APIToken, error) {
+func (s *Service) RevokeAPIToken(ctx context.Context, userID, id string) (*domain.APIToken, error) {
 	t, err := s.db.RevokeAPIToken(ctx, userID, id, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
 	s.end(ctx, CredentialEnd{UserID: userID, TokenID: t.ID, Reason: EndRevoked})
-	return t, nil
+	d := t.Domain()
+	return &d, nil
 }
 
 // CreateSession starts a browser session for userID and returns the cookie value.
@@ -347,14 +351,28 @@ func (s *Service) forgetUser(userID string) {
 	}
 }
 
-// ListUsers pages through every user (admins only; the caller checks).
-func (s *Service) ListUsers(ctx context.Context, search string, after *store.Cursor, limit int) ([]store.User, error) {
-	return s.db.ListUsers(ctx, search, after, limit)
+// ListUsers pages through every user, oldest first (admins only; the
+// caller checks). Errors: BAD_USER_INPUT for a bad first or cursor.
+func (s *Service) ListUsers(ctx context.Context, search string, first *int, after string) (domain.Page[domain.User], error) {
+	n, err := domain.PageSize(first, 20, 100)
+	if err != nil {
+		return domain.Page[domain.User]{}, err
+	}
+	cur, err := domain.DecodeCursor(after)
+	if err != nil {
+		return domain.Page[domain.User]{}, err
+	}
+	rows, err := s.db.ListUsers(ctx, search, cur, n+1)
+	if err != nil {
+		return domain.Page[domain.User]{}, err
+	}
+	return domain.NewPage(store.Domains(rows, (*store.User).Domain), n, domain.User.Cursor), nil
 }
 
 // ListAPITokens returns userID's tokens.
-func (s *Service) ListAPITokens(ctx context.Context, userID string) ([]store.APIToken, error) {
-	return s.db.ListAPITokens(ctx, userID)
+func (s *Service) ListAPITokens(ctx context.Context, userID string) ([]domain.APIToken, error) {
+	rows, err := s.db.ListAPITokens(ctx, userID)
+	return store.Domains(rows, (*store.APIToken).Domain), err
 }
 
 // DeleteExpiredSessions removes expired sessions (maintenance).

@@ -9,6 +9,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -139,7 +140,7 @@ func (s *Service) checkExpiry(w *watch) {
 // SetRole changes userID's role. A demotion ends every credential's view of
 // the admin role at once on every instance: cached viewers are dropped and
 // the user's websockets (and with them admin subscriptions) are closed.
-func (s *Service) SetRole(ctx context.Context, userID, role string) (*store.User, error) {
+func (s *Service) SetRole(ctx context.Context, userID string, role domain.Role) (*store.User, error) {
 	if role != store.RoleUser && role != store.RoleAdmin {
 		return nil, apperr.Invalid("role", "role must be %q or %q", store.RoleUser, store.RoleAdmin)
 	}

@@ -7,15 +7,17 @@ import (
 	"slices"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 )
 
-// Scopes an API token can carry.
+// Scopes an API token can carry, as stored and in Viewer.Scopes (the
+// domain.Scope values).
 const (
 	// ScopeFull allows everything the user can do.
-	ScopeFull = "full"
+	ScopeFull = string(domain.ScopeFull)
 	// ScopeObserverWrite only allows posting browser-extension events.
-	ScopeObserverWrite = "observer:write"
+	ScopeObserverWrite = string(domain.ScopeObserverWrite)
 )
 
 // KnownScopes lists every valid scope.
@@ -35,6 +37,12 @@ type Viewer struct {
 
 	// hash is the stored hash of the credential, for Revalidate.
 	hash string
+}
+
+// Profile is what the API shows of the viewer's user.
+func (v *Viewer) Profile() *domain.User {
+	u := v.User.Domain()
+	return &u
 }
 
 // Has reports whether v was granted scope (ScopeFull implies every scope).

@@ -19,6 +19,7 @@ import (
 
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/auth"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -229,7 +230,7 @@ func (f *Flow) complete(ctx context.Context, st *store.OAuthState, id platform.I
 		name = ident.Username
 	}
 	c := &store.Connection{
-		UserID: st.UserID, Platform: string(id), AccountID: ident.AccountID, AccountName: name,
+		UserID: st.UserID, Platform: id, AccountID: ident.AccountID, AccountName: name,
 		Scopes: grantedScopes(tok, p.Provider), ConnectedAt: now, NextSyncAt: &now,
 	}
 	if !tok.Expiry.IsZero() {
@@ -255,7 +256,7 @@ func grantedScopes(tok *oauth2.Token, p platform.Provider) string {
 // revocation, erases the tokens and marks the connection disconnected. Its
 // data stays unless deleteData. A revocation failure is logged, not fatal:
 // the tokens are erased here either way.
-func (f *Flow) Disconnect(ctx context.Context, userID string, id platform.ID, deleteData bool) (*store.Connection, error) {
+func (f *Flow) Disconnect(ctx context.Context, userID string, id platform.ID, deleteData bool) (*domain.Connection, error) {
 	before, after, err := f.m.db.DisconnectConnection(ctx, userID, string(id), f.m.clock.Now())
 	if err != nil {
 		return nil, err
@@ -277,7 +278,24 @@ func (f *Flow) Disconnect(ctx context.Context, userID string, id platform.ID, de
 		}
 	}
 	f.m.notify(ctx, *after)
-	return after, nil
+	d := after.Domain()
+	return &d, nil
+}
+
+// Connections lists userID's connections, one per platform ever connected.
+func (f *Flow) Connections(ctx context.Context, userID string) ([]domain.Connection, error) {
+	rows, err := f.m.db.ListConnections(ctx, userID)
+	return store.Domains(rows, (*store.Connection).Domain), err
+}
+
+// Connection returns userID's connection id (NOT_FOUND for anyone else's).
+func (f *Flow) Connection(ctx context.Context, userID, id string) (*domain.Connection, error) {
+	c, err := f.m.db.ConnectionForUser(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Domain()
+	return &d, nil
 }
 
 // sharesGoogleGrant reports whether revoking id's token would also end the

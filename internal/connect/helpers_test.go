@@ -89,7 +89,7 @@ func (e *env) connectUser(u *store.User) (*store.Connection, *oauth2.Token) {
 	if err != nil {
 		e.t.Fatalf("exchange: %v", err)
 	}
-	c := &store.Connection{UserID: u.ID, Platform: string(e.fake.ID), AccountID: "wizzler", AccountName: "JM Wizzler",
+	c := &store.Connection{UserID: u.ID, Platform: e.fake.ID, AccountID: "wizzler", AccountName: "JM Wizzler",
 		Scopes: "user-read-recently-played", ConnectedAt: e.clock.Now()}
 	if !tok.Expiry.IsZero() {
 		exp := tok.Expiry

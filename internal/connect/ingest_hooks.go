@@ -32,7 +32,7 @@ func (m *Manager) MarkNeedsReauth(ctx context.Context, id string) (*store.Connec
 		return m.db.ConnectionByID(ctx, id)
 	}
 	m.log.Info("connect: platform API rejected the token after a refresh; connection needs reauthorization",
-		slog.String("platform", c.Platform), slog.String("connection_id", id))
+		slog.String("platform", string(c.Platform)), slog.String("connection_id", id))
 	m.notify(ctx, *after)
 	return after, nil
 }

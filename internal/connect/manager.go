@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
@@ -218,7 +219,7 @@ func (m *Manager) platformName(c *store.Connection) string {
 	if p, ok := platform.Providers()[platform.ID(c.Platform)]; ok {
 		return p.Name
 	}
-	return c.Platform
+	return string(c.Platform)
 }
 
 // statusError is the error for a connection whose status gives no token.
@@ -307,6 +308,17 @@ func (m *Manager) Refresh(ctx context.Context, id string) (*store.Connection, er
 		return nil, err
 	}
 	return res.conn, nil
+}
+
+// RefreshConnection is Refresh as the API shows its result (the admin's
+// refreshConnectionToken, whoever owns the connection).
+func (m *Manager) RefreshConnection(ctx context.Context, id string) (*domain.Connection, error) {
+	c, err := m.Refresh(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Domain()
+	return &d, nil
 }
 
 // result is the outcome of one shared refresh.
@@ -480,9 +492,9 @@ func (m *Manager) refreshLeased(ctx context.Context, first, c *store.Connection,
 	}
 	if c.RefreshOutcomeUnknownAt != nil {
 		m.log.Info("connect: refresh succeeded after one whose outcome was unknown",
-			slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Time("unknown_since", *c.RefreshOutcomeUnknownAt))
+			slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.Time("unknown_since", *c.RefreshOutcomeUnknownAt))
 	}
-	m.count(ctx, c.Platform, OutcomeRefreshed)
+	m.count(ctx, string(c.Platform), OutcomeRefreshed)
 	return result{access: tok.AccessToken, conn: saved, kind: OutcomeRefreshed}, nil
 }
 
@@ -518,7 +530,7 @@ func (m *Manager) persist(ctx context.Context, c *store.Connection, tok *oauth2.
 		}
 		if attempt == 3 {
 			m.log.Error("connect: could not store a refreshed token; the connection may need to be reconnected",
-				slog.String("platform", c.Platform), slog.String("connection_id", c.ID), slog.Any("error", err))
+				slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID), slog.Any("error", err))
 			return nil, err
 		}
 		m.clock.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
@@ -531,7 +543,7 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, p Plat
 	ctx = context.WithoutCancel(ctx)
 	defer func() {
 		if res.kind != "" {
-			m.count(ctx, c.Platform, res.kind)
+			m.count(ctx, string(c.Platform), res.kind)
 		}
 	}()
 	f := refreshFailure{c: c, p: p, err: rerr, now: m.clock.Now(), name: m.platformName(c)}
@@ -565,13 +577,13 @@ type refreshFailure struct {
 // meanwhile.
 func (m *Manager) grantRefused(ctx context.Context, f refreshFailure) (result, error) {
 	m.log.Info("connect: provider rejected the grant; connection needs reauthorization",
-		slog.String("platform", f.c.Platform), slog.String("connection_id", f.c.ID), slog.String("code", f.code))
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code))
 	msg := fmt.Sprintf("%s did not accept the authorization; connect %s again", f.name, f.name)
 	if f.c.RefreshOutcomeUnknownAt != nil {
 		// The provider most likely rotated the refresh token in the
 		// answer we never got.
 		m.log.Error("connect: refresh token refused after a refresh whose answer was lost; the provider rotated it, the person must reconnect",
-			slog.String("platform", f.c.Platform), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
+			slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
 			slog.Time("outcome_unknown_at", *f.c.RefreshOutcomeUnknownAt))
 		msg = fmt.Sprintf("%s renewed the authorization but its answer was lost on the way; connect %s again", f.name, f.name)
 	}
@@ -606,8 +618,8 @@ func (m *Manager) grantRefused(ctx context.Context, f refreshFailure) (result, e
 // fault of this instance, not of the connection).
 func (m *Manager) clientRejected(ctx context.Context, f refreshFailure) (result, error) {
 	m.log.Error("connect: provider rejected our OAuth client; check its client id, secret and redirect URI",
-		slog.String("platform", f.c.Platform), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
-		slog.String("env", "TWINME_"+upper(f.c.Platform)+"_CLIENT_ID / _CLIENT_SECRET"))
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID), slog.String("code", f.code),
+		slog.String("env", "TWINME_"+upper(string(f.c.Platform))+"_CLIENT_ID / _CLIENT_SECRET"))
 	after, _, err := m.db.SetConnectionStatus(ctx, f.c.ID, store.StatusChange{
 		Status: store.StatusError, Error: ConfigErrorMessage(f.name), LeaseOwner: m.opts.Owner,
 		ConfigFingerprint: Fingerprint(f.p),
@@ -639,12 +651,12 @@ func (m *Manager) transientFailure(ctx context.Context, f refreshFailure) (resul
 		return result{}, err
 	}
 	m.log.Warn("connect: token refresh failed; will retry",
-		slog.String("platform", f.c.Platform), slog.String("connection_id", f.c.ID),
+		slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID),
 		slog.Int("consecutive_failures", after.ConsecutiveFailures), slog.Duration("retry_in", retryAt(after).Sub(f.now)),
 		slog.Any("error", f.err))
 	if givesUp(after.TransientFailuresSince, f.now) {
 		m.log.Error("connect: token refresh has failed for days; setting the connection to error",
-			slog.String("platform", f.c.Platform), slog.String("connection_id", f.c.ID),
+			slog.String("platform", string(f.c.Platform)), slog.String("connection_id", f.c.ID),
 			slog.Time("failing_since", *after.TransientFailuresSince))
 		gaveUp, changed, err := m.db.SetConnectionStatus(ctx, f.c.ID, store.StatusChange{
 			Status: store.StatusError, Error: fmt.Sprintf("%s has failed for %d days; connect %s again", f.name, int(GiveUpAfter.Hours()/24), f.name),
@@ -759,14 +771,14 @@ func (m *Manager) refreshUnknown(ctx context.Context, c *store.Connection, p Pla
 	now := m.clock.Now()
 	name := m.platformName(c)
 	m.log.Warn("connect: token refresh sent but no answer arrived; outcome unknown, the provider may have rotated the refresh token",
-		slog.String("platform", c.Platform), slog.String("connection_id", c.ID),
+		slog.String("platform", string(c.Platform)), slog.String("connection_id", c.ID),
 		slog.Duration("timeout", m.opts.RefreshTimeout), slog.Any("error", rerr))
 	after, err := m.db.RecordRefreshOutcomeUnknown(ctx, c.ID, m.opts.Owner,
 		fmt.Sprintf("a token refresh sent to %s got no answer; twinme will retry", name), now)
 	if err != nil {
 		return result{}, err
 	}
-	m.count(ctx, c.Platform, OutcomeUnknown)
+	m.count(ctx, string(c.Platform), OutcomeUnknown)
 	if after.Status == store.StatusConnected && !expired(after, now) {
 		a, err := m.accessToken(after)
 		return result{access: a, conn: after, kind: OutcomeUnknown}, err

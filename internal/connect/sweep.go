@@ -104,7 +104,7 @@ produce:
 		for _, c := range page {
 			res.Checked++
 			if inBackoff(&c, m.clock.Now()) {
-				record(Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: c.Platform, Kind: OutcomeBackoff})
+				record(Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: string(c.Platform), Kind: OutcomeBackoff})
 				continue
 			}
 			select {
@@ -175,7 +175,7 @@ func (m *Manager) configRetryDue(c *store.Connection, now time.Time) bool {
 }
 
 func (m *Manager) sweepOne(ctx context.Context, c *store.Connection) Outcome {
-	o := Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: c.Platform}
+	o := Outcome{ConnectionID: c.ID, UserID: c.UserID, Platform: string(c.Platform)}
 	// A connection in error reaches the sweep only as a due configuration
 	// retry, which must run whatever its status says.
 	force := c.Status == store.StatusError

@@ -452,7 +452,7 @@ func (x *exporter) connections(ctx context.Context) error {
 	}
 	crs := make([]ConnectionRecord, 0, len(conns))
 	for _, c := range conns {
-		crs = append(crs, ConnectionRecord{Platform: c.Platform, Status: string(c.Status), AccountID: c.AccountID,
+		crs = append(crs, ConnectionRecord{Platform: string(c.Platform), Status: string(c.Status), AccountID: c.AccountID,
 			AccountName: c.AccountName, Scopes: c.Scopes, ConnectedAt: c.ConnectedAt.UTC(), LastSync: utcPtr(c.LastSync),
 			LastError: c.LastError, LastErrorAt: utcPtr(c.LastErrorAt)})
 	}

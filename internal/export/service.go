@@ -21,6 +21,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -96,7 +97,7 @@ func (s *Service) part(id string) string { return filepath.Join(s.opts.Dir, id+"
 
 // Requested is the answer to Request.
 type Requested struct {
-	Export store.DataExport
+	Export domain.DataExport
 	// URL downloads the archive once it is ready: once, before ExpiresAt.
 	// A second request while one runs returns the running export with a
 	// new URL (the earlier one no longer works).
@@ -123,7 +124,7 @@ func (s *Service) Request(ctx context.Context, userID string) (Requested, error)
 	} else {
 		s.kick()
 	}
-	return Requested{Export: *got, URL: s.url(got.ID, token)}, nil
+	return Requested{Export: got.Domain(), URL: s.url(got.ID, token)}, nil
 }
 
 func (s *Service) url(id, token string) string {
@@ -145,13 +146,19 @@ func hashToken(token string) string {
 }
 
 // List returns userID's newest exports (at most 20).
-func (s *Service) List(ctx context.Context, userID string) ([]store.DataExport, error) {
-	return s.db.ListDataExports(ctx, userID, 20)
+func (s *Service) List(ctx context.Context, userID string) ([]domain.DataExport, error) {
+	rows, err := s.db.ListDataExports(ctx, userID, 20)
+	return store.Domains(rows, (*store.DataExport).Domain), err
 }
 
 // Get returns userID's export id (NOT_FOUND otherwise).
-func (s *Service) Get(ctx context.Context, userID, id string) (*store.DataExport, error) {
-	return s.db.DataExportByID(ctx, userID, id)
+func (s *Service) Get(ctx context.Context, userID, id string) (*domain.DataExport, error) {
+	e, err := s.db.DataExportByID(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	d := e.Domain()
+	return &d, nil
 }
 
 func (s *Service) kick() {

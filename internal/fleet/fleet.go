@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/twinme/twinme/internal/analysis/llm"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 )
 
@@ -49,7 +50,7 @@ func New(db *store.DB, clock clockwork.Clock, log *slog.Logger, platforms []stri
 }
 
 // Snapshot computes the fleet as it is now.
-func (s *Service) Snapshot(ctx context.Context) (*store.FleetSnapshot, error) {
+func (s *Service) Snapshot(ctx context.Context) (*domain.FleetSnapshot, error) {
 	snap, err := s.db.FleetAnalytics(ctx, s.clock.Now(), s.platforms)
 	if err != nil {
 		return nil, err
@@ -58,6 +59,11 @@ func (s *Service) Snapshot(ctx context.Context) (*store.FleetSnapshot, error) {
 	s.cached, s.cachedAt = snap, s.clock.Now()
 	s.mu.Unlock()
 	return snap, nil
+}
+
+// ConnectionHealth counts every connection by platform and status.
+func (s *Service) ConnectionHealth(ctx context.Context) ([]domain.ConnectionHealth, error) {
+	return s.db.CountConnectionsByPlatformStatus(ctx)
 }
 
 func (s *Service) recent(ctx context.Context) (*store.FleetSnapshot, error) {

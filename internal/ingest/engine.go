@@ -195,10 +195,10 @@ type StreamResult struct {
 
 // ConnectionResult is the outcome of one connection's run.
 type ConnectionResult struct {
-	ConnectionID string  `json:"connectionId"`
-	UserID       string  `json:"userId"`
-	Platform     string  `json:"platform"`
-	Outcome      Outcome `json:"outcome"`
+	ConnectionID string      `json:"connectionId"`
+	UserID       string      `json:"userId"`
+	Platform     platform.ID `json:"platform"`
+	Outcome      Outcome     `json:"outcome"`
 	// Fetched items; of them Inserted are new, Updated changed, Unchanged
 	// were already stored as they are.
 	Fetched int `json:"fetched"`
@@ -314,6 +314,12 @@ func (e *Engine) SyncNow(ctx context.Context, userID, platformName string) (Conn
 	if err != nil {
 		return ConnectionResult{}, err
 	}
+	return e.Sync(ctx, userID, id)
+}
+
+// Sync is SyncNow for a platform already parsed (the GraphQL edge parses
+// the enum once).
+func (e *Engine) Sync(ctx context.Context, userID string, id platform.ID) (ConnectionResult, error) {
 	p, ok := e.opts.Providers[id]
 	if !ok {
 		return ConnectionResult{}, apperr.New(apperr.NotConfigured, "%s is not configured on this server", providerName(id, p))
@@ -419,7 +425,7 @@ func (r *run) fail(o Outcome, msg string, cause error) {
 	r.stop = true
 	r.res.Outcome, r.res.Error = o, msg
 	if cause != nil {
-		r.e.log.Warn("ingest: sync stopped", slog.String("platform", r.c.Platform), slog.String("connection_id", r.c.ID),
+		r.e.log.Warn("ingest: sync stopped", slog.String("platform", string(r.c.Platform)), slog.String("connection_id", r.c.ID),
 			slog.String("outcome", string(o)), slog.Any("error", cause))
 	}
 }
@@ -476,14 +482,14 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 		}
 		if page.Reset {
 			r.e.log.Info("ingest: stream starts over (its cursor expired or did not parse)",
-				slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
+				slog.String("platform", string(r.c.Platform)), slog.String("stream", s.Name))
 		}
 		items := make([]store.PlatformItem, 0, len(page.Items))
 		for _, it := range page.Items {
 			if it.DataType == "" || it.ExternalID == "" {
 				// A stream bug must not block the whole connection.
 				r.e.log.Error("ingest: stream returned an item without data type or external id",
-					slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
+					slog.String("platform", string(r.c.Platform)), slog.String("stream", s.Name))
 				continue
 			}
 			items = append(items, apiItem(it))
@@ -510,7 +516,7 @@ func (r *run) stream(ctx context.Context, s platform.Stream, cursor []byte) {
 		if page.Cursor == nil || bytes.Equal(page.Cursor, cursor) {
 			// A stream that says "more" without moving would loop forever.
 			r.e.log.Error("ingest: stream asked for more without advancing its cursor",
-				slog.String("platform", r.c.Platform), slog.String("stream", s.Name))
+				slog.String("platform", string(r.c.Platform)), slog.String("stream", s.Name))
 			return
 		}
 		cursor = page.Cursor
@@ -575,7 +581,7 @@ func (r *run) fetchFailed(ctx context.Context, sr *StreamResult, err error) (ret
 		// This stream cannot work as asked; the others may.
 		sr.Error = fmt.Sprintf("%s refused the request (HTTP %d)", name, apiErr.StatusCode)
 		r.res.Outcome, r.res.Error = OutcomePartial, sr.Error
-		r.e.log.Warn("ingest: stream failed", slog.String("platform", r.c.Platform), slog.String("stream", sr.Name), slog.Any("error", err))
+		r.e.log.Warn("ingest: stream failed", slog.String("platform", string(r.c.Platform)), slog.String("stream", sr.Name), slog.Any("error", err))
 		return false
 	default:
 		msg := fmt.Sprintf("%s could not be reached; twinme will retry", name)
@@ -632,16 +638,16 @@ func (r *run) finish(ctx context.Context, state store.SyncState) {
 	failed := r.res.Outcome != OutcomeSynced
 	r.progress(ctx, "", !failed, failed, r.res.Error)
 	if r.res.Stored() > 0 && r.e.opts.Analysis != nil {
-		r.e.opts.Analysis.DataChanged(ctx, r.c.UserID, r.c.Platform)
+		r.e.opts.Analysis.DataChanged(ctx, r.c.UserID, string(r.c.Platform))
 	}
-	r.e.log.Info("ingest: synced", slog.String("platform", r.c.Platform), slog.String("connection_id", r.c.ID),
+	r.e.log.Info("ingest: synced", slog.String("platform", string(r.c.Platform)), slog.String("connection_id", r.c.ID),
 		slog.String("outcome", string(r.res.Outcome)), slog.Int("fetched", r.res.Fetched),
 		slog.Int("inserted", r.res.Inserted), slog.Int("updated", r.res.Updated), slog.Time("next_sync_at", run.NextSyncAt))
 }
 
 // SyncProgress is the payload of events.SyncProgress (key: the platform).
 type SyncProgress struct {
-	Platform string `json:"platform"`
+	Platform platform.ID `json:"platform"`
 	// Stream is the stream a page was stored for; "" on the final event.
 	Stream string `json:"stream,omitempty"`
 	// Items fetched so far in this run, and of them stored (new or changed).
@@ -656,7 +662,7 @@ type SyncProgress struct {
 func (SyncProgress) Topic() string { return events.SyncProgress }
 
 func (r *run) progress(ctx context.Context, stream string, done, failed bool, msg string) {
-	events.Publish(ctx, r.e.opts.Bus, r.e.log, r.c.UserID, r.c.Platform, SyncProgress{
+	events.Publish(ctx, r.e.opts.Bus, r.e.log, r.c.UserID, string(r.c.Platform), SyncProgress{
 		Platform: r.c.Platform, Stream: stream, Items: r.res.Fetched, Stored: r.res.Stored(),
 		Done: done, Failed: failed, Error: msg,
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/ingest/observe"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -68,18 +69,32 @@ func (s *Service) RecordEvents(ctx context.Context, userID string, raw []observe
 }
 
 // ObserverSettings returns userID's observation settings (off by default).
-func (s *Service) ObserverSettings(ctx context.Context, userID string) (store.ObserverSettings, error) {
-	return s.db.ObserverSettings(ctx, userID)
+func (s *Service) ObserverSettings(ctx context.Context, userID string) (domain.ObserverSettings, error) {
+	st, err := s.db.ObserverSettings(ctx, userID)
+	return st.Domain(), err
 }
 
 // SetObserverSettings turns observation on or off for userID and sets the
 // full-paths opt-in; it returns the stored settings.
-func (s *Service) SetObserverSettings(ctx context.Context, userID string, enabled, fullPaths bool) (store.ObserverSettings, error) {
+func (s *Service) SetObserverSettings(ctx context.Context, userID string, enabled, fullPaths bool) (domain.ObserverSettings, error) {
 	st := store.ObserverSettings{UserID: userID, Enabled: enabled, FullPaths: fullPaths, UpdatedAt: s.clock.Now()}
 	if err := s.db.SetObserverSettings(ctx, st); err != nil {
-		return store.ObserverSettings{}, err
+		return domain.ObserverSettings{}, err
 	}
-	return st, nil
+	return st.Domain(), nil
+}
+
+// SetObservation is SetObserverSettings keeping the full-paths opt-in as it
+// is when fullPaths is nil (the setObservation mutation).
+func (s *Service) SetObservation(ctx context.Context, userID string, enabled bool, fullPaths *bool) (domain.ObserverSettings, error) {
+	if fullPaths == nil {
+		cur, err := s.db.ObserverSettings(ctx, userID)
+		if err != nil {
+			return domain.ObserverSettings{}, err
+		}
+		fullPaths = &cur.FullPaths
+	}
+	return s.SetObserverSettings(ctx, userID, enabled, *fullPaths)
 }
 
 // ApplyObserverRetention deletes events older than the retention (the

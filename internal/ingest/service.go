@@ -8,6 +8,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/platform"
@@ -80,16 +81,13 @@ type DataItem struct {
 	Source      string
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
-	// Cursor is this item's position for "after".
-	Cursor string
 }
 
+// Cursor is the item's keyset position.
+func (it DataItem) Cursor() domain.Cursor { return domain.Cursor{Time: it.OccurredAt, ID: it.ID} }
+
 // DataPage is one page of PlatformData.
-type DataPage struct {
-	Items       []DataItem
-	HasNextPage bool
-	EndCursor   string
-}
+type DataPage = domain.Page[DataItem]
 
 // Page sizes of PlatformData.
 const (
@@ -108,11 +106,11 @@ func (s *Service) PlatformData(ctx context.Context, userID, platformName, dataTy
 	if err != nil {
 		return DataPage{}, err
 	}
-	n, err := store.PageSize(first, DefaultDataPage, MaxDataPage)
+	n, err := domain.PageSize(first, DefaultDataPage, MaxDataPage)
 	if err != nil {
 		return DataPage{}, err
 	}
-	cur, err := store.DecodeCursor(after)
+	cur, err := domain.DecodeCursor(after)
 	if err != nil {
 		return DataPage{}, err
 	}
@@ -120,22 +118,14 @@ func (s *Service) PlatformData(ctx context.Context, userID, platformName, dataTy
 	if err != nil {
 		return DataPage{}, err
 	}
-	var page DataPage
-	if len(rows) > n {
-		rows, page.HasNextPage = rows[:n], true
-	}
-	page.Items = make([]DataItem, len(rows))
+	items := make([]DataItem, len(rows))
 	for i, r := range rows {
-		page.Items[i] = DataItem{
+		items[i] = DataItem{
 			ID: r.ID, DataType: r.DataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
 			Payload: json.RawMessage(r.Payload), Source: r.Source, FirstSeenAt: r.FirstSeenAt, UpdatedAt: r.UpdatedAt,
-			Cursor: store.Cursor{Time: r.OccurredAt, ID: r.ID}.Encode(),
 		}
 	}
-	if len(page.Items) > 0 {
-		page.EndCursor = page.Items[len(page.Items)-1].Cursor
-	}
-	return page, nil
+	return domain.NewPage(items, n, DataItem.Cursor), nil
 }
 
 // DeleteData erases everything userID holds of platform and its stream

@@ -80,8 +80,8 @@ func (v views) View(ctx context.Context, ownerID string, audiences ...privacy.Au
 }
 
 func (v views) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
-	owner, a, err := v.s.ShareLinkOwner(ctx, token)
-	return twin.ShareLink{ID: "link:" + token, OwnerID: owner, Audience: a}, err
+	l, err := v.s.ResolveShare(ctx, token)
+	return twin.ShareLink{ID: "link:" + token, OwnerID: l.OwnerID, Audience: l.Audience}, err
 }
 
 func newSuite(t *testing.T, d store.Dialect) *suite {

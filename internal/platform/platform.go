@@ -19,24 +19,25 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 )
 
-// ID names a platform. Its value is the lowercase name used in URLs
-// (/oauth/{platform}/callback), configuration and the database.
-type ID string
+// ID names a platform (domain.Platform). Its value is the lowercase name
+// used in URLs (/oauth/{platform}/callback), configuration and the database.
+type ID = domain.Platform
 
 const (
-	Spotify  ID = "spotify"
-	YouTube  ID = "youtube"
-	GitHub   ID = "github"
-	Discord  ID = "discord"
-	Gmail    ID = "gmail"
-	LinkedIn ID = "linkedin"
-	Slack    ID = "slack"
+	Spotify  = domain.PlatformSpotify
+	YouTube  = domain.PlatformYouTube
+	GitHub   = domain.PlatformGitHub
+	Discord  = domain.PlatformDiscord
+	Gmail    = domain.PlatformGmail
+	LinkedIn = domain.PlatformLinkedIn
+	Slack    = domain.PlatformSlack
 )
 
 // All lists every platform in the order the API shows them.
-var All = []ID{Spotify, YouTube, GitHub, Discord, Gmail, LinkedIn, Slack}
+var All = domain.Platforms()
 
 // Parse accepts a platform name in any case, including the GraphQL enum
 // spelling ("SPOTIFY"). An unknown name is a BAD_USER_INPUT error that lists
@@ -54,11 +55,6 @@ func Parse(s string) (ID, error) {
 	}
 	return "", apperr.Invalid("platform", "unknown platform %q; valid platforms are %s", s, strings.Join(names, ", "))
 }
-
-func (id ID) String() string { return string(id) }
-
-// Enum is the GraphQL enum spelling, e.g. "SPOTIFY".
-func (id ID) Enum() string { return strings.ToUpper(string(id)) }
 
 // Endpoints are a provider's URLs. APIBaseURL is the REST base the identity
 // call and polling build on (no trailing slash). GitHub's RevokeURL contains

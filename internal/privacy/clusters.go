@@ -7,15 +7,16 @@ import (
 	"strings"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 )
 
 // Cluster is a life cluster slug ("personal", "professional", "creative").
-type Cluster string
+type Cluster = domain.Cluster
 
 const (
-	Personal     Cluster = "personal"
-	Professional Cluster = "professional"
-	Creative     Cluster = "creative"
+	Personal     = domain.ClusterPersonal
+	Professional = domain.ClusterProfessional
+	Creative     = domain.ClusterCreative
 )
 
 // Subcluster is a slug such as "hobbies-interests"; each belongs to exactly
@@ -52,21 +53,17 @@ const (
 	PhotographyVisual  Subcluster = "photography-visual"
 )
 
-// Audience is who looks at a revealed signature.
-type Audience string
+// Audience is who looks at a revealed signature (domain.Audience).
+type Audience = domain.Audience
 
 const (
-	AudienceEveryone     Audience = "everyone"
-	AudienceProfessional Audience = "professional"
-	AudienceFriends      Audience = "friends"
-	AudienceIntimate     Audience = "intimate"
-	AudienceDating       Audience = "dating"
-	// AudienceAssistant is the language model: everything sent to a model
-	// on the owner's behalf (narratives, the owner's own twin chat) is the
-	// view of this audience. Its sliders follow AudienceEveryone's levels
-	// until the owner sets them: the model, a third party, learns no more
-	// than the whole world unless the owner says so.
-	AudienceAssistant Audience = "assistant"
+	AudienceEveryone     = domain.AudienceEveryone
+	AudienceProfessional = domain.AudienceProfessional
+	AudienceFriends      = domain.AudienceFriends
+	AudienceIntimate     = domain.AudienceIntimate
+	AudienceDating       = domain.AudienceDating
+	// AudienceAssistant is the language model (see domain.AudienceAssistant).
+	AudienceAssistant = domain.AudienceAssistant
 )
 
 // ClusterInfo describes one life cluster for listings (the lifeClusters query).
@@ -110,8 +107,6 @@ var clusterTable = []ClusterInfo{
 	}},
 }
 
-var audienceList = []Audience{AudienceEveryone, AudienceProfessional, AudienceFriends, AudienceIntimate, AudienceDating, AudienceAssistant}
-
 // Clusters lists every life cluster with its subclusters. The result is a
 // fresh copy; callers may modify it.
 func Clusters() []ClusterInfo {
@@ -123,37 +118,9 @@ func Clusters() []ClusterInfo {
 }
 
 // Audiences lists every audience.
-func Audiences() []Audience { return append([]Audience(nil), audienceList...) }
+func Audiences() []Audience { return domain.Audiences() }
 
-// Valid reports whether c is a known cluster.
-func (c Cluster) Valid() bool {
-	for _, ci := range clusterTable {
-		if ci.Cluster == c {
-			return true
-		}
-	}
-	return false
-}
-
-// Follows is the audience whose level a takes when a has no level of its
-// own: AudienceEveryone for the assistant, and "" (the cluster's own
-// slider) for every other audience.
-func (a Audience) Follows() Audience {
-	if a == AudienceAssistant {
-		return AudienceEveryone
-	}
-	return ""
-}
-
-// Valid reports whether a is a known audience.
-func (a Audience) Valid() bool {
-	for _, x := range audienceList {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
+var audienceList = domain.Audiences()
 
 // Cluster returns the cluster s belongs to and whether s is known.
 func (s Subcluster) Cluster() (Cluster, bool) {
@@ -209,8 +176,8 @@ func ParseAudience(s string) (Audience, error) {
 	if a.Valid() {
 		return a, nil
 	}
-	names := make([]string, len(audienceList))
-	for i, x := range audienceList {
+	names := make([]string, len(Audiences()))
+	for i, x := range Audiences() {
 		names[i] = string(x)
 	}
 	return "", apperr.Invalid("audience", "unknown audience %q; valid: %s", s, strings.Join(names, ", "))

@@ -1,11 +1,9 @@
 package privacy
 
+import "github.com/twinme/twinme/internal/domain"
+
 // Evidence is one ranked item supporting an insight or summary.
-type Evidence struct {
-	Label  string  `json:"label"`
-	Value  string  `json:"value"`
-	Weight float64 `json:"weight"`
-}
+type Evidence = domain.Evidence
 
 // Insight is one statement about the user, as the reveal filter sees it.
 // Evidence is ranked, strongest first: the filter keeps a prefix of it.
@@ -23,6 +21,20 @@ type Insight struct {
 	// correlation of coding with listening, filed under one of them): it
 	// shows only when every one of them shows it too.
 	Also []Cluster `json:"also,omitempty"`
+}
+
+// Domain is the insight as the API shows it inside a revealed view (no id,
+// no time); evidence is copied.
+func (in Insight) Domain() domain.Insight {
+	out := domain.Insight{
+		Key: in.Key, Cluster: in.Cluster, Title: in.Title, Body: in.Body, Evidence: append([]Evidence{}, in.Evidence...),
+		Confidence: in.Confidence, Sensitivity: in.Sensitivity, Source: domain.ParseInsightSource(in.Source),
+	}
+	if in.Subcluster != "" {
+		sc := string(in.Subcluster)
+		out.Subcluster = &sc
+	}
+	return out
 }
 
 // Summary is the text describing one cluster. Its Sensitivity is that of the

@@ -53,12 +53,12 @@ type Settings struct {
 func DefaultSettings() Settings {
 	s := Settings{
 		Levels:  make(map[Cluster]int, len(clusterTable)),
-		Follows: make(map[Audience]map[Cluster]bool, len(audienceList)),
+		Follows: make(map[Audience]map[Cluster]bool, len(Audiences())),
 	}
 	for _, c := range clusterTable {
 		s.Levels[c.Cluster] = DefaultLevel
 	}
-	for _, a := range audienceList {
+	for _, a := range Audiences() {
 		s.Follows[a] = make(map[Cluster]bool, len(clusterTable))
 		for _, c := range clusterTable {
 			s.Follows[a][c.Cluster] = true

@@ -31,6 +31,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/metrics"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -507,7 +508,7 @@ type JobInfo struct {
 	// NextRun is nil when the schedule is not running on this instance.
 	NextRun *time.Time
 	// LastRun is nil when the job never ran.
-	LastRun *store.CronExecution
+	LastRun *domain.CronExecution
 	// SuccessRate24h is nil when no run finished in the last 24 hours
 	// (skipped runs are not counted).
 	SuccessRate24h      *float64
@@ -537,7 +538,8 @@ func (s *Scheduler) Jobs(ctx context.Context) ([]JobInfo, error) {
 		last, err := s.db.LastCronExecution(ctx, e.job.Name)
 		switch {
 		case err == nil:
-			info.LastRun = last
+			d := last.Domain()
+			info.LastRun = &d
 		case apperr.CodeOf(err) != apperr.NotFound:
 			return nil, err
 		}

@@ -171,8 +171,8 @@ func (v soulViews) View(ctx context.Context, ownerID string, audiences ...privac
 }
 
 func (v soulViews) ResolveShare(ctx context.Context, token string) (twin.ShareLink, error) {
-	owner, a, err := v.s.ShareLinkOwner(ctx, token)
-	return twin.ShareLink{ID: token, OwnerID: owner, Audience: a}, err
+	l, err := v.s.ResolveShare(ctx, token)
+	return twin.ShareLink{ID: token, OwnerID: l.OwnerID, Audience: l.Audience}, err
 }
 
 // Leak 3: the owner's own twin chat sent the unfiltered signature to the

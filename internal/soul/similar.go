@@ -197,3 +197,40 @@ func (s *Service) matchEmbedding(ctx context.Context, userID, featuresJSON, audi
 	s.logDamage(ctx, userID, settings)
 	return analysis.RevealedEmbedding(f, settings.Lens(a))
 }
+
+// NamedTwin is a similar twin as another user may see it: a display name
+// and the score.
+type NamedTwin struct {
+	Name  string
+	Score float64
+}
+
+// SimilarTwinNames is SimilarTwins with each user's display name ("a
+// twinme user" without one); users deleted since are left out.
+func (s *Service) SimilarTwinNames(ctx context.Context, userID string, k int) ([]NamedTwin, error) {
+	ms, err := s.SimilarTwins(ctx, userID, k)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	users, err := s.db.UsersByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NamedTwin, 0, len(ms))
+	for _, m := range ms {
+		u, ok := users[m.UserID]
+		if !ok {
+			continue // deleted since
+		}
+		name := u.Name
+		if name == "" {
+			name = "a twinme user"
+		}
+		out = append(out, NamedTwin{Name: name, Score: m.Score})
+	}
+	return out, nil
+}

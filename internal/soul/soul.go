@@ -216,7 +216,7 @@ func (s *Service) analyzeOnce(ctx context.Context, userID string) (RunResult, er
 		res.InsightsDeleted += d
 	}
 	if changed {
-		events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, "", SignatureUpdated{AnalyzedAt: now})
+		events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, "", SignatureUpdated{Reason: "analysis", AnalyzedAt: now})
 	}
 	res.Duration = s.clock.Since(start)
 	for name, n := range map[string]int{store.CounterAnalysis: 1, store.CounterInsights: res.InsightsStored} {
@@ -364,9 +364,13 @@ type InsightAddedPayload struct {
 // Topic implements events.Payload.
 func (InsightAddedPayload) Topic() string { return events.InsightAdded }
 
-// SignatureUpdated is the payload of events.SoulSignatureUpdated.
+// SignatureUpdated is the payload of events.SoulSignatureUpdated, which
+// only this service publishes: after an analysis changed the signature
+// (Reason "analysis", AnalyzedAt set) or after the owner changed what an
+// audience sees (Reason "privacy").
 type SignatureUpdated struct {
-	AnalyzedAt time.Time `json:"analyzedAt"`
+	Reason     string    `json:"reason"`
+	AnalyzedAt time.Time `json:"analyzedAt,omitzero"`
 }
 
 // Topic implements events.Payload.

@@ -109,7 +109,7 @@ func TestAnalyzeStoresAndPublishesOnlyNewInsights(t *testing.T) {
 			if err != nil {
 				t.Fatalf("event names insight %s that cannot be read: %v", p.ID, err)
 			}
-			if in.Key != p.Key || in.Cluster != ev.Key || len(ev.Payload) > 200 {
+			if in.Key != p.Key || string(in.Cluster) != ev.Key || len(ev.Payload) > 200 {
 				t.Fatalf("event %+v for insight %+v", ev, in)
 			}
 			keys[strings.SplitN(in.Key, ".", 2)[0]] = true
@@ -509,8 +509,8 @@ func TestInsightsPaging(t *testing.T) {
 		for {
 			page, err := e.soul.Insights(ctx, id, "PROFESSIONAL", &two, after)
 			storetest.Must(t, err)
-			for _, in := range page.Insights {
-				if in.Cluster != string(privacy.Professional) || seen[in.ID] {
+			for _, in := range page.Items {
+				if in.Cluster != privacy.Professional || seen[in.ID] {
 					t.Fatalf("page holds %s insight %s (seen %v)", in.Cluster, in.Key, seen[in.ID])
 				}
 				seen[in.ID] = true

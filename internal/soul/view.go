@@ -8,6 +8,8 @@ import (
 
 	"github.com/twinme/twinme/internal/analysis"
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
+	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -209,7 +211,7 @@ func (s *Service) readOwnerView(ctx context.Context, userID string) (privacy.Vie
 	}
 	for i := range rows {
 		if !privacy.Cluster(rows[i].Cluster).Valid() {
-			s.logUnknownCluster(ctx, &rows[i])
+			s.logUnknownCluster(ctx, rows[i].ID, rows[i].UserID, rows[i].Cluster)
 			continue
 		}
 		v.Insights = append(v.Insights, rows[i].PrivacyInsight())
@@ -249,17 +251,21 @@ func (s *Service) SharedSignature(ctx context.Context, token string) (SignatureV
 	return sv, err
 }
 
-// ShareLinkOwner resolves a share token to its owner and audience, for
-// twin chat through a link (whose replies must come from
-// Signature(ctx, "", owner, audience)).
+// ResolveShare returns the live share link of token, for twin chat through
+// a link (whose replies must come from Signature(ctx, "", owner, audience)).
+// It stamps the link's last use.
 //
-// Errors: NOT_FOUND for an unknown or revoked token.
-func (s *Service) ShareLinkOwner(ctx context.Context, token string) (ownerUserID string, audience privacy.Audience, err error) {
+// Errors: NOT_FOUND for an unknown or revoked token; INTERNAL for a stored
+// audience that is unknown (nothing is shown through such a link).
+func (s *Service) ResolveShare(ctx context.Context, token string) (domain.ShareLink, error) {
 	l, err := s.db.ResolveShareLink(ctx, token, s.clock.Now())
 	if err != nil {
-		return "", "", err
+		return domain.ShareLink{}, err
 	}
-	return l.UserID, privacy.Audience(l.Audience), nil
+	if !privacy.Audience(l.Audience).Valid() {
+		return domain.ShareLink{}, apperr.New(apperr.Internal, "share link %s has unknown audience %q", l.ID, l.Audience)
+	}
+	return l.Domain(), nil
 }
 
 // CreateShareLink creates a link showing userID's signature to audience and
@@ -267,7 +273,7 @@ func (s *Service) ShareLinkOwner(ctx context.Context, token string) (ownerUserID
 //
 // Errors: BAD_USER_INPUT for an unknown audience, and for the assistant
 // (the language model's audience is no one a link could be given to).
-func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) (string, *store.ShareLink, error) {
+func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) (string, *domain.ShareLink, error) {
 	a, err := privacy.ParseAudience(audience)
 	if err != nil {
 		return "", nil, err
@@ -275,17 +281,34 @@ func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) 
 	if a == privacy.AudienceAssistant {
 		return "", nil, apperr.Invalid("audience", "ASSISTANT is the language model's audience; a share link needs a person's audience")
 	}
-	return s.db.CreateShareLink(ctx, userID, a, s.clock.Now())
+	token, l, err := s.db.CreateShareLink(ctx, userID, a, s.clock.Now())
+	if err != nil {
+		return "", nil, err
+	}
+	d := l.Domain()
+	return token, &d, nil
 }
 
 // RevokeShareLink revokes userID's link id. Errors: NOT_FOUND.
-func (s *Service) RevokeShareLink(ctx context.Context, userID, id string) (*store.ShareLink, error) {
-	return s.db.RevokeShareLink(ctx, userID, id, s.clock.Now())
+func (s *Service) RevokeShareLink(ctx context.Context, userID, id string) (*domain.ShareLink, error) {
+	l, err := s.db.RevokeShareLink(ctx, userID, id, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	d := l.Domain()
+	return &d, nil
+}
+
+// DeleteShareLink deletes userID's link id and its access log (revoking
+// keeps both). Errors: NOT_FOUND.
+func (s *Service) DeleteShareLink(ctx context.Context, userID, id string) error {
+	return s.db.DeleteShareLink(ctx, userID, id)
 }
 
 // ShareLinks lists userID's links, newest first.
-func (s *Service) ShareLinks(ctx context.Context, userID string) ([]store.ShareLink, error) {
-	return s.db.ListShareLinks(ctx, userID)
+func (s *Service) ShareLinks(ctx context.Context, userID string) ([]domain.ShareLink, error) {
+	rows, err := s.db.ListShareLinks(ctx, userID)
+	return store.Domains(rows, (*store.ShareLink).Domain), err
 }
 
 // PrivacySettings returns userID's sliders (every cluster at 50 until set).
@@ -314,7 +337,17 @@ func (s *Service) SetClusterPrivacy(ctx context.Context, userID, cluster string,
 	if err := privacy.ValidateLevel(level); err != nil {
 		return privacy.Settings{}, err
 	}
-	return s.db.SetPrivacyLevel(ctx, userID, c, a, level, s.clock.Now())
+	st, err := s.db.SetPrivacyLevel(ctx, userID, c, a, level, s.clock.Now())
+	if err == nil {
+		s.publishPrivacyChanged(ctx, userID)
+	}
+	return st, err
+}
+
+// publishPrivacyChanged tells the owner's dashboards that what audiences
+// see changed.
+func (s *Service) publishPrivacyChanged(ctx context.Context, userID string) {
+	_ = events.Publish(context.WithoutCancel(ctx), s.bus, s.log, userID, "", SignatureUpdated{Reason: "privacy"})
 }
 
 // ClearClusterPrivacy makes audience follow again for cluster (the
@@ -332,16 +365,15 @@ func (s *Service) ClearClusterPrivacy(ctx context.Context, userID, cluster, audi
 	if err != nil {
 		return privacy.Settings{}, err
 	}
-	return s.db.FollowPrivacyLevel(ctx, userID, c, a, s.clock.Now())
+	st, err := s.db.FollowPrivacyLevel(ctx, userID, c, a, s.clock.Now())
+	if err == nil {
+		s.publishPrivacyChanged(ctx, userID)
+	}
+	return st, err
 }
 
 // InsightPage is one page of Insights.
-type InsightPage struct {
-	Insights    []store.Insight
-	Cursors     []string
-	HasNextPage bool
-	EndCursor   string
-}
+type InsightPage = domain.Page[domain.Insight]
 
 // Page sizes of Insights.
 const (
@@ -361,11 +393,11 @@ func (s *Service) Insights(ctx context.Context, userID, cluster string, first *i
 			return InsightPage{}, err
 		}
 	}
-	n, err := store.PageSize(first, DefaultInsightPage, MaxInsightPage)
+	n, err := domain.PageSize(first, DefaultInsightPage, MaxInsightPage)
 	if err != nil {
 		return InsightPage{}, err
 	}
-	cur, err := store.DecodeCursor(after)
+	cur, err := domain.DecodeCursor(after)
 	if err != nil {
 		return InsightPage{}, err
 	}
@@ -373,35 +405,37 @@ func (s *Service) Insights(ctx context.Context, userID, cluster string, first *i
 	if err != nil {
 		return InsightPage{}, err
 	}
-	var page InsightPage
-	if len(rows) > n {
-		rows, page.HasNextPage = rows[:n], true
-	}
-	for i := range rows {
-		// The cursor still moves past a skipped row.
-		page.EndCursor = store.Cursor{Time: rows[i].CreatedAt, ID: rows[i].ID}.Encode()
-		if !privacy.Cluster(rows[i].Cluster).Valid() {
-			s.logUnknownCluster(ctx, &rows[i])
-			continue
+	page := domain.NewPage(store.Domains(rows, (*store.Insight).Domain), n, domain.Insight.Cursor)
+	// The next page still starts past a skipped row.
+	return page.Keep(func(in domain.Insight) bool {
+		if !in.Cluster.Valid() {
+			s.logUnknownCluster(ctx, in.ID, userID, string(in.Cluster))
 		}
-		page.Insights = append(page.Insights, rows[i])
-		page.Cursors = append(page.Cursors, page.EndCursor)
-	}
-	return page, nil
+		return in.Cluster.Valid()
+	}), nil
 }
 
 // logUnknownCluster logs (once per insight and process) a stored insight
 // whose cluster is unknown: it is skipped wherever insights are listed,
 // rather than failing the whole list.
-func (s *Service) logUnknownCluster(ctx context.Context, in *store.Insight) {
-	if _, seen := s.damageLogged.LoadOrStore("insight\x00"+in.ID+"\x00"+in.Cluster, true); !seen {
+func (s *Service) logUnknownCluster(ctx context.Context, id, userID, cluster string) {
+	if _, seen := s.damageLogged.LoadOrStore("insight\x00"+id+"\x00"+cluster, true); !seen {
 		s.log.ErrorContext(ctx, "soul: stored insight has an unknown cluster; skipped",
-			slog.String("user_id", in.UserID), slog.String("insight", in.ID), slog.String("cluster", in.Cluster))
+			slog.String("user_id", userID), slog.String("insight", id), slog.String("cluster", cluster))
 	}
 }
 
 // Insight returns the owner's insight id (for an InsightAdded event).
 // Errors: NOT_FOUND, also for another user's insight.
-func (s *Service) Insight(ctx context.Context, userID, id string) (*store.Insight, error) {
-	return s.db.InsightByID(ctx, userID, id)
+func (s *Service) Insight(ctx context.Context, userID, id string) (*domain.Insight, error) {
+	in, err := s.db.InsightByID(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !privacy.Cluster(in.Cluster).Valid() {
+		s.logUnknownCluster(ctx, in.ID, in.UserID, in.Cluster)
+		return nil, apperr.New(apperr.Internal, "insight %s has unknown cluster %q", in.ID, in.Cluster)
+	}
+	d := in.Domain()
+	return &d, nil
 }

@@ -9,24 +9,25 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 )
 
 // Roles a user can have.
 const (
-	RoleUser  = "user"
-	RoleAdmin = "admin"
+	RoleUser  = domain.RoleUser
+	RoleAdmin = domain.RoleAdmin
 )
 
 // User is a person with a twin.
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID        string  `bun:"id,pk"`
-	Email     string  `bun:"email,notnull"`
-	Name      string  `bun:"name,notnull"`
-	AvatarURL string  `bun:"avatar_url,notnull"`
-	Role      string  `bun:"role,notnull"`
-	GoogleSub *string `bun:"google_sub"`
+	ID        string      `bun:"id,pk"`
+	Email     string      `bun:"email,notnull"`
+	Name      string      `bun:"name,notnull"`
+	AvatarURL string      `bun:"avatar_url,notnull"`
+	Role      domain.Role `bun:"role,notnull"`
+	GoogleSub *string     `bun:"google_sub"`
 	// ChosenTimeZone and UTCOffsetMinutes: see TimeZone.
 	ChosenTimeZone   string    `bun:"time_zone,notnull"`
 	UTCOffsetMinutes *int      `bun:"utc_offset_minutes"`

@@ -8,25 +8,18 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 )
 
-// ConnectionStatus is the state of a platform connection.
-type ConnectionStatus string
+// ConnectionStatus is the state of a platform connection (see domain).
+type ConnectionStatus = domain.ConnectionStatus
 
 const (
-	// StatusConnected: tokens work (or can be refreshed).
-	StatusConnected ConnectionStatus = "connected"
-	// StatusTokenExpired: the access token expired and could not be renewed
-	// yet (for example a provider without refresh tokens).
-	StatusTokenExpired ConnectionStatus = "token_expired"
-	// StatusNeedsReauth: the provider rejected the grant; the person must
-	// connect again.
-	StatusNeedsReauth ConnectionStatus = "needs_reauth"
-	// StatusError: our configuration is wrong, or the provider failed for
-	// days; an operator must look.
-	StatusError ConnectionStatus = "error"
-	// StatusDisconnected: the person disconnected; tokens are erased.
-	StatusDisconnected ConnectionStatus = "disconnected"
+	StatusConnected    = domain.ConnectionConnected
+	StatusTokenExpired = domain.ConnectionTokenExpired
+	StatusNeedsReauth  = domain.ConnectionNeedsReauth
+	StatusError        = domain.ConnectionError
+	StatusDisconnected = domain.ConnectionDisconnected
 )
 
 // Connection is one person's link to one platform. Tokens are ciphertexts
@@ -37,7 +30,7 @@ type Connection struct {
 
 	ID                     string           `bun:"id,pk"`
 	UserID                 string           `bun:"user_id,notnull"`
-	Platform               string           `bun:"platform,notnull"`
+	Platform               domain.Platform  `bun:"platform,notnull"`
 	Status                 ConnectionStatus `bun:"status,notnull"`
 	AccountID              string           `bun:"account_id,notnull"`
 	AccountName            string           `bun:"account_name,notnull"`

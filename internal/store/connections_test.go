@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
 )
@@ -39,7 +40,7 @@ func sealed(access, refresh string) func(id string) (store.ConnectionTokens, err
 
 func connect(t *testing.T, db *store.DB, userID, platform string, expires *time.Time, refresh string) *store.Connection {
 	t.Helper()
-	c := &store.Connection{UserID: userID, Platform: platform, AccountID: "acct-" + userID, AccountName: "Ada",
+	c := &store.Connection{UserID: userID, Platform: domain.Platform(platform), AccountID: "acct-" + userID, AccountName: "Ada",
 		Scopes: "a b", TokenExpiresAt: expires, ConnectedAt: t0}
 	storetest.Must(t, db.UpsertConnection(context.Background(), c, sealed("access", refresh)))
 	return c

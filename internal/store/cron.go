@@ -10,49 +10,28 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 )
 
-// CronStatus is the outcome of one run of a scheduled job.
-type CronStatus string
+// CronStatus is the outcome of one run of a scheduled job (see domain).
+type CronStatus = domain.CronStatus
 
 const (
-	CronSuccess CronStatus = "success"
-	CronError   CronStatus = "error"
-	CronTimeout CronStatus = "timeout"
-	// CronSkipped: the tick arrived while the previous run was still going.
-	CronSkipped CronStatus = "skipped"
+	CronSuccess = domain.CronSuccess
+	CronError   = domain.CronError
+	CronTimeout = domain.CronTimeout
+	CronSkipped = domain.CronSkipped
 )
 
-// Valid reports whether s is a known status.
-func (s CronStatus) Valid() bool {
-	switch s {
-	case CronSuccess, CronError, CronTimeout, CronSkipped:
-		return true
-	}
-	return false
-}
-
-// Failed reports whether s counts as a failure (for alerts and streaks).
-func (s CronStatus) Failed() bool { return s == CronError || s == CronTimeout }
-
-// CronTrigger says what started a run.
-type CronTrigger string
+// CronTrigger says what started a run (see domain).
+type CronTrigger = domain.CronTrigger
 
 const (
-	TriggerSchedule CronTrigger = "schedule"
-	TriggerHTTP     CronTrigger = "http"
-	TriggerAdmin    CronTrigger = "admin"
-	TriggerCLI      CronTrigger = "cli"
+	TriggerSchedule = domain.TriggerSchedule
+	TriggerHTTP     = domain.TriggerHTTP
+	TriggerAdmin    = domain.TriggerAdmin
+	TriggerCLI      = domain.TriggerCLI
 )
-
-// Valid reports whether t is a known trigger.
-func (t CronTrigger) Valid() bool {
-	switch t {
-	case TriggerSchedule, TriggerHTTP, TriggerAdmin, TriggerCLI:
-		return true
-	}
-	return false
-}
 
 // CronExecution is one run of a scheduled job.
 type CronExecution struct {

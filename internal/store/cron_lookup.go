@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/twinme/twinme/internal/domain"
+)
 
 // CronExecutionByID returns execution id, or NOT_FOUND.
 func (db *DB) CronExecutionByID(ctx context.Context, id string) (*CronExecution, error) {
@@ -11,12 +15,9 @@ func (db *DB) CronExecutionByID(ctx context.Context, id string) (*CronExecution,
 	return e, nil
 }
 
-// ConnectionHealth is the number of connections per platform and status.
-type ConnectionHealth struct {
-	Platform string           `bun:"platform"`
-	Status   ConnectionStatus `bun:"status"`
-	Count    int              `bun:"count"`
-}
+// ConnectionHealth is the number of connections per platform and status
+// (scanned by column name: platform, status, count).
+type ConnectionHealth = domain.ConnectionHealth
 
 // CountConnectionsByPlatformStatus groups every connection by platform and
 // status (served by the (platform, status) index).

@@ -345,7 +345,7 @@ func (db *DB) SavePage(ctx context.Context, c *Connection, stream string, items 
 		if !ok {
 			return ErrConnectionGone
 		}
-		counts, err = UpsertPlatformData(ctx, tx, c.UserID, c.Platform, items, now)
+		counts, err = UpsertPlatformData(ctx, tx, c.UserID, string(c.Platform), items, now)
 		return err
 	})
 	if errors.Is(err, ErrConnectionGone) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
 )
@@ -128,7 +129,7 @@ func TestListPlatformDataKeysetAndOwner(t *testing.T) {
 			if len(rows) < 3 {
 				break
 			}
-			cur, err := store.DecodeCursor((&store.Cursor{Time: rows[2].OccurredAt, ID: rows[2].ID}).Encode())
+			cur, err := domain.DecodeCursor((&store.Cursor{Time: rows[2].OccurredAt, ID: rows[2].ID}).Encode())
 			storetest.Must(t, err)
 			after = cur
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
 )
@@ -57,7 +58,7 @@ func TestUsersAndPagination(t *testing.T) {
 			t.Fatalf("first page = %+v", page)
 		}
 		cur := &store.Cursor{Time: page[1].CreatedAt, ID: page[1].ID}
-		dec, err := store.DecodeCursor(cur.Encode())
+		dec, err := domain.DecodeCursor(cur.Encode())
 		storetest.Must(t, err)
 		page, err = db.ListUsers(ctx, "", dec, 10)
 		storetest.Must(t, err)
@@ -74,7 +75,7 @@ func TestUsersAndPagination(t *testing.T) {
 		if len(page) != 0 {
 			t.Fatalf("search %% must be literal, found %d", len(page))
 		}
-		if _, err := store.DecodeCursor("!!"); apperr.CodeOf(err) != apperr.BadUserInput {
+		if _, err := domain.DecodeCursor("!!"); apperr.CodeOf(err) != apperr.BadUserInput {
 			t.Fatalf("bad cursor: %v", err)
 		}
 	})

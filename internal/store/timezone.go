@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 	_ "time/tzdata" // IANA names resolve the same on every machine
+
+	"github.com/twinme/twinme/internal/domain"
 )
 
 // Bounds of a UTC offset a browser may report: UTC−12:00 to UTC+14:00, in
@@ -21,9 +23,9 @@ func ValidUTCOffset(minutes int) bool {
 
 // Time zone sources, as TimeZoneSource reports them.
 const (
-	TimeZoneChosen    = "chosen"    // the person set an IANA name
-	TimeZoneExtension = "extension" // the browser extension's first offset
-	TimeZoneDefault   = "default"   // nothing known: UTC
+	TimeZoneChosen    = domain.TimeZoneChosen
+	TimeZoneExtension = domain.TimeZoneExtension
+	TimeZoneDefault   = domain.TimeZoneDefault
 )
 
 // TimeZone is the zone the person's analyses read hours and days in: the
@@ -40,7 +42,7 @@ func (u *User) TimeZone() string {
 }
 
 // TimeZoneSource says where TimeZone comes from.
-func (u *User) TimeZoneSource() string {
+func (u *User) TimeZoneSource() domain.TimeZoneSource {
 	switch {
 	case u.ChosenTimeZone != "":
 		return TimeZoneChosen

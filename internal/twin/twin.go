@@ -30,6 +30,7 @@ import (
 
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/ratelimit"
@@ -104,11 +105,7 @@ func (p Participant) rateKey(convID string) string {
 func AIKey(userID string) string { return "ai:" + userID }
 
 // ShareLink is a share link as Views resolves it from its token.
-type ShareLink struct {
-	ID       string
-	OwnerID  string
-	Audience privacy.Audience
-}
+type ShareLink = domain.ShareLink
 
 // Views gives the twin what it may know about its owner.
 type Views interface {
@@ -247,7 +244,15 @@ func (s *Service) Guest(ctx context.Context, token, viewerUserID string) (Partic
 // talks with the twin of the link's owner as the link's audience; audience
 // must then be "" or the link's. Errors: UNAUTHENTICATED without a user or a
 // link, NOT_FOUND for an incomplete share participant.
-func (s *Service) StartConversation(ctx context.Context, who Participant, audience privacy.Audience) (store.TwinConversation, error) {
+func (s *Service) StartConversation(ctx context.Context, who Participant, audience privacy.Audience) (domain.TwinConversation, error) {
+	c, err := s.startConversation(ctx, who, audience)
+	if err != nil {
+		return domain.TwinConversation{}, err
+	}
+	return c.Domain(), nil
+}
+
+func (s *Service) startConversation(ctx context.Context, who Participant, audience privacy.Audience) (store.TwinConversation, error) {
 	now := s.clock.Now()
 	c := store.TwinConversation{CreatedAt: now, UpdatedAt: now}
 	switch {
@@ -289,7 +294,15 @@ func (s *Service) StartConversation(ctx context.Context, who Participant, audien
 
 // Conversation returns conversation id if who takes part in it; NOT_FOUND
 // otherwise.
-func (s *Service) Conversation(ctx context.Context, who Participant, id string) (store.TwinConversation, error) {
+func (s *Service) Conversation(ctx context.Context, who Participant, id string) (domain.TwinConversation, error) {
+	c, err := s.conversation(ctx, who, id)
+	if err != nil {
+		return domain.TwinConversation{}, err
+	}
+	return c.Domain(), nil
+}
+
+func (s *Service) conversation(ctx context.Context, who Participant, id string) (store.TwinConversation, error) {
 	c, err := s.db.TwinConversation(ctx, id, who.storeParticipant())
 	if err != nil {
 		return store.TwinConversation{}, err
@@ -328,10 +341,27 @@ func (s *Service) RecoverStale(ctx context.Context) (int64, error) {
 // Messages returns up to limit messages of conversation id, oldest first,
 // after the cursor; NOT_FOUND unless who takes part in it.
 func (s *Service) Messages(ctx context.Context, who Participant, id string, after *store.Cursor, limit int) ([]store.TwinMessage, error) {
-	if _, err := s.Conversation(ctx, who, id); err != nil {
+	if _, err := s.conversation(ctx, who, id); err != nil {
 		return nil, err
 	}
 	return s.db.ListTwinMessages(ctx, id, after, limit)
+}
+
+// MessagesOf pages through the messages of c, a conversation the caller
+// already read for its participant (Conversation), oldest first.
+//
+// Errors: BAD_USER_INPUT for a bad first or cursor.
+func (s *Service) MessagesOf(ctx context.Context, c domain.TwinConversation, first *int, after string) ([]domain.TwinMessage, error) {
+	n, err := domain.PageSize(first, 50, 200)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := domain.DecodeCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.ListTwinMessages(ctx, c.ID, cur, n)
+	return store.Domains(rows, (*store.TwinMessage).Domain), err
 }
 
 // Send stores who's message text in conversation conversationID and starts
@@ -346,11 +376,19 @@ func (s *Service) Messages(ctx context.Context, who Participant, id string, afte
 // llm.MaxChatChars characters; RATE_LIMITED past the AI rate limit;
 // NOT_FOUND unless who takes part in the conversation; INTERNAL when what
 // the twin may know cannot be loaded (nothing is sent to any model then).
-func (s *Service) Send(ctx context.Context, who Participant, conversationID, text string) (userMsg, twinMsg store.TwinMessage, err error) {
+func (s *Service) Send(ctx context.Context, who Participant, conversationID, text string) (userMsg, twinMsg domain.TwinMessage, err error) {
+	u, t, err := s.send(ctx, who, conversationID, text)
+	if err != nil {
+		return userMsg, twinMsg, err
+	}
+	return u.Domain(), t.Domain(), nil
+}
+
+func (s *Service) send(ctx context.Context, who Participant, conversationID, text string) (userMsg, twinMsg store.TwinMessage, err error) {
 	if err := llm.ValidateChatMessage(text); err != nil {
 		return userMsg, twinMsg, err
 	}
-	conv, err := s.Conversation(ctx, who, conversationID)
+	conv, err := s.conversation(ctx, who, conversationID)
 	if err != nil {
 		return userMsg, twinMsg, err
 	}
@@ -577,7 +615,7 @@ func (s *Service) publish(ctx context.Context, who Participant, convID string, e
 // checking that who takes part in it (NOT_FOUND otherwise). The channel is
 // closed when ctx ends or the bus drops a subscriber that fell behind.
 func (s *Service) Subscribe(ctx context.Context, who Participant, id string) (<-chan ReplyEvent, error) {
-	if _, err := s.Conversation(ctx, who, id); err != nil {
+	if _, err := s.conversation(ctx, who, id); err != nil {
 		return nil, err
 	}
 	in := s.bus.Subscribe(ctx, events.Filter{Topic: events.TwinReply, UserID: who.UserID, Key: id})

@@ -15,6 +15,7 @@ import (
 	"github.com/twinme/twinme/internal/analysis/llm"
 	"github.com/twinme/twinme/internal/analysis/llm/llmtest"
 	"github.com/twinme/twinme/internal/apperr"
+	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/events"
 	"github.com/twinme/twinme/internal/privacy"
 	"github.com/twinme/twinme/internal/ratelimit"
@@ -282,12 +283,12 @@ func TestShareGuestTwinNeverSeesHiddenCluster(t *testing.T) {
 		}
 		conv, err := f.svc.StartConversation(ctx, guest, "")
 		storetest.Must(t, err)
-		if conv.OwnerUserID != f.ada.ID || conv.Audience != string(privacy.AudienceFriends) {
+		if conv.OwnerUserID != f.ada.ID || conv.Audience == nil || *conv.Audience != privacy.AudienceFriends {
 			t.Fatalf("conversation %+v", conv)
 		}
 		ch := subscribe(t, f, guest, conv.ID)
 
-		var replies []store.TwinMessage
+		var replies []domain.TwinMessage
 		for _, q := range []string{"When do you go to sleep?", "And what do you do for work?"} {
 			_, pending, err := f.svc.Send(ctx, guest, conv.ID, q)
 			storetest.Must(t, err)
