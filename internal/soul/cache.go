@@ -9,7 +9,8 @@ import (
 	"github.com/twinme/twinme/internal/privacy"
 )
 
-// viewCacheSize bounds the revealed views kept (owner × audiences).
+// viewCacheSize bounds the owners' views and the revealed views kept
+// (each an LRU of this many users or user × audiences).
 const viewCacheSize = 1024
 
 // versioned is a value computed from a user's data at one data version
@@ -19,20 +20,17 @@ type versioned[T any] struct {
 	v       T
 }
 
-// viewCache keeps revealed views (per owner and audience set: share
-// links, previews, twin chat), each tagged with the data version read
-// before anything it was built from was read. The version rises in the same
+// viewCache keeps decoded signatures with their insights (per user) and
+// revealed views (per user and audience set), each tagged with the data
+// version read before it was computed. The version rises in the same
 // transaction as every write to the user's insights, signature, privacy
 // settings or connections, on any instance, so an entry whose tag still
 // matches was computed from exactly the data stored now: a privacy change
 // or a new analysis is seen by the next read, here or on any instance.
 // Entries are keyed by the owner (and audience), never by the viewer: the
 // same owner's view for an audience is the same for everyone who may see it.
-//
-// The owner's own view is not kept: it is read once per request (the
-// memo), and a subscription's rendering of it after an event reads the
-// store exactly once per view (TestOneStoreReadPerEventPerView).
 type viewCache struct {
+	owners   *lru.Cache[string, versioned[ownerRead]]
 	revealed *lru.Cache[string, versioned[revealedRead]]
 }
 
@@ -44,8 +42,9 @@ type revealedRead struct {
 }
 
 func newViewCache() *viewCache {
+	owners, _ := lru.New[string, versioned[ownerRead]](viewCacheSize)
 	revealed, _ := lru.New[string, versioned[revealedRead]](viewCacheSize)
-	return &viewCache{revealed: revealed}
+	return &viewCache{owners: owners, revealed: revealed}
 }
 
 // dataVersion reads userID's data version, once per request.
@@ -53,6 +52,23 @@ func (s *Service) dataVersion(ctx context.Context, userID string) (int64, error)
 	return memoized(ctx, (*memo).versionsTable, userID, func() (int64, error) {
 		return s.db.UserDataVersion(ctx, userID)
 	})
+}
+
+// cachedOwnerView is readOwnerView served from the cache while userID's
+// data version holds.
+func (s *Service) cachedOwnerView(ctx context.Context, userID string) (ownerRead, error) {
+	version, verr := s.dataVersion(ctx, userID)
+	if verr == nil {
+		if e, ok := s.views.owners.Get(userID); ok && e.version == version {
+			return e.v, nil
+		}
+	}
+	v, doc, an, err := s.readOwnerView(ctx, userID)
+	r := ownerRead{v, doc, an}
+	if err == nil && verr == nil {
+		s.views.owners.Add(userID, versioned[ownerRead]{version, r})
+	}
+	return r, err
 }
 
 // cachedRevealed returns compute() — what audiences may see of owner's

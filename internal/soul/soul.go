@@ -69,7 +69,8 @@ type Service struct {
 	// damageLogged remembers damaged settings and broken rows already
 	// logged, so each is logged once per process.
 	damageLogged sync.Map
-	// views keeps revealed views while their owner's data version holds.
+	// views keeps owners' decoded signatures and revealed views while
+	// their data version holds.
 	views *viewCache
 	// analyze is Analyze; tests of the trigger replace it.
 	analyze func(ctx context.Context, userID string) (RunResult, error)

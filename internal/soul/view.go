@@ -180,8 +180,7 @@ type analyzedAt struct {
 // request (WithRequestMemo). Callers must not change what it returns.
 func (s *Service) ownerView(ctx context.Context, userID string) (privacy.View, signatureDoc, analyzedAt, error) {
 	r, err := memoized(ctx, (*memo).ownersTable, userID, func() (ownerRead, error) {
-		v, doc, an, err := s.readOwnerView(ctx, userID)
-		return ownerRead{v, doc, an}, err
+		return s.cachedOwnerView(ctx, userID)
 	})
 	return r.view, r.doc, r.an, err
 }
