@@ -131,6 +131,19 @@ func TestOneStoreReadPerEventPerView(t *testing.T) {
 		// soulSignatureUpdated renders the whole signature: exactly the reads
 		// of one rendering, whatever the number of subscribers.
 		tables := []string{"insights", "soul_signatures", "privacy_settings", "user_platform_data", "soul_observer_events", "platform_connections", "life_clusters"}
+		// The soul service keeps rendered views while Ada's data version
+		// holds; raising it (as any write of hers does) makes each rendering
+		// below a cold one, so the counts compare whole renderings.
+		invalidate := func() {
+			res, err := e.app.DB.ExecContext(ctx, "UPDATE user_data_versions SET version = version + 1 WHERE user_id = ?", ada.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("raised %d data versions, want Ada's", n)
+			}
+		}
+		invalidate()
 		hook.reset(tables...)
 		if _, err := e.app.Soul.Signature(ctx, ada.ID, ada.ID, privacy.Audience("")); err != nil {
 			t.Fatal(err)
@@ -139,6 +152,7 @@ func TestOneStoreReadPerEventPerView(t *testing.T) {
 		if perRender == 0 {
 			t.Fatal("a rendering of the signature read nothing the hook counts; the test would prove nothing")
 		}
+		invalidate()
 		hook.reset(tables...)
 		ev, err = events.New(events.SoulSignatureUpdated, ada.ID, "", map[string]string{"reason": "test"})
 		if err != nil {
