@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/twinme/twinme/internal/auth"
-	"github.com/twinme/twinme/internal/store"
+	"github.com/twinme/twinme/internal/domain"
 )
 
 // The cache holds at most its byte budget, dropping the least recently
@@ -70,7 +70,7 @@ func TestResponseCacheReadsVersionsOnlyForCacheableBodies(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":{}}`))
 	}))
-	v := &auth.Viewer{User: &store.User{ID: "u1", Role: "user"}, TokenID: "t1", Scopes: []string{auth.ScopeFull}}
+	v := &auth.Viewer{User: &domain.User{ID: "u1", Role: domain.RoleUser}, TokenID: "t1", Scopes: []string{auth.ScopeFull}}
 	do := func(q string) string {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"`+q+`"}`))
 		req.Header.Set("Content-Type", "application/json")

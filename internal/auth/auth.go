@@ -122,7 +122,11 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, admin bool
 // database; empty clears the choice, so the browser extension's offset or
 // UTC applies again).
 func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, name, avatarURL, timeZone *string) (*domain.User, error) {
-	u := *v.User
+	row, err := s.db.UserByID(ctx, v.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	u := *row
 	var cols []string
 	if name != nil {
 		n := strings.TrimSpace(*name)
@@ -305,7 +309,7 @@ func (s *Service) loadToken(ctx context.Context, hash string, now time.Time) (ca
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
 		return cacheEntry{}, errUnknownCredential
 	}
-	e := cacheEntry{viewer: &Viewer{User: u, Scopes: t.ScopeList(), TokenID: t.ID}, checkedAt: now, touchedAt: now}
+	e := cacheEntry{viewer: &Viewer{User: profile(u), Scopes: t.ScopeList(), TokenID: t.ID}, checkedAt: now, touchedAt: now}
 	if t.ExpiresAt != nil {
 		e.expiresAt = *t.ExpiresAt
 	}
@@ -336,7 +340,7 @@ func (s *Service) loadSession(ctx context.Context, hash string, now time.Time) (
 			expires = sess.ExpiresAt
 		}
 	}
-	v := &Viewer{User: u, Scopes: []string{ScopeFull}, SessionID: sess.ID, SessionHash: hash}
+	v := &Viewer{User: profile(u), Scopes: []string{ScopeFull}, SessionID: sess.ID, SessionHash: hash}
 	return cacheEntry{viewer: v, expiresAt: expires, checkedAt: now, touchedAt: now}, nil
 }
 

@@ -25,7 +25,7 @@ var KnownScopes = []string{ScopeFull, ScopeObserverWrite}
 
 // Viewer is the authenticated caller of a request.
 type Viewer struct {
-	User *store.User
+	User *domain.User
 	// Scopes granted to this request; a session has ScopeFull.
 	Scopes []string
 	// TokenID is set when the request used an API token.
@@ -41,8 +41,14 @@ type Viewer struct {
 
 // Profile is what the API shows of the viewer's user.
 func (v *Viewer) Profile() *domain.User {
-	u := v.User.Domain()
+	u := *v.User
 	return &u
+}
+
+// profile is the viewer's user as the API shows it, from its row.
+func profile(u *store.User) *domain.User {
+	d := u.Domain()
+	return &d
 }
 
 // Has reports whether v was granted scope (ScopeFull implies every scope).
