@@ -29,6 +29,7 @@ import (
 	"github.com/twinme/twinme/internal/domain"
 	"github.com/twinme/twinme/internal/ingest/importer"
 	"github.com/twinme/twinme/internal/logx"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/secret"
 	"github.com/twinme/twinme/internal/store"
 )
@@ -407,6 +408,10 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fs.Usage()
 		return errors.New("--user, --platform and at least one file are required")
 	}
+	platformID, err := platform.Parse(*plat)
+	if err != nil {
+		return err
+	}
 	a, u, err := openAppForUser(ctx, getenv, stderr, *email)
 	if err != nil {
 		return err
@@ -441,7 +446,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if !*quiet {
 		bar = progressBar(stderr)
 	}
-	res, err := a.Ingest.ImportFiles(ctx, u.ID, *plat, files, bar)
+	res, err := a.Ingest.ImportFiles(ctx, u.ID, platformID, files, bar)
 	if bar != nil {
 		fmt.Fprintln(stderr)
 	}

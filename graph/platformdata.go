@@ -25,7 +25,7 @@ func (r *queryResolver) PlatformData(ctx context.Context, p domain.Platform, dat
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Ingest.PlatformData(ctx, v.User.ID, string(p), deref(dataType), first, deref(after))
+	page, err := r.Ingest.PlatformData(ctx, v.User.ID, p, deref(dataType), first, deref(after))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (r *mutationResolver) ImportData(ctx context.Context, p domain.Platform, fi
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, string(p), files, nil)
+	res, err := r.Ingest.ImportFiles(ctx, v.User.ID, p, files, nil)
 	// Once any file was stored the answer is the per-file result, never a
 	// top-level error (gqlgen would null the field and hide what was
 	// stored): each failed file carries its code and message. With nothing

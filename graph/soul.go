@@ -13,12 +13,12 @@ import (
 )
 
 // audienceArg turns an optional Audience argument into the service's
-// spelling ("" for none).
-func audienceArg(a *domain.Audience) string {
+// value ("" for none).
+func audienceArg(a *domain.Audience) domain.Audience {
 	if a == nil {
 		return ""
 	}
-	return string(*a)
+	return *a
 }
 
 func (r *queryResolver) LifeClusters(ctx context.Context) ([]model.LifeClusterInfo, error) {
@@ -72,7 +72,7 @@ func (r *mutationResolver) SetClusterPrivacy(ctx context.Context, cluster domain
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Soul.SetClusterPrivacy(ctx, v.User.ID, string(cluster), level, audienceArg(audience))
+	s, err := r.Soul.SetClusterPrivacy(ctx, v.User.ID, cluster, level, audienceArg(audience))
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (r *mutationResolver) ClearClusterPrivacy(ctx context.Context, cluster doma
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Soul.ClearClusterPrivacy(ctx, v.User.ID, string(cluster), string(audience))
+	s, err := r.Soul.ClearClusterPrivacy(ctx, v.User.ID, cluster, audience)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (r *mutationResolver) CreateShareLink(ctx context.Context, audience domain.
 	if err != nil {
 		return nil, err
 	}
-	token, link, err := r.Soul.CreateShareLink(ctx, v.User.ID, string(audience))
+	token, link, err := r.Soul.CreateShareLink(ctx, v.User.ID, audience)
 	if err != nil {
 		return nil, err
 	}

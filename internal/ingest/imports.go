@@ -73,12 +73,12 @@ type ImportResult struct {
 // unknown platform or when files could not be imported (each named, with
 // what was expected; the other files were imported), or ctx's or the
 // database's, which stop the import (files committed before stay).
-func (s *Service) ImportFiles(ctx context.Context, userID, platformName string, files []importer.File, progress func(importer.Progress)) (ImportResult, error) {
-	id, err := platform.Parse(platformName)
+func (s *Service) ImportFiles(ctx context.Context, userID string, p platform.ID, files []importer.File, progress func(importer.Progress)) (ImportResult, error) {
+	id, err := platform.Parse(string(p))
 	if err != nil {
 		return ImportResult{}, err
 	}
-	platformName = string(id)
+	platformName := string(id)
 	var (
 		cur     *fileWriter
 		perFile []store.UpsertCounts // of files whose transaction committed, in order

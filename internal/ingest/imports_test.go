@@ -16,6 +16,7 @@ import (
 	"github.com/twinme/twinme/internal/apperr"
 	"github.com/twinme/twinme/internal/ingest"
 	"github.com/twinme/twinme/internal/ingest/importer"
+	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/platform/platformtest"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
@@ -68,7 +69,7 @@ func TestImportEachFormatAndReimportAddsNothing(t *testing.T) {
 			}
 			files, err := importer.FilesFromPaths(paths...)
 			storetest.Must(t, err)
-			first, err := s.ImportFiles(ctx, u.ID, tc.platform, files, nil)
+			first, err := s.ImportFiles(ctx, u.ID, platform.ID(tc.platform), files, nil)
 			storetest.Must(t, err)
 			if first.Imported == 0 || len(first.Files) != len(tc.files) {
 				t.Fatalf("%s: first import %+v", tc.platform, first)
@@ -85,7 +86,7 @@ func TestImportEachFormatAndReimportAddsNothing(t *testing.T) {
 			if total == 0 || total > first.Imported {
 				t.Fatalf("%s: %d rows for %d imported", tc.platform, total, first.Imported)
 			}
-			again, err := s.ImportFiles(ctx, u.ID, tc.platform, files, nil)
+			again, err := s.ImportFiles(ctx, u.ID, platform.ID(tc.platform), files, nil)
 			storetest.Must(t, err)
 			if again.Imported != 0 || again.Duplicate != first.Imported+first.Duplicate {
 				t.Fatalf("%s: re-import = imported %d duplicate %d, want 0 and %d", tc.platform, again.Imported, again.Duplicate, first.Imported+first.Duplicate)

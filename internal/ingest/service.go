@@ -101,8 +101,8 @@ const (
 // the authenticated viewer.
 //
 // Errors: BAD_USER_INPUT for an unknown platform, a bad first or cursor.
-func (s *Service) PlatformData(ctx context.Context, userID, platformName, dataType string, first *int, after string) (DataPage, error) {
-	id, err := platform.Parse(platformName)
+func (s *Service) PlatformData(ctx context.Context, userID string, p platform.ID, dataType string, first *int, after string) (DataPage, error) {
+	id, err := platform.Parse(string(p))
 	if err != nil {
 		return DataPage{}, err
 	}

@@ -335,7 +335,7 @@ func (s *suite) newUser(ctx context.Context, d userData, sliders []slider) *subj
 		}
 	}
 	for _, sl := range sliders {
-		_, err := s.app.Soul.SetClusterPrivacy(ctx, u.ID, string(sl.cluster), sl.level, string(sl.audience))
+		_, err := s.app.Soul.SetClusterPrivacy(ctx, u.ID, sl.cluster, sl.level, sl.audience)
 		storetest.Must(t, err)
 	}
 	sub := &subject{id: u.ID, token: tok, links: map[privacy.Audience]string{}}
@@ -349,7 +349,7 @@ func (s *suite) newUser(ctx context.Context, d userData, sliders []slider) *subj
 		if a == privacy.AudienceAssistant {
 			continue
 		}
-		tok, _, err := s.app.Soul.CreateShareLink(ctx, u.ID, string(a))
+		tok, _, err := s.app.Soul.CreateShareLink(ctx, u.ID, a)
 		storetest.Must(t, err)
 		sub.links[a] = tok
 	}
@@ -441,7 +441,7 @@ func (s *suite) surfaces(ctx context.Context, sub *subject, a privacy.Audience) 
 // the score, both sharing a for matching.
 func (s *suite) similar(ctx context.Context, viewer string, a privacy.Audience, subs ...*subject) []string {
 	for _, sub := range subs {
-		storetest.Must(s.t, s.app.Soul.SetSimilarTwinsOptIn(ctx, sub.id, true, string(a)))
+		storetest.Must(s.t, s.app.Soul.SetSimilarTwinsOptIn(ctx, sub.id, true, a))
 	}
 	ms, err := s.app.Soul.SimilarTwins(ctx, viewer, 100)
 	storetest.Must(s.t, err)
@@ -453,7 +453,7 @@ func (s *suite) similar(ctx context.Context, viewer string, a privacy.Audience, 
 				out[i] = fmt.Sprintf("score %v", m.Score)
 			}
 		}
-		storetest.Must(s.t, s.app.Soul.SetSimilarTwinsOptIn(ctx, sub.id, false, string(a)))
+		storetest.Must(s.t, s.app.Soul.SetSimilarTwinsOptIn(ctx, sub.id, false, a))
 	}
 	return out
 }
@@ -567,7 +567,7 @@ func TestMonotonicity(t *testing.T) {
 					if r.IntN(2) == 0 && settings.Follows[a][c] && a != privacy.AudienceAssistant {
 						target = "" // raise the cluster slider it follows
 					}
-					_, err = s.app.Soul.SetClusterPrivacy(ctx, sub.id, string(c), up, string(target))
+					_, err = s.app.Soul.SetClusterPrivacy(ctx, sub.id, c, up, target)
 					storetest.Must(t, err)
 					hi, err := s.app.Soul.RevealedView(ctx, sub.id, a)
 					storetest.Must(t, err)

@@ -131,7 +131,7 @@ func TestLeakSimilarTwinsCompareOnlyWhatIsShared(t *testing.T) {
 			storetest.Must(t, e.soul.SetSimilarTwinsOptIn(ctx, id, true, ""))
 		}
 		for _, cl := range []string{"personal", "professional", "creative"} {
-			_, err := e.soul.SetClusterPrivacy(ctx, c, cl, 0, "")
+			_, err := e.soul.SetClusterPrivacy(ctx, c, privacy.Cluster(cl), 0, "")
 			storetest.Must(t, err)
 		}
 		_, err := e.soul.SetClusterPrivacy(ctx, b, "professional", 0, "everyone")

@@ -345,7 +345,7 @@ func TestImportRoundTrip(t *testing.T) {
 				platform.SpotifyTopArtistPayload{Source: platform.SourceAPI, Name: "Artist", Genres: []string{"pop"}})})
 			file := importer.File{Name: f.file, Size: int64(len(f.content)),
 				Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(f.content)), nil }}
-			res, err := e.ingest.ImportFiles(ctx, userID, f.platform, []importer.File{file}, nil)
+			res, err := e.ingest.ImportFiles(ctx, userID, platform.ID(f.platform), []importer.File{file}, nil)
 			if err != nil {
 				t.Fatalf("%s: %v", f.name, err)
 			}

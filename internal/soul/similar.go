@@ -120,11 +120,11 @@ func (s *Service) SimilarPeriods(ctx context.Context, userID string, k int) ([]P
 // (audience; "" is EVERYONE).
 //
 // Errors: BAD_USER_INPUT for an unknown audience or the assistant.
-func (s *Service) SetSimilarTwinsOptIn(ctx context.Context, userID string, optIn bool, audience string) error {
+func (s *Service) SetSimilarTwinsOptIn(ctx context.Context, userID string, optIn bool, audience privacy.Audience) error {
 	a := privacy.AudienceEveryone
 	if audience != "" {
 		var err error
-		if a, err = privacy.ParseAudience(audience); err != nil {
+		if a, err = privacy.ParseAudience(string(audience)); err != nil {
 			return err
 		}
 	}

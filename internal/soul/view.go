@@ -272,8 +272,8 @@ func (s *Service) ResolveShare(ctx context.Context, token string) (domain.ShareL
 //
 // Errors: BAD_USER_INPUT for an unknown audience, and for the assistant
 // (the language model's audience is no one a link could be given to).
-func (s *Service) CreateShareLink(ctx context.Context, userID, audience string) (string, *domain.ShareLink, error) {
-	a, err := privacy.ParseAudience(audience)
+func (s *Service) CreateShareLink(ctx context.Context, userID string, audience privacy.Audience) (string, *domain.ShareLink, error) {
+	a, err := privacy.ParseAudience(string(audience))
 	if err != nil {
 		return "", nil, err
 	}
@@ -318,18 +318,19 @@ func (s *Service) PrivacySettings(ctx context.Context, userID string) (privacy.S
 // SetClusterPrivacy sets userID's slider of cluster, for audience when it
 // is not "" (an override) or else the cluster's own level, and returns the
 // settings as they now are. Cluster and audience take slugs or GraphQL
-// enum spellings.
+// enum spellings (parsed again: a typed value from outside the API may be
+// anything).
 //
 // Errors: BAD_USER_INPUT for an unknown cluster or audience or a level
 // outside 0–100.
-func (s *Service) SetClusterPrivacy(ctx context.Context, userID, cluster string, level int, audience string) (privacy.Settings, error) {
-	c, err := privacy.ParseCluster(cluster)
+func (s *Service) SetClusterPrivacy(ctx context.Context, userID string, cluster privacy.Cluster, level int, audience privacy.Audience) (privacy.Settings, error) {
+	c, err := privacy.ParseCluster(string(cluster))
 	if err != nil {
 		return privacy.Settings{}, err
 	}
 	var a privacy.Audience
 	if audience != "" {
-		if a, err = privacy.ParseAudience(audience); err != nil {
+		if a, err = privacy.ParseAudience(string(audience)); err != nil {
 			return privacy.Settings{}, err
 		}
 	}
@@ -355,12 +356,12 @@ func (s *Service) publishPrivacyChanged(ctx context.Context, userID string) {
 // settings as they now are.
 //
 // Errors: BAD_USER_INPUT for an unknown cluster or audience.
-func (s *Service) ClearClusterPrivacy(ctx context.Context, userID, cluster, audience string) (privacy.Settings, error) {
-	c, err := privacy.ParseCluster(cluster)
+func (s *Service) ClearClusterPrivacy(ctx context.Context, userID string, cluster privacy.Cluster, audience privacy.Audience) (privacy.Settings, error) {
+	c, err := privacy.ParseCluster(string(cluster))
 	if err != nil {
 		return privacy.Settings{}, err
 	}
-	a, err := privacy.ParseAudience(audience)
+	a, err := privacy.ParseAudience(string(audience))
 	if err != nil {
 		return privacy.Settings{}, err
 	}
