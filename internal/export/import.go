@@ -588,63 +588,58 @@ func (f importing) platformData(ctx context.Context) error {
 	return f.im.db.RunInTx(ctx, nil, func(ctx context.Context, tx store.Tx) error {
 		w := store.NewPlatformDataWriter(tx, f.userID, plat, f.now)
 		defer w.Close()
-		batch := make([]store.PlatformItem, 0, itemBatch)
-		flush := func() error {
+		return eachBatch(f, func(r ItemRecord) store.PlatformItem {
+			return store.PlatformItem{DataType: dataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
+				Payload: r.Payload, ContentHash: r.ContentHash, Source: r.Source}
+		}, func(batch []store.PlatformItem) error {
 			c, err := w.Upsert(ctx, batch)
 			if err != nil {
 				return err
 			}
 			f.res.Imported += int64(c.Stored())
 			f.res.Duplicate += int64(c.Unchanged)
-			batch = batch[:0]
-			return nil
-		}
-		_, err := eachRecord(f.mf, f.r, func(v any) error {
-			r := v.(ItemRecord)
-			batch = append(batch, store.PlatformItem{DataType: dataType, ExternalID: r.ExternalID, OccurredAt: r.OccurredAt,
-				Payload: r.Payload, ContentHash: r.ContentHash, Source: r.Source})
-			if len(batch) == itemBatch {
-				return flush()
-			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		return flush()
 	})
 }
 
 // observerEvents inserts observer_events.jsonl, itemBatch events at a time;
 // events already held (same client event id) count as duplicates.
 func (f importing) observerEvents(ctx context.Context) error {
-	batch := make([]store.NewObserverEvent, 0, itemBatch)
-	flush := func() error {
+	return eachBatch(f, func(r EventRecord) store.NewObserverEvent {
+		e := store.NewObserverEvent{ClientEventID: r.ClientEventID, Type: r.Type, OccurredAt: r.OccurredAt, Domain: r.Domain, Data: r.Data}
+		if r.URL != nil {
+			e.URL = *r.URL
+		}
+		return e
+	}, func(batch []store.NewObserverEvent) error {
 		n, err := f.im.db.InsertObserverEvents(ctx, f.userID, batch, f.now)
 		if err != nil {
 			return err
 		}
 		f.res.Imported += int64(n)
 		f.res.Duplicate += int64(len(batch) - n)
-		batch = batch[:0]
-		return nil
-	}
-	_, err := eachRecord(f.mf, f.r, func(v any) error {
-		r := v.(EventRecord)
-		e := store.NewObserverEvent{ClientEventID: r.ClientEventID, Type: r.Type, OccurredAt: r.OccurredAt, Domain: r.Domain, Data: r.Data}
-		if r.URL != nil {
-			e.URL = *r.URL
-		}
-		batch = append(batch, e)
-		if len(batch) == itemBatch {
-			return flush()
-		}
 		return nil
 	})
-	if err != nil {
+}
+
+// eachBatch reads f's records of type R, converts each with conv and hands
+// them to write itemBatch at a time (the last batch may be shorter).
+func eachBatch[R, T any](f importing, conv func(R) T, write func([]T) error) error {
+	batch := make([]T, 0, itemBatch)
+	_, err := eachRecord(f.mf, f.r, func(v any) error {
+		batch = append(batch, conv(v.(R)))
+		if len(batch) < itemBatch {
+			return nil
+		}
+		err := write(batch)
+		batch = batch[:0]
+		return err
+	})
+	if err != nil || len(batch) == 0 {
 		return err
 	}
-	return flush()
+	return write(batch)
 }
 
 func (f importing) privacy(ctx context.Context) error {
