@@ -1,13 +1,12 @@
 package platform_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/twinme/twinme/internal/platform"
+	"github.com/twinme/twinme/internal/testutil"
 )
 
 // storedKind finds the kind stored for (id, dataType) from source.
@@ -47,32 +46,13 @@ func TestStreamsWriteTheirStoredKinds(t *testing.T) {
 						t.Errorf("%s: item of undeclared data type %s", s.Name, it.DataType)
 						continue
 					}
-					if err := sameBytes(k.Payload, it.Payload); err != "" {
+					if err := testutil.SameJSONBytes(k.Payload, it.Payload); err != "" {
 						t.Errorf("%s: %s item is not a %T: %s", s.Name, it.DataType, k.Payload, err)
 					}
 				}
 			}
 		})
 	}
-}
-
-// sameBytes decodes raw strictly into a new value of zero's type and
-// encodes it again: "" when that gives raw back.
-func sameBytes(zero any, raw []byte) string {
-	v := reflect.New(reflect.TypeOf(zero))
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v.Interface()); err != nil {
-		return err.Error()
-	}
-	again, err := json.Marshal(v.Elem().Interface())
-	if err != nil {
-		return err.Error()
-	}
-	if !bytes.Equal(again, raw) {
-		return "stored " + string(raw) + ", the type encodes " + string(again)
-	}
-	return ""
 }
 
 // StoredKinds names each (platform, data type, source) once.

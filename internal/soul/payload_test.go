@@ -20,6 +20,7 @@ import (
 	"github.com/twinme/twinme/internal/platform"
 	"github.com/twinme/twinme/internal/store"
 	"github.com/twinme/twinme/internal/store/storetest"
+	"github.com/twinme/twinme/internal/testutil"
 )
 
 // The payload round trip: what the writers store (platform.StoredKinds:
@@ -362,7 +363,7 @@ func TestImportRoundTrip(t *testing.T) {
 						return nil // the other payload type of this data type
 					}
 					stored[kindKey(k.Platform, k.DataType, d.Source)]++
-					if msg := sameBytes(k.Payload, []byte(d.Payload)); msg != "" {
+					if msg := testutil.SameJSONBytes(k.Payload, []byte(d.Payload)); msg != "" {
 						t.Errorf("%s: stored %s %s is not a %T: %s", f.name, k.DataType, d.Source, k.Payload, msg)
 					}
 					return nil
@@ -395,23 +396,4 @@ func TestImportRoundTrip(t *testing.T) {
 			}
 		}
 	})
-}
-
-// sameBytes decodes raw strictly into a new value of zero's type and
-// encodes it again: "" when that gives raw back.
-func sameBytes(zero any, raw []byte) string {
-	v := reflect.New(reflect.TypeOf(zero))
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v.Interface()); err != nil {
-		return err.Error()
-	}
-	again, err := json.Marshal(v.Elem().Interface())
-	if err != nil {
-		return err.Error()
-	}
-	if !bytes.Equal(again, raw) {
-		return "stored " + string(raw) + ", the type encodes " + string(again)
-	}
-	return ""
 }

@@ -5,6 +5,8 @@ package testutil
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -41,4 +43,25 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// SameJSONBytes decodes raw strictly (unknown fields refused) into a new
+// value of zero's type and encodes it again: "" when that gives raw back,
+// else what differs. Tests of the stored payload format use it to prove a
+// payload is exactly its declared type.
+func SameJSONBytes(zero any, raw []byte) string {
+	v := reflect.New(reflect.TypeOf(zero))
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v.Interface()); err != nil {
+		return err.Error()
+	}
+	again, err := json.Marshal(v.Elem().Interface())
+	if err != nil {
+		return err.Error()
+	}
+	if !bytes.Equal(again, raw) {
+		return "stored " + string(raw) + ", the type encodes " + string(again)
+	}
+	return ""
 }
