@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,6 +54,12 @@ func newEnvErr(t testing.TB, d store.Dialect, env map[string]string) error {
 // newEnv starts twinme on dialect d; env overrides configuration.
 func newEnv(t testing.TB, d store.Dialect, env map[string]string) *testEnv {
 	t.Helper()
+	return startEnv(t, d, env, logx.Discard())
+}
+
+// startEnv starts twinme on dialect d, logging to log.
+func startEnv(t testing.TB, d store.Dialect, env map[string]string, log *slog.Logger) *testEnv {
+	t.Helper()
 	vars := map[string]string{
 		"TWINME_DATABASE_URL": storetest.URL(t, d),
 		"TWINME_LISTEN":       "127.0.0.1:0",
@@ -66,7 +73,7 @@ func newEnv(t testing.TB, d store.Dialect, env map[string]string) *testEnv {
 		t.Fatal(err)
 	}
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
-	a, err := app.New(context.Background(), cfg, logx.Discard(), app.Options{Clock: clock, Migrate: true})
+	a, err := app.New(context.Background(), cfg, log, app.Options{Clock: clock, Migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package app_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,20 +10,15 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jonboulle/clockwork"
 
-	"github.com/twinme/twinme/internal/app"
-	"github.com/twinme/twinme/internal/config"
 	"github.com/twinme/twinme/internal/logx"
 	"github.com/twinme/twinme/internal/store"
-	"github.com/twinme/twinme/internal/store/storetest"
 	"github.com/twinme/twinme/internal/testutil"
 )
 
@@ -32,27 +26,8 @@ import (
 // level (everything it would ever write).
 func newLoggedEnv(t testing.TB, d store.Dialect, env map[string]string) (*testEnv, *testutil.SyncBuffer) {
 	t.Helper()
-	vars := map[string]string{
-		"TWINME_DATABASE_URL": storetest.URL(t, d),
-		"TWINME_LISTEN":       "127.0.0.1:0",
-		"TWINME_DATA_DIR":     t.TempDir(),
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testutil.SyncBuffer{}
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
-	a, err := app.New(context.Background(), cfg, logx.New(logs, "json", "debug"), app.Options{Clock: clock, Migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() { srv.Close(); _ = a.Close() })
-	return &testEnv{t: t, app: a, srv: srv, clock: clock}, logs
+	return startEnv(t, d, env, logx.New(logs, "json", "debug")), logs
 }
 
 // errorLines returns the log lines at ERROR level.
